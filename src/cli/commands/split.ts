@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.ts';
+
+export function register(program: Command): void {
+  program
+    .command('split')
+    .description('(not available yet)')
+    .action(() => {
+      throw new UsageError("'split' is not available in this build yet");
+    });
+}
