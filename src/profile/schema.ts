@@ -1,0 +1,46 @@
+/**
+ * The `coquant profile --json` document. Other commands (`bounds`, `plan`) and users' scripts
+ * read it, so fields are only ever added, never renamed. Documented in docs/profile-json.md.
+ */
+import type { DType } from '../io/types.ts';
+import type { QuantFamily, RangeRule } from '../quant/types.ts';
+
+export interface ProfileGroup {
+  name: string;
+  shape: number[];
+  dtype: DType;
+  params: number;
+  meanAbs: number;
+  maxAbs: number;
+  std: number;
+  /** Exponential fit of |w|: lambda = 1 / meanAbs (maximum likelihood). */
+  lambda: number;
+  /** Kolmogorov-Smirnov distance between the empirical |w| distribution and Exp(lambda). */
+  ks: number;
+}
+
+export interface ProfileDistortion {
+  /** `"model"` for the aggregate over all weights, otherwise a group name. */
+  scope: string;
+  family: QuantFamily;
+  /** `tensor`, `channel` or `groupN`. */
+  granularity: string;
+  range: RangeRule;
+  bits: number;
+  /** mean |w - Q(w)| */
+  l1: number;
+  /** mean (w - Q(w))^2 */
+  mse: number;
+  /** l1 / mean|w| */
+  relL1: number;
+}
+
+export interface ProfileDocument {
+  schema: 'coquant.profile/1';
+  model: { path: string; format: 'onnx' | 'safetensors'; selection: 'weights' | 'all-float' };
+  totals: { params: number; groups: number; meanAbs: number; maxAbs: number; std: number; lambda: number; ks: number };
+  groups: ProfileGroup[];
+  distortion: ProfileDistortion[];
+  /** How long the profile took and how it ran; informative, not stable. */
+  run?: Record<string, unknown>;
+}
