@@ -1,0 +1,84 @@
+/**
+ * Writes the two halves of a cut as standalone ONNX models: the head (graph inputs → cut
+ * tensor) for the agent and the tail (cut tensor → graph outputs) for the edge server.
+ * Each half carries only the weights its nodes use; a weight used on both sides is copied.
+ */
+import onnxProto from 'onnx-proto';
+import type { Cut, GraphIndex } from './cuts.ts';
+
+const { onnx } = onnxProto;
+type Model = onnxProto.onnx.IModelProto;
+type Node = onnxProto.onnx.INodeProto;
+
+export interface CutTensorType {
+  /** ONNX TensorProto.DataType of the cut tensor. */
+  elemType: number;
+  rank: number;
+}
+
+export interface SplitModels {
+  head: Model;
+  tail: Model;
+}
+
+function usedNames(nodes: Node[]): Set<string> {
+  const s = new Set<string>();
+  for (const n of nodes) for (const i of n.input ?? []) if (i) s.add(i);
+  return s;
+}
+
+/** Symbolic dims keep the halves usable for any batch size or image width the original accepted. */
+function cutValueInfo(name: string, t: CutTensorType): onnxProto.onnx.IValueInfoProto {
+  return onnx.ValueInfoProto.create({
+    name,
+    type: {
+      tensorType: {
+        elemType: t.elemType,
+        shape: { dim: Array.from({ length: t.rank }, (_, i) => ({ dimParam: `${name}_d${i}` })) },
+      },
+    },
+  });
+}
+
+function half(model: Model, index: GraphIndex, nodeIdx: number[], inputs: onnxProto.onnx.IValueInfoProto[], outputs: onnxProto.onnx.IValueInfoProto[], suffix: string): Model {
+  const g = model.graph!;
+  const nodes = nodeIdx.map((i) => index.nodes[i]);
+  const used = usedNames(nodes);
+  const constants = [...used].filter((n) => index.constantNodes.has(n)).map((n) => index.constantNodes.get(n)!);
+  const produced = new Set<string>();
+  for (const n of nodes) for (const o of n.output ?? []) produced.add(o);
+  const graph = onnx.GraphProto.create({
+    name: `${g.name ?? 'graph'}_${suffix}`,
+    node: [...constants, ...nodes],
+    initializer: (g.initializer ?? []).filter((t) => used.has(t.name ?? '')),
+    input: inputs,
+    output: outputs,
+    valueInfo: (g.valueInfo ?? []).filter((v) => produced.has(v.name ?? '')),
+    docString: g.docString ?? '',
+  });
+  return onnx.ModelProto.create({
+    irVersion: model.irVersion,
+    opsetImport: model.opsetImport,
+    producerName: 'coquant split',
+    producerVersion: '0.1.0',
+    domain: model.domain ?? '',
+    modelVersion: model.modelVersion,
+    docString: `${suffix} of ${g.name ?? 'a model'}, split at a single tensor by coquant`,
+    metadataProps: model.metadataProps ?? [],
+    graph,
+  });
+}
+
+export function extractHalves(model: Model, index: GraphIndex, cut: Cut, type: CutTensorType): SplitModels {
+  const g = model.graph!;
+  const headNodes = cut.head.map((i) => index.nodes[i]);
+  const headUses = usedNames(headNodes);
+  const headInputs = (g.input ?? []).filter((i) => index.graphInputs.has(i.name ?? '') && headUses.has(i.name ?? ''));
+  const head = half(model, index, cut.head, headInputs, [cutValueInfo(cut.tensor, type)], 'head');
+  const tail = half(model, index, cut.tail, [cutValueInfo(cut.tensor, type)], [...(g.output ?? [])], 'tail');
+  return { head, tail };
+}
+
+export function encodeModel(model: Model): Uint8Array {
+  return onnx.ModelProto.encode(model).finish();
+}
