@@ -1,0 +1,18 @@
+/**
+ * A tensor held in ordinary JS memory, independent of onnxruntime, so loaders (images, .npy,
+ * random inputs) stay free of the runtime and the runtime converts at the boundary.
+ */
+export type HostTensorType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'bool';
+
+export type HostTensorData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array;
+
+export interface HostTensor {
+  type: HostTensorType;
+  data: HostTensorData;
+  dims: number[];
+}
+
+/** One calibration sample: a value for every model input, by input name. */
+export type Feed = Record<string, HostTensor>;
+
+export const elementCount = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);

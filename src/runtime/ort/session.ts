@@ -1,0 +1,89 @@
+/**
+ * Thin wrappers around onnxruntime-node: session creation with thread settings that suit a
+ * small shared machine, input specs read from the model's metadata, and runs that take and
+ * return plain host tensors (copied, so results outlive the session).
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { CoquantError } from '../../errors.ts';
+import type { Feed, HostTensor, HostTensorType } from '../../data/tensor.ts';
+import type { InputSpec } from '../../data/random-inputs.ts';
+
+export interface SessionOptions {
+  /** Threads inside one operator (default: all cores). */
+  intraOpThreads?: number;
+  /** Label for error messages (e.g. the model path). */
+  label?: string;
+}
+
+export type Session = ort.InferenceSession;
+
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export async function createSession(model: string | Uint8Array, opts: SessionOptions = {}): Promise<Session> {
+  const so: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: opts.intraOpThreads ?? defaultThreads(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  };
+  const label = opts.label ?? (typeof model === 'string' ? model : 'in-memory model');
+  try {
+    return typeof model === 'string' ? await ort.InferenceSession.create(model, so) : await ort.InferenceSession.create(model, so);
+  } catch (e) {
+    throw new CoquantError('E_ORT_LOAD', `onnxruntime cannot load ${label}: ${firstLine(e)}`, {
+      hint: 'check that the file is a valid ONNX model with operators onnxruntime supports',
+      cause: e,
+    });
+  }
+}
+
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300);
+
+/** Input names, element types and (possibly symbolic) shapes, from the session metadata. */
+export function inputSpecs(session: Session): InputSpec[] {
+  return session.inputMetadata.map((m) => {
+    if (!m.isTensor) throw new CoquantError('E_INPUT_TYPE', `model input '${m.name}' is not a tensor; coquant feeds tensors only`);
+    return { name: m.name, type: m.type, shape: m.shape.map((d) => (typeof d === 'number' ? d : d)) };
+  });
+}
+
+export function outputNames(session: Session): string[] {
+  return [...session.outputNames];
+}
+
+function toOrt(t: HostTensor): ort.Tensor {
+  return new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
+}
+
+/** Runs one feed; returns every output (or the named ones) as host tensors. */
+export async function runFeed(session: Session, feed: Feed, names?: readonly string[]): Promise<Record<string, HostTensor>> {
+  const ortFeed: Record<string, ort.Tensor> = {};
+  for (const [k, v] of Object.entries(feed)) ortFeed[k] = toOrt(v);
+  let res: ort.InferenceSession.OnnxValueMapType;
+  try {
+    res = names ? await session.run(ortFeed, names as string[]) : await session.run(ortFeed);
+  } catch (e) {
+    const shapes = Object.entries(feed)
+      .map(([k, v]) => `${k}[${v.dims.join('x')}]`)
+      .join(', ');
+    throw new CoquantError('E_ORT_RUN', `inference failed for inputs ${shapes}: ${firstLine(e)}`, {
+      hint: 'check input shapes and dtypes against the model (set dynamic sizes with --dim)',
+      cause: e,
+    });
+  }
+  const out: Record<string, HostTensor> = {};
+  for (const [k, t] of Object.entries(res)) {
+    const data = t.data as HostTensor['data'];
+    out[k] = { type: t.type as HostTensorType, data: data.slice() as HostTensor['data'], dims: [...t.dims] };
+    t.dispose?.();
+  }
+  return out;
+}
+
+export async function releaseSession(session: Session): Promise<void> {
+  await session.release();
+}
