@@ -1,0 +1,129 @@
+/**
+ * Rate-distortion bounds for exponentially distributed weight magnitudes (SPEC §4).
+ *
+ * Model: |w| ~ Exp(λ) per group, sign kept exactly, so a b-bit symmetric quantizer spends
+ * R = b − 1 bits on the magnitude. For distortion E|x − x̂|:
+ *   lower (Shannon lower bound)  D_L(R) = 2^(−R) / (2λ)   ⇔  D_L(b) = 2^(−b) / λ
+ *   upper (test channel, §4)     D_U(R) = 2^(−R) / λ       ⇔  D_U(b) = 2^(1−b) / λ
+ * so D_U = 2·D_L everywhere: one bit of rate.
+ *
+ * Everything here is plain arithmetic with no allocation, because the planner evaluates these
+ * inside its search loops. Conventions for degenerate inputs, chosen so loops need no guards:
+ * λ = Infinity (an all-zero group) gives distortion 0; groups with 0 parameters contribute nothing.
+ */
+
+/** Per-group, per-parameter magnitude statistics the model-level bounds need. */
+export interface RdGroup {
+  /** N_g: number of parameters in the group. */
+  readonly params: number;
+  /** λ_g = 1 / mean|w| (maximum-likelihood exponential fit). */
+  readonly lambda: number;
+}
+
+/** Lower bound on the L1 distortion of a b-bit quantizer (1 sign bit + b−1 magnitude bits). */
+export function groupDL(b: number, lambda: number): number {
+  return Math.pow(2, -b) / lambda;
+}
+
+/** Upper bound (achievable by the test channel) on the L1 distortion at b bits. */
+export function groupDU(b: number, lambda: number): number {
+  return Math.pow(2, 1 - b) / lambda;
+}
+
+/** D_L as a function of the magnitude rate R (bits per parameter, sign excluded). */
+export function rateDL(R: number, lambda: number): number {
+  return Math.pow(2, -R) / (2 * lambda);
+}
+
+/** D_U as a function of the magnitude rate R. */
+export function rateDU(R: number, lambda: number): number {
+  return Math.pow(2, -R) / lambda;
+}
+
+/** D_U − D_L at b bits for one group: how loose the pair is (= D_L, since D_U = 2·D_L). */
+export function groupGap(b: number, lambda: number): number {
+  return groupDU(b, lambda) - groupDL(b, lambda);
+}
+
+/**
+ * Σ_g (N_g/N)·2^(shift − b_g)/λ_g, the shared body of the model-level bounds.
+ * `bits` is either one shared bit-width or one per group (same order as `groups`).
+ */
+function weightedSum(bits: number | ArrayLike<number>, groups: readonly RdGroup[], shift: number): number {
+  let total = 0;
+  let acc = 0;
+  const shared = typeof bits === 'number';
+  for (let g = 0; g < groups.length; g++) {
+    const n = groups[g].params;
+    if (n <= 0) continue;
+    total += n;
+    const b = shared ? bits : bits[g];
+    const lam = groups[g].lambda;
+    if (lam === Infinity) continue;
+    acc += n * (Math.pow(2, shift - b) / lam);
+  }
+  return total > 0 ? acc / total : 0;
+}
+
+/** Model-level upper bound D_U(b⃗) = α Σ_g (N_g/N)·2^(1−b_g)/λ_g. */
+export function modelDU(bits: number | ArrayLike<number>, groups: readonly RdGroup[], alpha = 1): number {
+  return alpha * weightedSum(bits, groups, 1);
+}
+
+/** Model-level lower bound D_L(b⃗) = α Σ_g (N_g/N)·2^(−b_g)/λ_g. */
+export function modelDL(bits: number | ArrayLike<number>, groups: readonly RdGroup[], alpha = 1): number {
+  return alpha * weightedSum(bits, groups, 0);
+}
+
+/** Model-level tightness gap D_U(b⃗) − D_L(b⃗) (the quantity SPEC §5's optional ε constrains). */
+export function modelGap(bits: number | ArrayLike<number>, groups: readonly RdGroup[], alpha = 1): number {
+  return modelDU(bits, groups, alpha) - modelDL(bits, groups, alpha);
+}
+
+/**
+ * The single λ whose bounds equal the model-level mixture at every b: 1/λ_eff = Σ (N_g/N)/λ_g
+ * (i.e. the parameter-weighted mean |w|). Lets a plot draw the model bound as one curve.
+ */
+export function effectiveLambda(groups: readonly RdGroup[]): number {
+  const inv = weightedSum(0, groups, 0);
+  return inv > 0 ? 1 / inv : Infinity;
+}
+
+// ---- inverse forms: how many bits a target distortion needs -------------------------------
+
+/** Real-valued b at which D_U(b) = target: b = 1 + log2(1/(λ·D)). */
+export function bitsForDU(target: number, lambda: number): number {
+  return 1 + Math.log2(1 / (lambda * target));
+}
+
+/** Real-valued b at which D_L(b) = target: b = log2(1/(λ·D)). */
+export function bitsForDL(target: number, lambda: number): number {
+  return Math.log2(1 / (lambda * target));
+}
+
+/** Magnitude rate R at which D_U(R) = target. */
+export function rateForDU(target: number, lambda: number): number {
+  return Math.log2(1 / (lambda * target));
+}
+
+/** Magnitude rate R at which D_L(R) = target: the fewest bits any quantizer can use for D. */
+export function rateForDL(target: number, lambda: number): number {
+  return Math.log2(1 / (2 * lambda * target));
+}
+
+/**
+ * Smallest integer bit-width in [bMin, bMax] whose D_U is at most `target`, or undefined if even
+ * bMax is not enough. A tiny relative slack absorbs floating-point noise in log2 at exact powers of 2.
+ */
+export function minBitsForDU(target: number, lambda: number, bMin = 2, bMax = 16): number | undefined {
+  const exact = bitsForDU(target, lambda);
+  const b = Math.max(bMin, Math.ceil(exact - 1e-12));
+  return b <= bMax ? b : undefined;
+}
+
+/** Smallest integer b in [bMin, bMax] whose gap D_U − D_L is at most eps (SPEC §5 tightness). */
+export function minBitsForGap(eps: number, lambda: number, bMin = 2, bMax = 16): number | undefined {
+  // gap(b) = 2^(−b)/λ ≤ eps  ⇔  b ≥ log2(1/(λ·eps))
+  const b = Math.max(bMin, Math.ceil(Math.log2(1 / (lambda * eps)) - 1e-12));
+  return b <= bMax ? b : undefined;
+}
