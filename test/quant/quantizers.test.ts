@@ -29,7 +29,7 @@ const tensor = fc
   .record({ rows: fc.integer({ min: 1, max: 5 }), cols: fc.integer({ min: 1, max: 9 }) })
   .chain(({ rows, cols }) =>
     fc.record({
-      shape: fc.constant([rows, cols]),
+      shape: fc.constant<number[]>([rows, cols]),
       values: fc.array(weight, { minLength: rows * cols, maxLength: rows * cols }).map((a) => Float32Array.from(a)),
     }),
   );
