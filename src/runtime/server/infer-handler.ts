@@ -1,0 +1,45 @@
+/**
+ * POST …/infer, independent of the HTTP framework: decode and validate the request against
+ * the model, wait for a compute slot under the request's deadline, run onnxruntime, encode
+ * the reply (binary sections for the outputs that asked for them).
+ */
+import { decodeInferRequest, encodeInferResponse, type EncodedMessage } from '../protocol/infer-codec.ts';
+import { invalidArg } from '../protocol/protocol-error.ts';
+import type { Limiter } from './limiter.ts';
+import type { ServerMetrics } from './metrics.ts';
+import { runModel, validateInputs, validateOutputs, type LoadedModel } from './model-registry.ts';
+
+export interface InferContext {
+  limiter: Limiter;
+  metrics: ServerMetrics;
+  /** Server-wide deadline per request (--timeout-ms); Infinity for none. */
+  timeoutMs: number;
+}
+
+/** Triton's per-request `timeout` parameter is in microseconds; 0 or absent means the server default. */
+function requestDeadlineMs(params: Record<string, unknown> | undefined, serverMs: number): number {
+  const v = params?.timeout;
+  if (v === undefined || v === null) return serverMs;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw invalidArg('parameters.timeout must be a non-negative integer number of microseconds', 'parameters');
+  }
+  return v === 0 ? serverMs : Math.min(serverMs, v / 1000);
+}
+
+export async function handleInfer(ctx: InferContext, model: LoadedModel, body: Uint8Array, headerLength: string | undefined): Promise<EncodedMessage> {
+  const req = decodeInferRequest(body, headerLength);
+  validateInputs(model, req.inputs);
+  const wanted = req.outputs ?? model.outputs.map((o) => ({ name: o.name, binary: req.binaryDefault }));
+  validateOutputs(model, wanted.map((o) => o.name));
+  const deadline = requestDeadlineMs(req.parameters, ctx.timeoutMs);
+  const outputs = await ctx.limiter.run(
+    () => runModel(model, req.inputs, wanted.map((o) => o.name)),
+    deadline,
+    (t) => {
+      ctx.metrics.queueDuration.observe({ model: model.name }, t.queueMs * 1000);
+      ctx.metrics.computeDuration.observe({ model: model.name }, t.computeMs * 1000);
+    },
+  );
+  const head = { model_name: model.name, model_version: model.version, ...(req.id !== undefined ? { id: req.id } : {}) };
+  return encodeInferResponse(head, outputs.map((o, i) => ({ ...o, binary: wanted[i]!.binary })));
+}

@@ -1,0 +1,196 @@
+/**
+ * The edge server: KServe v2 / Open Inference Protocol over HTTP (fastify 5) with Triton's
+ * binary tensor data extension, serving ONNX models through onnxruntime-node.
+ * Every user-caused failure is a 4xx with `{"error": "..."}`; a 5xx means a bug.
+ */
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedMessage } from '../protocol/infer-codec.ts';
+import { ProtocolError, invalidArg } from '../protocol/protocol-error.ts';
+import { makeTokenCheck } from './auth.ts';
+import { handleInfer } from './infer-handler.ts';
+import { Limiter } from './limiter.ts';
+import { ServerMetrics } from './metrics.ts';
+import { loadModel, lookupModel, modelMetadata, type LoadedModel, type ModelSpec } from './model-registry.ts';
+
+export const SERVER_NAME = 'coquant';
+export const SERVER_VERSION = '0.1.0';
+export const EXTENSIONS = ['binary_tensor_data', 'parameters'];
+
+export interface ServerOptions {
+  models: ModelSpec[];
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Bearer token; every endpoint except /v2/health/* requires it when set. */
+  token?: string;
+  maxBodyMb?: number;
+  concurrency?: number;
+  queue?: number;
+  /** Per-request deadline in ms (queue wait + compute); 0 or undefined for none. */
+  timeoutMs?: number;
+  logLevel?: string;
+  /** onnxruntime intra-op threads per session; 0 lets onnxruntime choose. */
+  intraOpThreads?: number;
+  /** Node process metrics (memory, event loop) on /metrics. */
+  processMetrics?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  models: LoadedModel[];
+  metrics: ServerMetrics;
+  /** Stops accepting, drains in-flight requests, releases the sessions. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Route { re: RegExp; methods: string }
+/** Known paths, so a wrong method gets 405 (with Allow) rather than 404. */
+const ROUTES: Route[] = [
+  { re: /^\/v2\/health\/(live|ready)$/, methods: 'GET, HEAD' },
+  { re: /^\/v2\/?$/, methods: 'GET, HEAD' },
+  { re: /^\/metrics$/, methods: 'GET, HEAD' },
+  { re: /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/ready)?$/, methods: 'GET, HEAD' },
+  { re: /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer$/, methods: 'POST' },
+];
+
+function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply.code(status).type(JSON_CONTENT_TYPE).send(JSON.stringify({ error: message }));
+}
+
+function sendMessage(reply: FastifyReply, msg: EncodedMessage): FastifyReply {
+  reply.type(msg.contentType);
+  if (msg.headerLength !== undefined) reply.header(HEADER_LENGTH_HEADER, String(msg.headerLength));
+  return reply.send(msg.body);
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const maxBodyMb = opts.maxBodyMb ?? 64;
+  const concurrency = opts.concurrency ?? 1;
+  const queueMax = opts.queue ?? 64;
+  const timeoutMs = opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : Number.POSITIVE_INFINITY;
+
+  const loaded: LoadedModel[] = [];
+  for (const spec of opts.models) loaded.push(await loadModel(spec, { intraOpThreads: opts.intraOpThreads }));
+  const models = new Map(loaded.map((m) => [m.name, m]));
+  const limiter = new Limiter(concurrency, queueMax);
+  const metrics = new ServerMetrics(() => limiter.waiting, { processMetrics: opts.processMetrics });
+  const checkToken = opts.token ? makeTokenCheck(opts.token) : undefined;
+  let closing = false;
+
+  const app = Fastify({
+    logger: { level: opts.logLevel ?? 'info' },
+    bodyLimit: Math.floor(maxBodyMb * 1024 * 1024),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  // Bodies arrive as raw buffers whatever their content type: the JSON header's length comes
+  // from Inference-Header-Content-Length, so the split happens in the codec, not in fastify.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (req, reply) => {
+    const enc = req.headers['content-encoding'];
+    if (enc && enc !== 'identity') return sendError(reply, 501, `Content-Encoding '${enc}' is not supported; send the body uncompressed`);
+    if (checkToken && !req.url.startsWith('/v2/health/') && !checkToken(req.headers.authorization)) {
+      reply.header('WWW-Authenticate', 'Bearer');
+      return sendError(reply, 401, 'missing or wrong bearer token (send "Authorization: Bearer <token>")');
+    }
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.http.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const route = ROUTES.find((r) => r.re.test(path));
+    if (route) {
+      reply.header('Allow', route.methods);
+      return sendError(reply, 405, `method ${req.method} is not allowed on ${path.slice(0, 200)}; use ${route.methods}`);
+    }
+    return sendError(reply, 404, `no such endpoint: ${req.method} ${path.slice(0, 200)}`);
+  });
+
+  app.setErrorHandler((err: FastifyError | ProtocolError, req, reply) => {
+    if (err instanceof ProtocolError) return sendError(reply, err.status, err.message);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      countFailure(req, 'too_large');
+      return sendError(reply, 413, `request body exceeds the server's limit of ${maxBodyMb} MB; raise it with --max-body-mb`);
+    }
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      countFailure(req, 'bad_request');
+      return sendError(reply, status, err.message);
+    }
+    req.log.error({ err }, 'internal error (a bug)');
+    countFailure(req, 'internal');
+    return sendError(reply, 500, `internal server error: ${err.message}`);
+  });
+
+  function modelLabel(req: FastifyRequest): string {
+    const m = (req.params as { model?: string } | undefined)?.model;
+    return m !== undefined && models.has(m) ? m : '_unknown';
+  }
+  function countFailure(req: FastifyRequest, reason: string): void {
+    if (req.url.endsWith('/infer')) metrics.failure.inc({ model: modelLabel(req), reason });
+  }
+
+  app.get('/v2/health/live', async (_req, reply) => reply.code(200).send());
+  app.get('/v2/health/ready', async (_req, reply) => reply.code(closing ? 400 : 200).send());
+  app.get('/v2', async (_req, reply) =>
+    reply.type(JSON_CONTENT_TYPE).send(JSON.stringify({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS })));
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  type P = { model: string; version?: string };
+  const metadata = async (req: FastifyRequest<{ Params: P }>, reply: FastifyReply) =>
+    reply.type(JSON_CONTENT_TYPE).send(JSON.stringify(modelMetadata(lookupModel(models, req.params.model, req.params.version))));
+  const ready = async (req: FastifyRequest<{ Params: P }>, reply: FastifyReply) => {
+    lookupModel(models, req.params.model, req.params.version);
+    return reply.code(closing ? 400 : 200).send();
+  };
+  const infer = async (req: FastifyRequest<{ Params: P }>, reply: FastifyReply) => {
+    const t0 = performance.now();
+    let label = '_unknown';
+    let pending = false;
+    try {
+      const model = lookupModel(models, req.params.model, req.params.version);
+      label = model.name;
+      metrics.pending.inc({ model: label });
+      pending = true;
+      const body = req.body;
+      if (!(body instanceof Uint8Array) || body.length === 0) throw invalidArg('the request has no body; send an inference request document', 'json');
+      const hl = req.headers[HEADER_LENGTH_HEADER];
+      const msg = await handleInfer({ limiter, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl);
+      metrics.success.inc({ model: label });
+      metrics.requestDuration.observe({ model: label }, (performance.now() - t0) * 1000);
+      return sendMessage(reply, msg);
+    } catch (e) {
+      metrics.failure.inc({ model: label, reason: e instanceof ProtocolError ? e.reason : 'internal' });
+      throw e;
+    } finally {
+      if (pending) metrics.pending.dec({ model: label });
+    }
+  };
+  for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
+    app.get(prefix, metadata);
+    app.get(`${prefix}/ready`, ready);
+    app.post(`${prefix}/infer`, infer);
+  }
+
+  const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8000 });
+  const url = address;
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    models: loaded,
+    metrics,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        await app.close();
+        for (const m of loaded) await m.session.release().catch(() => undefined);
+      })();
+      return closed;
+    },
+  };
+}
