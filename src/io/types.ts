@@ -4,8 +4,16 @@
  * tensor at a time, so memory stays bounded by the largest tensor, not by the file.
  */
 
-/** Element types coquant reads. Names follow the ONNX spelling, lower-cased. */
-export type DType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int8' | 'uint8';
+/** Element types coquant reads as weights. Names follow the ONNX spelling, lower-cased. */
+export type WeightDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int8' | 'uint8';
+
+/**
+ * Other fixed-size element types a file may hold (shape constants, index buffers). They are
+ * listed so `tensors` really is every tensor, but they are never selected as weights.
+ */
+export type OtherDType = 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'complex64' | 'complex128';
+
+export type DType = WeightDType | OtherDType;
 
 export const FLOAT_DTYPES: ReadonlySet<DType> = new Set(['float32', 'float16', 'bfloat16', 'float64']);
 
@@ -16,7 +24,20 @@ export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
   float64: 8,
   int8: 1,
   uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  uint64: 8,
+  bool: 1,
+  complex64: 8,
+  complex128: 16,
 };
+
+export function isFloatDType(d: DType): boolean {
+  return FLOAT_DTYPES.has(d);
+}
 
 /** Where a tensor's bytes live, for messages and for writers that patch models. */
 export type TensorOrigin =
@@ -42,6 +63,17 @@ export interface RawTensor {
   bytes: Uint8Array;
 }
 
+/** A contiguous run of one tensor's elements, for streaming tensors too big to hold twice. */
+export interface RawChunk {
+  info: TensorInfo;
+  /** Index of the first element of this chunk within the tensor (row-major). */
+  start: number;
+  /** Number of elements in this chunk. */
+  count: number;
+  /** Raw little-endian bytes, exactly `count * DTYPE_BYTES[info.dtype]` long. Fresh per chunk. */
+  bytes: Uint8Array;
+}
+
 export interface WeightSource {
   readonly path: string;
   readonly format: 'onnx' | 'safetensors';
@@ -49,5 +81,11 @@ export interface WeightSource {
   readonly tensors: readonly TensorInfo[];
   /** Reads one tensor's bytes; validates length and location first. */
   read(name: string): Promise<RawTensor>;
+  /**
+   * Streams one tensor in slices of at most `chunkElems` elements, so memory stays bounded
+   * by the chunk, not the tensor. Optional so other sources stay valid; use the free function
+   * `readChunks(source, ...)` from src/io/read-chunks.ts, which falls back to `read`.
+   */
+  readChunks?(name: string, chunkElems: number): AsyncIterable<RawChunk>;
   close(): Promise<void>;
 }
