@@ -1,11 +1,106 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.ts';
+import { CoquantError, UsageError } from '../../errors.ts';
+import { parseQuantSpec } from '../../quant/index.ts';
+import { quantizeModel, type BitAssignment } from '../../runtime/quantize-model.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { progressBar, type Progress } from '../../util/progress.ts';
+
+/** Reads the bit assignment out of a `coquant plan --json` document. */
+export async function bitsFromPlanFile(path: string): Promise<BitAssignment> {
+  let doc: { schema?: string; feasible?: boolean; bits?: unknown; groups?: Array<{ name: string; bits: number }> | null };
+  try {
+    doc = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read plan ${path}: ${(e as Error).message.split('\n')[0]}`, 'make one with `coquant plan ... --json > plan.json`');
+  }
+  if (doc.schema !== 'coquant.plan/1') throw new UsageError(`${path} is not a coquant plan (schema is ${JSON.stringify(doc.schema)})`, 'make one with `coquant plan ... --json > plan.json`');
+  if (!doc.feasible) throw new CoquantError('E_INFEASIBLE_PLAN', `${path} is an infeasible plan: it has no bit-widths to apply`, { hint: 'relax T0/E0 and plan again' });
+  if (typeof doc.bits === 'number') return doc.bits;
+  if (doc.groups && doc.groups.length > 0) return Object.fromEntries(doc.groups.map((g) => [g.name, g.bits]));
+  throw new UsageError(`${path}: the plan lists no bit-widths`);
+}
+
+function fmtBytes(n: number): string {
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
+}
 
 export function register(program: Command): void {
   program
     .command('quantize')
-    .description('(not available yet)')
-    .action(() => {
-      throw new UsageError("'quantize' is not available in this build yet");
+    .summary('write a fake-quantized copy of an ONNX model at planned bit-widths')
+    .description(
+      'Quantizes the weights of an ONNX model (float tensors of rank ≥ 2: matrices and conv kernels) and\n' +
+        'writes the dequantized values back, so onnxruntime runs exactly what the plan and the distortion\n' +
+        'figures describe. Bit-widths come from a plan (one per weight group, or one shared) or from --bits.\n' +
+        'The output is written to a temporary file and renamed into place: it is never half-written.',
+    )
+    .argument('<model>', 'ONNX model file')
+    .option('--plan <plan.json>', 'a `coquant plan --json` document: its bit-widths are applied')
+    .option('--bits <n>', 'one bit-width for every weight (2..16)')
+    .option('--quantizer <spec>', 'family/granularity/range', 'uniform-symmetric/channel/clip-l1')
+    .option('--all-float', 'also quantize biases and norms (every float tensor)')
+    .option('-o, --out <file>', 'output model (default out/<name>.q<bits>.onnx)')
+    .option('--json', 'print a JSON report instead of the summary')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  coquant quantize model.onnx --bits 6
+  coquant plan --preset paper --profile out/profile/profile.json --per-group --json > plan.json
+  coquant quantize model.onnx --plan plan.json --quantizer pot/channel/absmax -o out/model.plan.onnx`,
+    )
+    .action(async (model: string, opts: { plan?: string; bits?: string; quantizer: string; allFloat?: boolean; out?: string; json?: boolean }) => {
+      if (!opts.plan === !opts.bits) throw new UsageError('give exactly one of --plan or --bits');
+      let bits: BitAssignment;
+      if (opts.bits) {
+        bits = Number(opts.bits);
+        if (!Number.isInteger(bits) || bits < 2 || bits > 16) throw new UsageError(`--bits must be an integer from 2 to 16 (got '${opts.bits}')`);
+      } else {
+        bits = await bitsFromPlanFile(opts.plan!);
+      }
+      const spec = parseQuantSpec(opts.quantizer);
+      const tag = typeof bits === 'number' ? `q${bits}` : 'plan';
+      const out = opts.out ?? join('out', `${basename(model, extname(model))}.${tag}.onnx`);
+      let bar: Progress | undefined;
+      const q = await quantizeModel(model, {
+        bits,
+        config: spec,
+        allFloat: opts.allFloat,
+        onProgress: (_done, total, name) => {
+          bar ??= progressBar(total, 'quantizing weights', { quiet: opts.json });
+          bar.tick(1, name.slice(0, 32));
+        },
+      });
+      bar?.stop();
+      await writeFileAtomic(out, q.bytes);
+      const inSize = (await stat(model)).size;
+      const meanAbsBits = q.groups.reduce((a, g) => a + g.bits * g.params, 0) / Math.max(1, q.quantizedParams);
+      const report = {
+        model,
+        out,
+        quantizer: opts.quantizer,
+        bits: typeof bits === 'number' ? bits : 'per-group',
+        meanBits: meanAbsBits,
+        quantizedParams: q.quantizedParams,
+        Dp: q.Dp,
+        fileBytes: { input: inSize, output: q.bytes.length },
+        groups: q.groups,
+        keptFloat: q.keptFloat,
+        notInModel: q.notInModel,
+      };
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(
+        `wrote ${out}\n` +
+          `  ${q.quantizedParams.toLocaleString('en-US')} weights in ${q.groups.length} tensors quantized (${opts.quantizer}, mean ${meanAbsBits.toFixed(2)} bits)\n` +
+          `  parameter distortion D_p = mean|w − Q(w)| = ${q.Dp.toExponential(3)}\n` +
+          `  file size ${fmtBytes(q.bytes.length)} (input ${fmtBytes(inSize)}; fake quantization keeps float storage — use --format for real low-bit files)\n`,
+      );
+      if (q.keptFloat.length) process.stdout.write(`  warning: ${q.keptFloat.length} weights not named by the plan stay in float: ${q.keptFloat.slice(0, 5).join(', ')}${q.keptFloat.length > 5 ? ', …' : ''}\n`);
+      if (q.notInModel.length) process.stdout.write(`  note: ${q.notInModel.length} planned groups are not in this model (e.g. on the other side of a split)\n`);
     });
 }
