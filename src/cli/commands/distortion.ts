@@ -1,11 +1,170 @@
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
+import { bundledModels } from '../../io/bundled-models.ts';
+import { parseBits, parseFamily, parseGranularity, parseRange, type QuantSpec } from '../../quant/spec.ts';
+import { parseDimFlags } from '../../data/random-inputs.ts';
+import type { ImagePreset } from '../../data/images.ts';
+import { createSession, inputSpecs } from '../../runtime/ort/session.ts';
+import { loadPpocrCharset } from '../../ocr/dictionary.ts';
+import { ctcDecoder, looksLikeCtc } from '../../distortion/decoders.ts';
+import { guessPreset, imageCalibration, npyCalibration, randomCalibration, renderedCalibration } from '../../distortion/calibration.ts';
+import { runDistortion, type CalibrationSet } from '../../distortion/engine.ts';
+import { formatTable } from '../../distortion/table.ts';
+import { figure3Spec } from '../../distortion/plot.ts';
+import { renderVegaLiteSvg } from '../../report/render-svg.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { progressBar } from '../../util/progress.ts';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+interface Opts {
+  inputs?: string;
+  npy?: string[];
+  random?: string;
+  render?: string;
+  labels?: string;
+  families: string;
+  bits: string;
+  granularity: string;
+  range: string;
+  dim: string[];
+  seed: string;
+  preset?: string;
+  allFloat?: boolean;
+  output?: string;
+  threads?: string;
+  cache: boolean;
+  json?: boolean;
+  out: string;
+  quiet?: boolean;
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} needs a positive integer, got '${v}'`);
+  return n;
+}
+
+/** Cartesian product of the listed families × granularities × ranges (fp8 ignores nothing: it has its own levels). */
+export function schemesFrom(families: string, granularities: string, ranges: string): QuantSpec[] {
+  const out: QuantSpec[] = [];
+  for (const f of list(families)) for (const g of list(granularities)) for (const r of list(ranges)) out.push({ family: parseFamily(f), granularity: parseGranularity(g), range: parseRange(r) });
+  if (out.length === 0) throw new UsageError('no quantizer configurations given', 'e.g. --families uniform-symmetric --granularity tensor,channel');
+  return out;
+}
 
 export function register(program: Command): void {
   program
     .command('distortion')
-    .description('(not available yet)')
-    .action(() => {
-      throw new UsageError("'distortion' is not available in this build yet");
+    .summary('measure output distortion D_o against parameter distortion D_p with real forward passes')
+    .description(
+      'For each quantizer configuration and bit-width, fake-quantizes the model weights (float tensors of\n' +
+        'rank >= 2, initializers and Constant nodes) in an in-memory copy, runs the same calibration inputs\n' +
+        'through onnxruntime at full precision and quantized, and reports D_p, D_o, relative L2 and task quality\n' +
+        '(CTC text for PaddleOCR recognition models), then fits D_o ~ alpha*D_p per configuration (SPEC section 2).\n' +
+        'Without a model, uses the bundled PP-OCRv4 recognition model and 16 rendered, labelled text lines.',
+    )
+    .argument('[model]', 'ONNX model file (default: the bundled PP-OCRv4 recognition model)')
+    .option('--inputs <dir>', 'calibration images (PNG/JPEG) in this folder, preprocessed with --preset')
+    .option('--npy <files...>', 'calibration tensors as .npy files (one sample each, for single-input models)')
+    .option('--random <n>', 'n generated inputs following the model input spec (standard normal; see --seed, --dim)')
+    .option('--render <n>', 'render n labelled text lines (PP-OCR recognition models); the default for them is 16')
+    .option('--labels <file>', 'labels for --inputs images: {"labels": {"file.png": "text"}} or a plain map')
+    .option('--families <list>', 'quantizer families: uniform-symmetric, uniform-asymmetric, pot, fp8-e4m3, fp8-e5m2', 'uniform-symmetric')
+    .option('--bits <list>', 'bit-widths, e.g. 2-16 or 4,8 (fp8 families always use 8)', '2-16')
+    .option('--granularity <list>', 'tensor, channel or groupN (comma-separated for several)', 'tensor')
+    .option('--range <list>', 'absmax, clip-l1 or clip-mse (comma-separated for several)', 'absmax')
+    .option('--dim <name=value>', 'value of a dynamic input dimension (repeatable)', collect, [])
+    .option('--seed <n>', 'seed for --random and --render', '1')
+    .option('--preset <name>', 'image preprocessing: ppocr-rec or ppocr-det (default: guessed from the input shape)')
+    .option('--all-float', 'quantize every float tensor (biases, norms too), not only rank >= 2')
+    .option('--output <name>', 'model output to compare (default: the first)')
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)')
+    .option('--no-cache', 'do not read or write the full-precision output cache (.cache/distortion)')
+    .option('--json', 'print the result document (docs/distortion-json.md) on stdout and nothing else')
+    .option('--out <dir>', 'folder for distortion.json, fig3-distortion.svg and rendered lines', 'out/distortion')
+    .option('--quiet', 'no progress bar')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  coquant distortion                                          bundled PP-OCRv4 rec, 16 rendered lines, 2..16 bits
+  coquant distortion --granularity tensor,channel --range absmax,clip-l1 --bits 2-8
+  coquant distortion model.onnx --random 8 --dim p2o.DynamicDimension.0=1 --dim p2o.DynamicDimension.1=320
+  coquant distortion rec.onnx --inputs lines/ --labels lines/labels.json --json > d.json`,
+    )
+    .action(async (modelArg: string | undefined, opts: Opts) => {
+      const model = resolve(modelArg ?? bundledModels().rec);
+      const schemes = schemesFrom(opts.families, opts.granularity, opts.range);
+      const bits = parseBits(opts.bits);
+      const seed = Number(opts.seed);
+      if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed needs a non-negative integer, got '${opts.seed}'`);
+      const sources = [opts.inputs, opts.npy, opts.random, opts.render].filter((x) => x !== undefined).length;
+      if (sources > 1) throw new UsageError('choose one calibration source: --inputs, --npy, --random or --render');
+      if (opts.labels && !opts.inputs) throw new UsageError('--labels goes with --inputs (rendered lines carry their own labels)');
+      const threads = opts.threads ? positiveInt(opts.threads, '--threads') : undefined;
+
+      // Inspect the model once: input spec (for presets and random inputs) and output shape (for a decoder).
+      const probe = await createSession(model, { intraOpThreads: 1, label: model });
+      const specs = inputSpecs(probe);
+      const outName = opts.output ?? probe.outputNames[0];
+      const outMeta = probe.outputMetadata.find((m) => m.name === outName);
+      await probe.release();
+      const charset = await loadPpocrCharset();
+      const decoder = outMeta && outMeta.isTensor && looksLikeCtc(outMeta.shape, charset) ? ctcDecoder(charset) : undefined;
+      const guessed = guessPreset(specs[0]);
+      const preset = (opts.preset ?? guessed) as ImagePreset | undefined;
+      if (opts.preset && opts.preset !== 'ppocr-rec' && opts.preset !== 'ppocr-det') throw new UsageError(`unknown --preset '${opts.preset}'`, 'use ppocr-rec or ppocr-det');
+
+      let calib: CalibrationSet;
+      if (opts.inputs) {
+        if (!preset) throw new UsageError('cannot tell how to preprocess images for this model', 'give --preset ppocr-rec or ppocr-det, or use --npy');
+        calib = await imageCalibration(opts.inputs, specs, preset, opts.labels);
+      } else if (opts.npy) {
+        calib = await npyCalibration(opts.npy, specs);
+      } else if (opts.random) {
+        calib = randomCalibration(positiveInt(opts.random, '--random'), seed, specs, parseDimFlags(opts.dim));
+      } else if (opts.render || (guessed === 'ppocr-rec' && decoder)) {
+        calib = await renderedCalibration(opts.render ? positiveInt(opts.render, '--render') : 16, seed, specs, join(opts.out, 'lines'));
+      } else {
+        throw new UsageError('no calibration inputs for this model', 'give --inputs DIR, --npy FILES or --random N (with --dim for dynamic sizes)');
+      }
+
+      const total = schemes.reduce((a, s) => a + (s.family.startsWith('fp8') ? 1 : bits.length), 0);
+      const bar = progressBar(total, 'distortion', { quiet: opts.quiet });
+      let doc;
+      try {
+        doc = await runDistortion({
+          modelPath: model,
+          calibration: calib,
+          schemes,
+          bits,
+          decoder,
+          allFloat: opts.allFloat,
+          output: opts.output,
+          cacheDir: opts.cache ? '.cache/distortion' : null,
+          threads,
+          onPoint: (p) => bar.tick(1, `${p.family}/${p.granularity}/${p.range} ${p.bits}b`),
+        });
+      } finally {
+        bar.stop();
+      }
+
+      const json = `${JSON.stringify(doc, null, 2)}\n`;
+      await writeFileAtomic(join(opts.out, 'distortion.json'), json);
+      const svg = await renderVegaLiteSvg(figure3Spec(doc.configs, `D_o and α·D_p vs bit-width (${doc.inputs.samples} inputs)`));
+      await writeFileAtomic(join(opts.out, 'fig3-distortion.svg'), svg);
+      if (opts.json) {
+        process.stdout.write(json);
+      } else {
+        process.stdout.write(formatTable(doc));
+        process.stdout.write(`wrote ${join(opts.out, 'distortion.json')} and ${join(opts.out, 'fig3-distortion.svg')}\n`);
+      }
     });
 }

@@ -1,0 +1,232 @@
+/**
+ * The distortion engine (SPEC §2, issue 3): for each quantizer config and bit-width, write
+ * fake-quantized weights into an in-memory copy of the model, run the calibration inputs
+ * through onnxruntime for full precision and quantized, and measure D_p, D_o, relative L2
+ * and task quality; then fit D_o ≈ α·D_p per config.
+ *
+ * Speed: the full-precision outputs are cached on disk; the weights are read once; while one
+ * quantized model runs on onnxruntime's threads, the next one is quantized and serialised on
+ * the JS thread (a one-deep pipeline).
+ */
+import { createHash } from 'node:crypto';
+import * as ort from 'onnxruntime-node';
+import { selectWeights } from '../io/open-weights.ts';
+import { toFloat32 } from '../io/decode.ts';
+import { fakeQuantize } from '../quant/fake-quantize.ts';
+import { isFp8 } from '../quant/validate.ts';
+import { configLabel, type QuantConfig } from '../quant/types.ts';
+import type { QuantSpec } from '../quant/spec.ts';
+import { fitAlpha } from '../theory/alpha-fit.ts';
+import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
+import { CoquantError } from '../errors.ts';
+import type { Feed, HostTensor } from '../data/tensor.ts';
+import { createSession, defaultThreads, runFeed, type Session } from '../runtime/ort/session.ts';
+import { openPatchableModel } from './patcher.ts';
+import { fpCacheKey, readFpCache, writeFpCache, type CachedOutput } from './fp-cache.ts';
+import { OutputDiff } from './output-stats.ts';
+import type { OutputDecoder } from './decoders.ts';
+import type { DistortionConfigResult, DistortionDocument, DistortionFit, DistortionPoint, DistortionQuality } from './types.ts';
+
+export interface CalibrationSet {
+  feeds: Feed[];
+  /** Ground-truth text per output row (flattened over feeds), when known. */
+  labels?: string[];
+  /** Human description, e.g. `rendered:16 (seed 1)` or `npy:3 files`. */
+  source: string;
+  seed?: number;
+}
+
+export interface DistortionOptions {
+  modelPath: string;
+  calibration: CalibrationSet;
+  schemes: QuantSpec[];
+  bits: number[];
+  decoder?: OutputDecoder;
+  /** Quantize every float tensor, not only rank ≥ 2. */
+  allFloat?: boolean;
+  /** Output to compare (default: the model's first output). */
+  output?: string;
+  /** Folder for the full-precision cache; null disables it. */
+  cacheDir?: string | null;
+  threads?: number;
+  /** Called after each measured point. */
+  onPoint?: (p: DistortionPoint, done: number, total: number) => void;
+}
+
+interface Job {
+  scheme: QuantSpec;
+  cfg: QuantConfig;
+}
+
+interface Prepared {
+  job: Job;
+  session: Session;
+  Dp: number;
+  DpMse: number;
+  started: number;
+}
+
+const toF32 = (t: HostTensor): Float32Array => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number));
+
+export async function runDistortion(o: DistortionOptions): Promise<DistortionDocument> {
+  const t0 = performance.now();
+  const threads = o.threads ?? defaultThreads();
+  const { feeds } = o.calibration;
+  if (feeds.length === 0) throw new CoquantError('E_NO_INPUTS', 'no calibration inputs', { hint: 'give --inputs, --npy, --random N or --render N' });
+  if (o.schemes.length === 0 || o.bits.length === 0) throw new CoquantError('E_USAGE', 'no quantizer configurations or bit-widths to measure');
+
+  const model = await openPatchableModel(o.modelPath);
+  const infos = selectWeights(model.source.tensors, { allFloat: o.allFloat });
+  if (infos.length === 0) throw new CoquantError('E_NO_WEIGHTS', `${o.modelPath}: no float tensors of rank ≥ 2 to quantize`, { hint: 'try --all-float' });
+  const weights: { info: (typeof infos)[number]; values: Float32Array }[] = [];
+  let params = 0;
+  let absSum = 0;
+  for (const info of infos) {
+    const values = toFloat32(await model.source.read(info.name));
+    for (let i = 0; i < values.length; i++) absSum += Math.abs(values[i]);
+    params += values.length;
+    weights.push({ info, values });
+  }
+  const meanAbs = params ? absSum / params : 0;
+
+  // Full-precision reference, from the cache when possible.
+  const fpSession = await createSession(model.bytes, { intraOpThreads: threads, label: o.modelPath });
+  const output = o.output ?? fpSession.outputNames[0];
+  if (!fpSession.outputNames.includes(output)) {
+    throw new CoquantError('E_NO_SUCH_OUTPUT', `model has no output '${output}'`, { hint: `outputs: ${fpSession.outputNames.join(', ')}` });
+  }
+  const cacheKey = fpCacheKey(model.bytes, feeds, output, ort.env.versions.common);
+  let fpCache: 'hit' | 'miss' | 'off' = 'off';
+  let ref: CachedOutput[] | undefined;
+  if (o.cacheDir) {
+    ref = await readFpCache(o.cacheDir, cacheKey);
+    fpCache = ref && ref.length === feeds.length ? 'hit' : 'miss';
+    if (fpCache === 'miss') ref = undefined;
+  }
+  if (!ref) {
+    ref = [];
+    for (const f of feeds) {
+      const out = (await runFeed(fpSession, f, [output]))[output];
+      ref.push({ dims: out.dims, data: toF32(out) });
+    }
+    if (o.cacheDir) await writeFpCache(o.cacheDir, cacheKey, ref);
+  }
+  await fpSession.release();
+
+  const decode = (outs: readonly { dims: number[]; data: Float32Array }[]): string[] | undefined =>
+    o.decoder ? outs.flatMap((r) => o.decoder!.decode({ type: 'float32', data: r.data, dims: r.dims })) : undefined;
+  const fpTexts = decode(ref);
+  const labels = o.calibration.labels;
+  if (labels && fpTexts && labels.length !== fpTexts.length) {
+    throw new CoquantError('E_LABELS', `${labels.length} labels for ${fpTexts.length} decoded rows`, { hint: 'give one label per calibration image' });
+  }
+
+  const jobs: Job[] = [];
+  for (const scheme of o.schemes) {
+    const bitsList = isFp8(scheme.family) ? [8] : o.bits;
+    for (const bits of bitsList) jobs.push({ scheme, cfg: { ...scheme, bits } });
+  }
+
+  const prepare = async (job: Job): Promise<Prepared> => {
+    const started = performance.now();
+    const repl = new Map<string, Float32Array>();
+    let errAbs = 0;
+    let errSq = 0;
+    for (const w of weights) {
+      const q = fakeQuantize(w.values, w.info.shape, job.cfg, { name: w.info.name }).values;
+      for (let i = 0; i < q.length; i++) {
+        const d = w.values[i] - q[i];
+        errAbs += Math.abs(d);
+        errSq += d * d;
+      }
+      repl.set(w.info.name, q);
+    }
+    const bytes = model.build(repl);
+    const session = await createSession(bytes, { intraOpThreads: threads, label: `${o.modelPath} quantized ${configLabel(job.scheme)} ${job.cfg.bits}b` });
+    return { job, session, Dp: errAbs / params, DpMse: errSq / params, started };
+  };
+
+  const evaluate = async (p: Prepared): Promise<DistortionPoint> => {
+    const diff = new OutputDiff();
+    const outs: CachedOutput[] = [];
+    for (let k = 0; k < feeds.length; k++) {
+      const out = (await runFeed(p.session, feeds[k], [output]))[output];
+      const data = toF32(out);
+      diff.add(ref![k].data, data);
+      if (o.decoder) outs.push({ dims: out.dims, data });
+    }
+    await p.session.release();
+    let quality: DistortionQuality | undefined;
+    const texts = decode(outs);
+    if (texts && fpTexts) {
+      quality = { cerVsFp: corpusCer(texts, fpTexts) };
+      if (labels) {
+        quality.cerVsLabels = corpusCer(texts, labels);
+        quality.accuracy = exactMatchRate(texts, labels);
+      }
+    }
+    const { cfg } = p.job;
+    const g = cfg.granularity;
+    return {
+      bits: cfg.bits,
+      family: cfg.family,
+      granularity: g.kind === 'group' ? `group${g.size}` : g.kind,
+      range: cfg.range,
+      Dp: p.Dp,
+      DpMse: p.DpMse,
+      DpRel: meanAbs > 0 ? p.Dp / meanAbs : 0,
+      ...diff.result(),
+      ...(quality ? { quality } : {}),
+      seconds: (performance.now() - p.started) / 1000,
+    };
+  };
+
+  const points: DistortionPoint[] = [];
+  let next: Promise<Prepared> | undefined = jobs.length ? prepare(jobs[0]) : undefined;
+  for (let k = 0; k < jobs.length; k++) {
+    const cur = await next!;
+    const evaluating = evaluate(cur);
+    // Let the first inference start on onnxruntime's threads before the JS thread gets busy.
+    await new Promise((r) => setImmediate(r));
+    next = k + 1 < jobs.length ? prepare(jobs[k + 1]) : undefined;
+    // Surface a failure of the prepared-next promise only when we get to it.
+    next?.catch(() => undefined);
+    const point = await evaluating;
+    points.push(point);
+    o.onPoint?.(point, k + 1, jobs.length);
+  }
+
+  const configs: DistortionConfigResult[] = o.schemes.map((s) => {
+    const label = configLabel(s);
+    const pts = points.filter((p) => p.family === s.family && p.range === s.range && p.granularity === (s.granularity.kind === 'group' ? `group${s.granularity.size}` : s.granularity.kind));
+    const usable = pts.filter((p) => p.Do !== null && Number.isFinite(p.Do) && p.Dp > 0);
+    const fit: DistortionFit = { ...fitAlpha(usable.map((p) => p.Dp), usable.map((p) => p.Do!)), config: label, bits: usable.map((p) => p.bits) };
+    return { config: label, family: s.family, granularity: pts[0]?.granularity ?? '', range: s.range, points: pts, fit };
+  });
+
+  const fpQuality =
+    fpTexts && labels ? { cerVsLabels: corpusCer(fpTexts, labels), accuracy: exactMatchRate(fpTexts, labels), texts: fpTexts } : fpTexts ? { texts: fpTexts } : undefined;
+  return {
+    schema: 'coquant.distortion/1',
+    model: {
+      path: o.modelPath,
+      sha256: createHash('sha256').update(model.bytes).digest('hex'),
+      weights: weights.length,
+      params,
+      meanAbs,
+      selection: o.allFloat ? 'all-float' : 'weights',
+    },
+    inputs: {
+      source: o.calibration.source,
+      samples: feeds.length,
+      rows: ref.reduce((a, r) => a + (r.dims[0] ?? 1), 0),
+      ...(o.calibration.seed !== undefined ? { seed: o.calibration.seed } : {}),
+      labels: Boolean(labels),
+    },
+    output,
+    ...(fpQuality ? { fullPrecision: fpQuality } : {}),
+    configs,
+    fit: configs[0].fit,
+    run: { seconds: (performance.now() - t0) / 1000, threads, fpCache, cacheKey, onnxruntime: ort.env.versions.common },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Accumulates the output-distortion statistics of SPEC §2 over calibration samples:
+ * D_o = mean over samples of mean |y − ŷ|, relative L2 pooled over every element.
+ */
+export class OutputDiff {
+  private sampleMeanSum = 0;
+  private samples = 0;
+  private sqDiff = 0;
+  private sqRef = 0;
+  private maxAbs = 0;
+  private finite = true;
+
+  add(ref: ArrayLike<number>, q: ArrayLike<number>): void {
+    if (ref.length !== q.length) throw new RangeError(`output sizes differ: ${ref.length} vs ${q.length}`);
+    let abs = 0;
+    for (let i = 0; i < ref.length; i++) {
+      const d = q[i] - ref[i];
+      const a = Math.abs(d);
+      abs += a;
+      this.sqDiff += d * d;
+      this.sqRef += ref[i] * ref[i];
+      if (a > this.maxAbs) this.maxAbs = a;
+    }
+    if (!Number.isFinite(abs)) this.finite = false;
+    this.sampleMeanSum += ref.length ? abs / ref.length : 0;
+    this.samples++;
+  }
+
+  result(): { Do: number | null; relL2: number | null; maxAbs: number | null } {
+    if (!this.finite || this.samples === 0) return { Do: null, relL2: null, maxAbs: null };
+    return {
+      Do: this.sampleMeanSum / this.samples,
+      relL2: this.sqRef > 0 ? Math.sqrt(this.sqDiff / this.sqRef) : this.sqDiff === 0 ? 0 : Infinity,
+      maxAbs: this.maxAbs,
+    };
+  }
+}

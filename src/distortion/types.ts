@@ -1,0 +1,69 @@
+/**
+ * The `coquant distortion --json` document (schema `coquant.distortion/1`, documented in
+ * docs/distortion-json.md). `coquant bounds --distortion` reads `fit.alpha`; fields are only
+ * ever added, never renamed.
+ */
+import type { AlphaFit } from '../theory/alpha-fit.ts';
+import type { QuantFamily, RangeRule } from '../quant/types.ts';
+
+export interface DistortionQuality {
+  /** Corpus CER of the quantized model's decoded text against the full-precision text. */
+  cerVsFp: number;
+  /** Corpus CER against the labels, when labels were given. */
+  cerVsLabels?: number;
+  /** Exact-match rate against the labels, when labels were given. */
+  accuracy?: number;
+}
+
+export interface DistortionPoint {
+  bits: number;
+  family: QuantFamily;
+  /** `tensor`, `channel` or `groupN`. */
+  granularity: string;
+  range: RangeRule;
+  /** mean |w − Q(w)| over every quantized weight (parameter-weighted). */
+  Dp: number;
+  /** mean (w − Q(w))² over the same weights. */
+  DpMse: number;
+  /** Dp / mean |w|. */
+  DpRel: number;
+  /** Mean over calibration samples of the mean |y − ŷ| over the output's elements; null if the quantized model produced non-finite values. */
+  Do: number | null;
+  /** sqrt(Σ (y − ŷ)² / Σ y²) pooled over all samples and elements; null when non-finite. */
+  relL2: number | null;
+  /** Largest |y − ŷ| seen. */
+  maxAbs: number | null;
+  quality?: DistortionQuality;
+  /** Wall time for this point (quantize, build, load, run), seconds. */
+  seconds: number;
+}
+
+export interface DistortionFit extends AlphaFit {
+  /** Config label the fit belongs to, e.g. `uniform-symmetric/tensor/absmax`. */
+  config: string;
+  /** Bit-widths that entered the fit (finite D_o and D_p > 0). */
+  bits: number[];
+}
+
+export interface DistortionConfigResult {
+  config: string;
+  family: QuantFamily;
+  granularity: string;
+  range: RangeRule;
+  points: DistortionPoint[];
+  fit: DistortionFit;
+}
+
+export interface DistortionDocument {
+  schema: 'coquant.distortion/1';
+  model: { path: string; sha256: string; weights: number; params: number; meanAbs: number; selection: 'weights' | 'all-float' };
+  inputs: { source: string; samples: number; rows: number; seed?: number; labels: boolean };
+  /** Output tensor compared. */
+  output: string;
+  /** Task quality of the full-precision model itself (against labels), when a decoder applies. */
+  fullPrecision?: { cerVsLabels?: number; accuracy?: number; texts?: string[] };
+  configs: DistortionConfigResult[];
+  /** The fit of the first (default) config, for consumers that want one α. */
+  fit: DistortionFit;
+  run: { seconds: number; threads: number; fpCache: 'hit' | 'miss' | 'off'; cacheKey: string; onnxruntime: string };
+}
