@@ -1,11 +1,64 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
+import { solveMethod } from '../../plan/baselines.ts';
+import { loadSystem, parseBitsArg, parseNumberArg, type SystemOptions } from '../../plan/load-system.ts';
+import { PRESET_NAMES } from '../../plan/presets.ts';
+import { METHODS, type Method } from '../../plan/result.ts';
+import { formatSummary } from '../../plan/summary.ts';
+
+/** The system flags `plan` and `sweep` share. */
+export function addSystemOptions(cmd: Command): Command {
+  return cmd
+    .option('--system <file>', 'system description (JSON or YAML; schema in docs/system-schema.json)')
+    .option('--preset <name>', `start from a preset (${PRESET_NAMES.join(', ')}); default paper when no --system`)
+    .option('--agent <preset>', 'replace the agent (and link) with a device preset, e.g. jetson-orin-agent')
+    .option('--server <preset>', 'replace the server with a device preset, e.g. edge-gpu-server')
+    .option('--profile <profile.json>', "take the model's groups (params, lambda) from a `coquant profile --json` document")
+    .option('--T0 <s>', 'deadline in seconds', parseNumberArg('--T0'))
+    .option('--E0 <J>', 'agent energy budget per inference in joules', parseNumberArg('--E0'))
+    .option('--epsilon <x>', 'tightness: D_U − D_L ≤ epsilon per group (a lower limit on each bit-width)', parseNumberArg('--epsilon'))
+    .option('--bits <set>', 'allowed bit-widths: a range 2-16 or a list 2,4,8', parseBitsArg)
+    .option('--per-group', 'one bit-width per group instead of one shared bit-width')
+    .option('--server-bits <b>', 'quantize the server part too, at this bit-width', parseNumberArg('--server-bits'));
+}
+
+export function systemOptionsFrom(o: Record<string, unknown>): SystemOptions {
+  return {
+    system: o.system as string | undefined,
+    preset: o.preset as string | undefined,
+    agent: o.agent as string | undefined,
+    server: o.server as string | undefined,
+    profile: o.profile as string | undefined,
+    T0: o.T0 as number | undefined,
+    E0: o.E0 as number | undefined,
+    epsilon: o.epsilon as number | undefined,
+    bits: o.bits as number[] | undefined,
+    perGroup: o.perGroup as boolean | undefined,
+    serverBits: o.serverBits as number | undefined,
+  };
+}
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('plan')
-    .description('(not available yet)')
-    .action(() => {
-      throw new UsageError("'plan' is not available in this build yet");
+    .description('choose bit-widths and clocks that minimise the distortion bound D_U under a deadline T0 and an energy budget E0 (exact)');
+  addSystemOptions(cmd)
+    .option('--method <m>', `solver: ${METHODS.join(' | ')}`, 'exact')
+    .option('--json', 'print the plan as one JSON document (schema coquant.plan/1, docs/plan.md)')
+    .addHelpText('after', '\nExamples:\n  coquant plan --preset paper\n  coquant plan --preset paper --per-group --E0 1.5 --json\n  coquant plan --agent jetson-orin-agent --server edge-gpu-server --T0 0.5 --E0 2\n  coquant plan --profile out/profile/profile.json --T0 0.01 --E0 0.01')
+    .action(async (o: Record<string, unknown>) => {
+      const method = o.method as string;
+      if (!(METHODS as readonly string[]).includes(method)) throw new UsageError(`--method ${method}: unknown method`, `methods: ${METHODS.join(', ')}`);
+      const loaded = await loadSystem(systemOptionsFrom(o));
+      const result = solveMethod(loaded.problem, method as Method);
+      result.notes.push(...loaded.notes);
+      if (loaded.system.illustrative) result.notes.push('illustrative system: the numbers are a simulation, not measurements');
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({ ...result, system: { origin: loaded.origin, label: loaded.system.label ?? null } }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`${formatSummary(loaded.problem, result, loaded.origin, loaded.system.label)}\n`);
+      }
+      // An infeasible problem is an answer, not a crash; scripts can still tell from the exit code.
+      if (!result.feasible) process.exitCode = 3;
     });
 }

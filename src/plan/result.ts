@@ -1,0 +1,132 @@
+/**
+ * The plan document every method returns (and `plan --json` prints). Consumed later by
+ * `coquant quantize --plan` and `coquant agent --plan`, so it keeps group names; fields are only
+ * ever added. Documented in docs/plan.md.
+ */
+import { evaluatePlan, type Limiter, type Stages } from './cost.ts';
+import type { Cut, PlanProblem } from './problem.ts';
+
+export const METHODS = ['exact', 'paper', 'paper-repaired', 'fixed8', 'fixed16', 'maxclock', 'delay-only'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface NextStep {
+  /** The cheapest single upgrade the plan could not afford. */
+  group: string;
+  fromBits: number;
+  toBits: number;
+  /** Agent delay and energy that upgrade would need at its best clock, against what is available. */
+  agentDelay: number;
+  agentEnergy: number;
+  agentHz: number;
+  availDelay: number;
+  availEnergy: number;
+}
+
+export interface Diagnosis {
+  /** Smallest T0 (s) for which some plan exists with E0 held; null if no T0 is enough. */
+  minT0: number | null;
+  /** Smallest E0 (J) for which some plan exists with T0 held; null if no E0 is enough. */
+  minE0: number | null;
+  reason: string;
+}
+
+export interface PlanResult {
+  schema: 'coquant.plan/1';
+  method: Method;
+  /** The evaluated plan meets every constraint (per the independent evaluator). */
+  feasible: boolean;
+  mode: 'shared' | 'per-group';
+  cut: string | null;
+  /** One value (shared mode) or one per group name; null when no plan exists. */
+  bits: number | Record<string, number> | null;
+  groups: Array<{ name: string; params: number; bits: number }> | null;
+  serverBits: number;
+  serverQuantized: boolean;
+  agentHz: number | null;
+  serverHz: number | null;
+  delay: Stages | null;
+  energy: Stages | null;
+  DU: number | null;
+  DL: number | null;
+  slack: { delay: number; energy: number; tightness: number | null } | null;
+  /** Constraints that limit the plan: any of deadline, energy, clock (fixed clock), bits-max, tightness. */
+  binding: string[];
+  /** Which term of the closed-form workload cap is active (see cost.ts workloadCap). */
+  limiter: Limiter | null;
+  nextStep: NextStep | null;
+  violations: string[];
+  constraints: { T0: number; E0: number; epsilon: number | null };
+  solver: { exact: boolean; lowerBound: number | null; nodes: number; coreGroups: number };
+  notes: string[];
+  diagnosis?: Diagnosis;
+}
+
+/** Builds the result of a concrete plan through the independent evaluator. */
+export function planResult(
+  p: PlanProblem,
+  method: Method,
+  cut: Cut,
+  bits: readonly number[],
+  agentHz: number,
+  serverHz: number,
+  extra: Partial<Pick<PlanResult, 'binding' | 'limiter' | 'nextStep' | 'solver' | 'notes'>> = {},
+): PlanResult {
+  const ev = evaluatePlan(p, cut, bits, agentHz, serverHz);
+  const perGroup: Record<string, number> = {};
+  cut.groups.forEach((g, i) => (perGroup[g.name] = bits[i]));
+  return {
+    schema: 'coquant.plan/1',
+    method,
+    feasible: ev.feasible,
+    mode: p.mode,
+    cut: p.splitSearch ? cut.name : null,
+    bits: p.mode === 'shared' && bits.every((b) => b === bits[0]) ? bits[0] : perGroup,
+    groups: cut.groups.map((g, i) => ({ name: g.name, params: g.params, bits: bits[i] })),
+    serverBits: p.serverBits,
+    serverQuantized: p.serverQuantized,
+    agentHz,
+    serverHz,
+    delay: ev.delay,
+    energy: ev.energy,
+    DU: ev.DU,
+    DL: ev.DL,
+    slack: ev.slack,
+    binding: extra.binding ?? [],
+    limiter: extra.limiter ?? null,
+    nextStep: extra.nextStep ?? null,
+    violations: ev.violations,
+    constraints: { T0: p.T0, E0: p.E0, epsilon: p.epsilon },
+    solver: extra.solver ?? { exact: false, lowerBound: null, nodes: 0, coreGroups: 0 },
+    notes: extra.notes ?? [],
+  };
+}
+
+/** No plan at all (every choice breaks a constraint). */
+export function noPlan(p: PlanProblem, method: Method, diagnosis: Diagnosis, notes: string[] = []): PlanResult {
+  return {
+    schema: 'coquant.plan/1',
+    method,
+    feasible: false,
+    mode: p.mode,
+    cut: null,
+    bits: null,
+    groups: null,
+    serverBits: p.serverBits,
+    serverQuantized: p.serverQuantized,
+    agentHz: null,
+    serverHz: null,
+    delay: null,
+    energy: null,
+    DU: null,
+    DL: null,
+    slack: null,
+    binding: [],
+    limiter: 'infeasible',
+    nextStep: null,
+    violations: [diagnosis.reason],
+    constraints: { T0: p.T0, E0: p.E0, epsilon: p.epsilon },
+    solver: { exact: true, lowerBound: null, nodes: 0, coreGroups: 0 },
+    notes,
+    diagnosis,
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * The system description `plan` and `sweep` read (SPEC §5): two devices, a link, the budgets,
+ * the allowed bit-widths and the model's weight groups. A zod schema, so a bad file is
+ * rejected with the field path that is wrong, and docs/system-schema.json is generated
+ * from the same source (scripts/gen-system-schema.ts).
+ */
+import { z } from 'zod';
+
+const pos = (what: string) => z.number({ error: `must be a number (${what})` }).finite().positive({ error: `must be > 0 (${what})` });
+const nonneg = (what: string) => z.number({ error: `must be a number (${what})` }).finite().nonnegative({ error: `must be ≥ 0 (${what})` });
+
+/** A processor: a continuous clock range, or the discrete steps a real board offers. */
+const deviceFields = {
+  /** Free text: what this device is and where its numbers come from. */
+  name: z.string().optional(),
+  source: z.string().optional(),
+  fMin: nonneg('Hz').optional(),
+  fMax: pos('Hz').optional(),
+  /** Discrete clock levels in Hz (e.g. a Jetson's GPU steps). Replaces fMin/fMax. */
+  levels: z.array(pos('Hz')).min(1, { error: 'must list at least one clock level' }).optional(),
+  /** Effective switched capacitance: energy per cycle is kappa·f² J. */
+  kappa: nonneg('J/(cycle·Hz²)'),
+  /** Cycles per parameter per bit: running N params at b bits costs c·b·N cycles. */
+  cyclesPerParamBit: pos('cycles per parameter-bit'),
+};
+
+type DeviceFields = { fMin?: number; fMax?: number; levels?: number[] };
+
+function checkClocks(prefix: string) {
+  return (d: DeviceFields, ctx: z.RefinementCtx) => {
+    if (d.levels === undefined && d.fMax === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['fMax'], message: `${prefix} needs either fMax (with optional fMin) or a list of clock levels` });
+    }
+    if (d.levels !== undefined && (d.fMin !== undefined || d.fMax !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['levels'], message: `give either levels or fMin/fMax for ${prefix}, not both` });
+    }
+    if (d.fMin !== undefined && d.fMax !== undefined && d.fMin > d.fMax) {
+      ctx.addIssue({ code: 'custom', path: ['fMin'], message: `must be ≤ ${prefix}.fMax (got ${d.fMin} > ${d.fMax})` });
+    }
+  };
+}
+
+export const agentSchema = z.object(deviceFields).strict().superRefine(checkClocks('agent'));
+export const serverSchema = z
+  .object({
+    ...deviceFields,
+    /** Whether the server's part is quantized too; if not it runs at `bits` (full precision). */
+    quantized: z.boolean().default(false),
+    bits: z.number().int().min(1).max(32).default(16),
+  })
+  .strict()
+  .superRefine(checkClocks('server'));
+
+export const linkSchema = z
+  .object({
+    name: z.string().optional(),
+    source: z.string().optional(),
+    rateBps: pos('bit/s'),
+    txPowerW: nonneg('W'),
+    /** Element count of the feature tensor sent at the cut (0: communication left out, as the paper does). */
+    featureElems: z.number().int().nonnegative().default(0),
+    featureBits: z.number().int().min(1).max(64).default(16),
+  })
+  .strict();
+
+export const constraintsSchema = z
+  .object({
+    T0: pos('deadline in s'),
+    E0: pos('agent energy budget in J'),
+    /** Optional tightness: D_U − D_L ≤ epsilon, enforced per group (a lower limit on each b_g). */
+    epsilon: pos('tightness').optional(),
+  })
+  .strict();
+
+export const groupSchema = z
+  .object({
+    name: z.string().min(1),
+    params: pos('parameter count'),
+    lambda: pos('exponential rate 1/mean|w|'),
+    alpha: pos('output/parameter distortion ratio').optional(),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    name: z.string().optional(),
+    /** D_o ≈ alpha·D_p (SPEC §2); groups may override it. */
+    alpha: pos('output/parameter distortion ratio').default(1),
+    groups: z.array(groupSchema).min(1, { error: 'must list at least one group' }).optional(),
+    /** Path to a `coquant profile --json` document; its groups are used instead of inline ones. */
+    profile: z.string().optional(),
+    /** Parameters that run on the server and are not listed as groups (e.g. the LLM of BLIP-2). */
+    serverParams: nonneg('parameter count').default(0),
+    /** Exponential rate for those server parameters (used only if the server is quantized). */
+    serverLambda: pos('exponential rate').optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.groups === undefined && m.profile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['groups'], message: 'give the model as inline groups or as profile: <profile.json>' });
+    }
+    if (m.groups !== undefined && m.profile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['profile'], message: 'give either inline groups or a profile, not both' });
+    }
+    if (m.groups) {
+      const seen = new Set<string>();
+      m.groups.forEach((g, i) => {
+        if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'name'], message: `duplicate group name "${g.name}"` });
+        seen.add(g.name);
+      });
+    }
+  });
+
+export const splitSchema = z
+  .object({
+    name: z.string().min(1),
+    /** Groups run by the agent at this cut; the other groups run on the server. */
+    agentGroups: z.array(z.string()).min(1).optional(),
+    /** Agent-side parameters when the groups are not listed (treated as one group at the model's lambda). */
+    agentParams: pos('parameter count').optional(),
+    /** Server-side parameters (workload). Default: everything not on the agent. */
+    serverParams: nonneg('parameter count').optional(),
+    featureElems: z.number().int().nonnegative(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.agentGroups === undefined && s.agentParams === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['agentGroups'], message: `cut "${s.name}" needs agentGroups or agentParams` });
+    }
+  });
+
+const bitsSchema = z
+  .array(z.number().int().min(1).max(32))
+  .min(1, { error: 'the allowed bit set is empty' })
+  .transform((a) => [...new Set(a)].sort((x, y) => x - y));
+
+export const systemSchema = z
+  .object({
+    $schema: z.string().optional(),
+    /** What this description is (e.g. "illustrative, SPEC §5"). */
+    label: z.string().optional(),
+    illustrative: z.boolean().optional(),
+    agent: agentSchema,
+    server: serverSchema,
+    link: linkSchema,
+    constraints: constraintsSchema,
+    bits: bitsSchema.default([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]),
+    /** One bit-width for all agent groups, or one per group. */
+    agentBits: z.enum(['shared', 'per-group']).default('shared'),
+    model: modelSchema,
+    splits: z.array(splitSchema).min(1).optional(),
+  })
+  .strict();
+
+export type SystemInput = z.input<typeof systemSchema>;
+export type SystemDescription = z.output<typeof systemSchema>;
+export type DeviceDescription = z.output<typeof agentSchema>;
+export type GroupDescription = z.output<typeof groupSchema>;
+
+/** One line per problem, each starting with the field path, e.g. `agent.fMin: must be ≤ agent.fMax (…)`. */
+export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: string[] }[]): string[] {
+  return issues.map((i) => {
+    const path = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+    const msg = i.code === 'unrecognized_keys' && i.keys ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
+    return `${path || '(top level)'}: ${msg}`;
+  });
+}
+
+export type ParseResult = { ok: true; value: SystemDescription } | { ok: false; errors: string[] };
+
+/** Validates a plain object (already parsed from JSON or YAML); never throws. */
+export function parseSystem(input: unknown): ParseResult {
+  const r = systemSchema.safeParse(input);
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, errors: formatIssues(r.error.issues as never) };
+}
