@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { ModelFormatError } from './errors.ts';
 import { checkChunkElems } from './read-chunks.ts';
 import { shapeSize } from './shape.ts';
-import { DTYPE_BYTES, type DType, type RawChunk, type RawTensor, type TensorInfo, type WeightSource } from './types.ts';
+import { DTYPE_BYTES, FLOAT_DTYPES, type DType, type RawChunk, type RawTensor, type TensorInfo, type WeightSource } from './types.ts';
 
 /** The format's own limit on header size; also keeps a hostile length from allocating. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -102,9 +102,6 @@ export async function readSafetensorsHeader(fh: FileHandle, fileSize: number, fi
     if (!isIntArray(offs) || offs.length !== 2) throw new ModelFormatError('E_BAD_HEADER', `${where}: data_offsets ${JSON.stringify(offs)} is not [begin, end]`);
     const [begin, end] = offs;
     if (begin > end) throw new ModelFormatError('E_OUT_OF_RANGE', `${where}: data_offsets [${begin}, ${end}] end before they begin`);
-    if (end > dataSize) {
-      throw new ModelFormatError('E_OUT_OF_RANGE', `${where}: data_offsets [${begin}, ${end}] (file bytes ${dataStart + begin}..${dataStart + end}) lie past the end of the ${dataSize}-byte data section`);
-    }
     const size = shapeSize(shape);
     const byteLength = size === undefined ? undefined : size * DTYPE_BYTES[dtype];
     if (size === undefined || byteLength !== end - begin) {
@@ -122,6 +119,22 @@ export async function readSafetensorsHeader(fh: FileHandle, fileSize: number, fi
       throw new ModelFormatError('E_OVERLAP', `${file}: tensor '${t.name}' at byte offset ${off} overlaps tensor '${prev.name}' (bytes ${(prev.origin as { offset: number }).offset}..${(prev.origin as { offset: number }).offset + prev.byteLength})`);
     }
     prev = t;
+  }
+  // Past-the-end data: a well-formed contiguous layout that is cut short is a truncated file;
+  // anything else is a corrupt offset.
+  let expected = dataStart;
+  let contiguous = true;
+  for (const t of tensors) {
+    const off = (t.origin as { offset: number }).offset;
+    if (off !== expected) contiguous = false;
+    expected = off + t.byteLength;
+    if (off + t.byteLength > fileSize) {
+      const [begin, end] = [off - dataStart, off - dataStart + t.byteLength];
+      if (contiguous) {
+        throw new ModelFormatError('E_TRUNCATED', `${file}: truncated: tensor '${t.name}' needs file bytes ${off}..${off + t.byteLength} but the file ends at byte ${fileSize}`, 'the download or copy was probably cut short');
+      }
+      throw new ModelFormatError('E_OUT_OF_RANGE', `${file}: tensor '${t.name}': data_offsets [${begin}, ${end}] (file bytes ${off}..${off + t.byteLength}) lie past the end of the ${dataSize}-byte data section`);
+    }
   }
   return { dataStart, tensors, metadata };
 }
@@ -189,6 +202,18 @@ export class SafetensorsFile {
 
 /** One or more safetensors files presented as one WeightSource (sharded checkpoints). */
 export function safetensorsSource(path: string, files: SafetensorsFile[]): WeightSource {
+  try {
+    return buildSource(path, files);
+  } catch (e) {
+    for (const f of files) void f.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+function buildSource(path: string, files: SafetensorsFile[]): WeightSource {
+  if (!files.some((f) => f.header.tensors.some((t) => FLOAT_DTYPES.has(t.dtype) && t.size > 0))) {
+    throw new ModelFormatError('E_EMPTY_MODEL', `${path}: no float tensors in this checkpoint`);
+  }
   const byName = new Map<string, { file: SafetensorsFile; info: TensorInfo }>();
   const tensors: TensorInfo[] = [];
   for (const file of files) {
