@@ -7,10 +7,12 @@ import { decodeInferRequest, encodeInferResponse, type EncodedMessage } from '..
 import { invalidArg } from '../protocol/protocol-error.ts';
 import type { Limiter } from './limiter.ts';
 import type { ServerMetrics } from './metrics.ts';
-import { runModel, validateInputs, validateOutputs, type LoadedModel } from './model-registry.ts';
+import { validateInputs, validateOutputs, type LoadedModel } from './model-registry.ts';
+import type { WorkerPool } from './worker-pool.ts';
 
 export interface InferContext {
   limiter: Limiter;
+  pool: WorkerPool;
   metrics: ServerMetrics;
   /** Server-wide deadline per request (--timeout-ms); Infinity for none. */
   timeoutMs: number;
@@ -32,13 +34,14 @@ export async function handleInfer(ctx: InferContext, model: LoadedModel, body: U
   const wanted = req.outputs ?? model.outputs.map((o) => ({ name: o.name, binary: req.binaryDefault }));
   validateOutputs(model, wanted.map((o) => o.name));
   const deadline = requestDeadlineMs(req.parameters, ctx.timeoutMs);
-  const outputs = await ctx.limiter.run(
-    () => runModel(model, req.inputs, wanted.map((o) => o.name)),
-    deadline,
-    (t) => {
-      ctx.metrics.queueDuration.observe({ model: model.name }, t.queueMs * 1000);
-      ctx.metrics.computeDuration.observe({ model: model.name }, t.computeMs * 1000);
+  const { outputs } = await ctx.limiter.run(
+    async () => {
+      const r = await ctx.pool.run(model.name, req.inputs, wanted.map((o) => o.name));
+      ctx.metrics.computeDuration.observe({ model: model.name }, r.computeMs * 1000);
+      return r;
     },
+    deadline,
+    (t) => ctx.metrics.queueDuration.observe({ model: model.name }, t.queueMs * 1000),
   );
   const head = { model_name: model.name, model_version: model.version, ...(req.id !== undefined ? { id: req.id } : {}) };
   return encodeInferResponse(head, outputs.map((o, i) => ({ ...o, binary: wanted[i]!.binary })));

@@ -4,13 +4,15 @@
  * Every user-caused failure is a 4xx with `{"error": "..."}`; a 5xx means a bug.
  */
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { CoquantError } from '../../errors.ts';
 import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedMessage } from '../protocol/infer-codec.ts';
 import { ProtocolError, invalidArg } from '../protocol/protocol-error.ts';
 import { makeTokenCheck } from './auth.ts';
 import { handleInfer } from './infer-handler.ts';
 import { Limiter } from './limiter.ts';
 import { ServerMetrics } from './metrics.ts';
-import { loadModel, lookupModel, modelMetadata, type LoadedModel, type ModelSpec } from './model-registry.ts';
+import { checkModelFiles, describeModel, lookupModel, modelMetadata, type LoadedModel, type ModelSpec } from './model-registry.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 export const SERVER_NAME = 'coquant';
 export const SERVER_VERSION = '0.1.0';
@@ -29,7 +31,7 @@ export interface ServerOptions {
   /** Per-request deadline in ms (queue wait + compute); 0 or undefined for none. */
   timeoutMs?: number;
   logLevel?: string;
-  /** onnxruntime intra-op threads per session; 0 lets onnxruntime choose. */
+  /** onnxruntime intra-op threads per worker; default: cores / concurrency. */
   intraOpThreads?: number;
   /** Node process metrics (memory, event loop) on /metrics. */
   processMetrics?: boolean;
@@ -69,8 +71,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const queueMax = opts.queue ?? 64;
   const timeoutMs = opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : Number.POSITIVE_INFINITY;
 
-  const loaded: LoadedModel[] = [];
-  for (const spec of opts.models) loaded.push(await loadModel(spec, { intraOpThreads: opts.intraOpThreads }));
+  checkModelFiles(opts.models);
+  const pool = await WorkerPool.start(opts.models, concurrency, opts.intraOpThreads);
+  const loaded: LoadedModel[] = opts.models.map((spec, i) => describeModel(spec, pool.modelMetadata[i]!));
   const models = new Map(loaded.map((m) => [m.name, m]));
   const limiter = new Limiter(concurrency, queueMax);
   const metrics = new ServerMetrics(() => limiter.waiting, { processMetrics: opts.processMetrics });
@@ -96,6 +99,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       reply.header('WWW-Authenticate', 'Bearer');
       return sendError(reply, 401, 'missing or wrong bearer token (send "Authorization: Bearer <token>")');
     }
+  });
+  // While draining, answers close their keep-alive connection so the drain ends when the
+  // in-flight work does, not when the idle-connection timeout (72 s) expires.
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('Connection', 'close');
   });
   app.addHook('onResponse', async (req, reply) => {
     metrics.http.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
@@ -160,7 +168,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const body = req.body;
       if (!(body instanceof Uint8Array) || body.length === 0) throw invalidArg('the request has no body; send an inference request document', 'json');
       const hl = req.headers[HEADER_LENGTH_HEADER];
-      const msg = await handleInfer({ limiter, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl);
+      const msg = await handleInfer({ limiter, pool, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl);
       metrics.success.inc({ model: label });
       metrics.requestDuration.observe({ model: label }, (performance.now() - t0) * 1000);
       return sendMessage(reply, msg);
@@ -177,7 +185,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     app.post(`${prefix}/infer`, infer);
   }
 
-  const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8000 });
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? 8000;
+  let address: string;
+  try {
+    address = await app.listen({ host, port });
+  } catch (e) {
+    await pool.close();
+    const why = (e as { code?: string }).code ?? (e instanceof Error ? e.message : String(e));
+    throw new CoquantError('E_LISTEN', `cannot listen on ${host}:${port}: ${why}`, { hint: 'pick another --port or stop the process that holds it', exitCode: 2 });
+  }
   const url = address;
   let closed: Promise<void> | undefined;
   return {
@@ -187,8 +204,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     close() {
       closed ??= (async () => {
         closing = true;
-        await app.close();
-        for (const m of loaded) await m.session.release().catch(() => undefined);
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+        }
+        await pool.close();
       })();
       return closed;
     },
