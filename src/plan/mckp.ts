@@ -23,7 +23,7 @@ export interface MckpInput {
   /** weights[g][k]: strictly increasing in k. */
   weights: ArrayLike<number>[];
   cap: number;
-  /** Branch-and-bound node limit (default 2e6). */
+  /** Branch-and-bound node limit (default 2e5). */
   nodeLimit?: number;
 }
 
@@ -46,7 +46,7 @@ const REL_TOL = 1e-12;
 export function solveMckp(inp: MckpInput): MckpResult {
   const { values, weights, cap } = inp;
   const G = values.length;
-  const nodeLimit = inp.nodeLimit ?? 2_000_000;
+  const nodeLimit = inp.nodeLimit ?? 200_000;
   let V0 = 0;
   let W0 = 0;
   let n = 0;
