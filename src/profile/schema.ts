@@ -17,6 +17,8 @@ export interface ProfileGroup {
   lambda: number;
   /** Kolmogorov-Smirnov distance between the empirical |w| distribution and Exp(lambda). */
   ks: number;
+  /** |ks − exact KS| ≤ ksBound: 0 for fp16/bf16 weights (exact), ≤ 0.0015 for fp32/fp64 (binned). */
+  ksBound?: number;
 }
 
 export interface ProfileDistortion {
@@ -38,9 +40,13 @@ export interface ProfileDistortion {
 export interface ProfileDocument {
   schema: 'coquant.profile/1';
   model: { path: string; format: 'onnx' | 'safetensors'; selection: 'weights' | 'all-float' };
-  totals: { params: number; groups: number; meanAbs: number; maxAbs: number; std: number; lambda: number; ks: number };
+  totals: { params: number; groups: number; meanAbs: number; maxAbs: number; std: number; lambda: number; ks: number; ksBound?: number };
   groups: ProfileGroup[];
   distortion: ProfileDistortion[];
+  /** Quantizer specs measured (`family/granularity/range`), in the order entries appear. */
+  configs?: string[];
+  /** Bit-widths measured for the integer families (fp8 entries always have bits = 8). */
+  bits?: number[];
   /** How long the profile took and how it ran; informative, not stable. */
   run?: Record<string, unknown>;
 }

@@ -45,20 +45,25 @@ export function floorLog2(x: number): number {
  * saturating at ±maxFinite. Returns the value; `encodeFp8` turns it into the bit pattern.
  */
 export function roundToFp8(y: number, f: Fp8Format): number {
-  const a = Math.abs(y);
+  const a = y < 0 ? -y : y;
   if (a >= f.maxFinite) return y < 0 ? -f.maxFinite : f.maxFinite;
   if (a === 0) return y;
-  let e = floorLog2(a);
-  if (e < f.emin) e = f.emin;
-  const quantum = 2 ** (e - f.mantBits);
-  const t = a / quantum;
-  const fl = Math.floor(t);
-  const d = t - fl;
-  const m = d > 0.5 || (d === 0.5 && (fl & 1) === 1) ? fl + 1 : fl;
-  let r = m * quantum;
+  // quantum = 2^(max(e, emin) - mantBits), from the exponent field of a (no log2, no pow).
+  F64[0] = a;
+  let ef = ((U32[HI_WORD] >>> 20) & 0x7ff) - 1023;
+  if (ef < f.emin) ef = f.emin;
+  U32[HI_WORD] = (ef - f.mantBits + 1023) << 20;
+  U32[1 - HI_WORD] = 0;
+  const quantum = F64[0];
+  // Adding and removing 2^52 rounds to an integer with the FPU's ties-to-even rule (a/quantum < 32).
+  let r = (a / quantum + 4503599627370496 - 4503599627370496) * quantum;
   if (r > f.maxFinite) r = f.maxFinite;
   return y < 0 ? -r : r;
 }
+
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+const HI_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
 /** Bit pattern of a value that is exactly representable in the format (as `roundToFp8` returns). */
 export function encodeFp8(v: number, f: Fp8Format): number {

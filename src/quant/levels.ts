@@ -79,11 +79,32 @@ export function fastFloorLog2(r: number): number {
   return ef === 0 ? floorLog2(r) : ef - 1023;
 }
 
-/** pot: magnitude ratio r = |x|/c in [0, ∞) → chosen level ratio in {0} ∪ {2^k : minExp ≤ k ≤ 0}. */
+/**
+ * pot: magnitude ratio r = |x|/c in [0, ∞) → chosen level ratio in {0} ∪ {2^k : minExp ≤ k ≤ 0}.
+ * For r = (1 + m)·2^e the nearer of 2^e and 2^(e+1) is 2^(e+1) exactly when m ≥ 1/2, i.e. when
+ * the top mantissa bit is set, so the choice is integer work on the bits of r.
+ */
 export function potRatio(r: number, minExp: number): number {
   if (r >= 1) return 1;
   if (r === 0) return 0;
-  const e = fastFloorLog2(r);
+  f64[0] = r;
+  const hi = u32[HI];
+  const ef = (hi >>> 20) & 0x7ff;
+  if (ef === 0) return potRatioSlow(r, minExp);
+  const k = ef - 1023 + ((hi >>> 19) & 1);
+  if (k < minExp) {
+    // Only 0 and the smallest level m = 2^minExp are near; r < m here, so pick by m/2.
+    const m = 2 ** minExp;
+    return r >= m / 2 ? m : 0;
+  }
+  u32[HI] = (k + 1023) << 20;
+  u32[1 - HI] = 0;
+  return f64[0];
+}
+
+/** Subnormal r: the plain definition. */
+function potRatioSlow(r: number, minExp: number): number {
+  const e = floorLog2(r);
   if (e < minExp) {
     const m = 2 ** minExp;
     return r >= m / 2 ? m : 0;
