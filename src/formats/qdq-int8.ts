@@ -13,6 +13,8 @@
  *    must feed only that Q and must not be a graph output, so the Conv writes a private tensor
  *    and the DequantizeLinear after the Q produces the original name.
  *  - DQ(a) + DQ(b) → MatMul → Q becomes QLinearMatMul; without a Q after it, MatMulIntegerToFloat.
+ *  - DQ(a) + DQ(b) [+ DQ(c s32)] → Gemm [→ Q] becomes QGemm (weights per output column: axis 1, or 0
+ *    when transB = 1). onnxruntime's basic optimiser turns 2-D MatMul + Add into Gemm, so this matters.
  * Each quantized consumer gets its own DequantizeLinear, so no node group shares a DQ.
  * Anything else (ConvTranspose, Gemm, MatMul with non-2-D weights) keeps float weights, and is
  * listed with the reason.
@@ -23,9 +25,12 @@ import { FormatError } from './errors.ts';
 import {
   DT,
   GraphIndex,
+  attrFloatValue,
   attrInt,
+  attrIntValue,
   cloneModel,
   dimsOf,
+  elementCount,
   makeNode,
   makeTensor,
   pruneUnusedInitializers,
@@ -37,13 +42,13 @@ import {
 import { upgradeOpset, type UpgradeResult } from './opset-upgrade.ts';
 import { quantizePerChannelInt8, uint8Params, type AffineParams } from './quant-params.ts';
 
-export type QdqOp = 'Conv' | 'MatMul';
+export type QdqOp = 'Conv' | 'MatMul' | 'Gemm';
 
 export interface QdqOptions {
   calibration?: CalibrationOptions;
   /** 7-bit weights (±63): avoids the int16 saturation of u8s8 dot products on AVX2 CPUs without VNNI. */
   reduceRange?: boolean;
-  /** Operator types to quantize (default Conv and MatMul). */
+  /** Operator types to quantize (default Conv, MatMul and Gemm). */
   ops?: readonly QdqOp[];
   /** Node names to leave in float. */
   excludeNodes?: readonly string[];
@@ -62,8 +67,8 @@ export interface QdqResult {
   model: ModelProto;
   /** Nodes rewritten to QDQ form, by operator type. */
   quantizedNodes: Record<string, number>;
-  /** Weights stored as int8 (count and float32 bytes they replaced). */
-  int8Weights: { count: number; elements: number };
+  /** Weights stored as int8: count, elements, float32 bytes replaced, bytes stored (int8 + scales + zero points). */
+  int8Weights: { count: number; elements: number; fp32Bytes: number; storedBytes: number };
   leftFloat: FloatWeight[];
   upgrade: UpgradeResult;
   /** Activation ranges measured on the calibration data. */
@@ -95,7 +100,7 @@ export async function quantizeQdqInt8(
   const graph = m.graph!;
   let ix = new GraphIndex(graph);
   const types = inferElemTypes(graph);
-  const ops = new Set<string>(opts.ops ?? ['Conv', 'MatMul']);
+  const ops = new Set<string>(opts.ops ?? ['Conv', 'MatMul', 'Gemm']);
   const excluded = new Set(opts.excludeNodes ?? []);
   const qmax = opts.reduceRange ? 63 : 127;
   const leftFloat: FloatWeight[] = [];
@@ -132,7 +137,20 @@ export async function quantizeQdqInt8(
       } else if (isFloat(a) && isFloat(w) && !ix.isConstant(a)) {
         plans.push({ node: n, op: 'MatMul', acts: [0, 1], quantOut: false });
       }
-    } else if (['ConvTranspose', 'Gemm', 'ConvInteger', 'LSTM', 'GRU', 'RNN', 'Attention'].includes(op) && hasConstWeight) {
+    } else if (op === 'Gemm' && hasConstWeight) {
+      const shape = dimsOf(ix.inits.get(w)!);
+      const transB = attrIntValue(n, 'transB', 0);
+      const c = ins[2];
+      const cT = c ? ix.inits.get(c) : undefined;
+      const N = shape[transB ? 0 : 1];
+      if (!ops.has('Gemm')) leave(n, w, 'Gemm not selected for quantization');
+      else if (excluded.has(n.name ?? '')) leave(n, w, 'node excluded by option');
+      else if (attrIntValue(n, 'transA', 0) !== 0) leave(n, w, 'transA=1 is not handled');
+      else if (!isFloat(ins[0])) leave(n, w, 'input is not float32');
+      else if (c && (!cT || !ix.isConstant(c) || attrFloatValue(n, 'beta', 1) !== 1 || elementCount(dimsOf(cT)) !== N))
+        leave(n, w, 'bias is not a constant [N] vector with beta = 1 (QGemm needs an int32 bias)');
+      else plans.push({ node: n, op: 'Gemm', acts: [0], weight: { index: 1, axis: transB ? 0 : 1 }, bias: c ? 2 : undefined, quantOut: false });
+    } else if (['ConvTranspose', 'ConvInteger', 'LSTM', 'GRU', 'RNN', 'Attention'].includes(op) && hasConstWeight) {
       leave(n, w, `${op} has no QDQ integer fusion in onnxruntime's CPU provider`);
     }
   }
@@ -140,7 +158,7 @@ export async function quantizeQdqInt8(
   // stays float (MatMulIntegerToFloat), which keeps logits and attention scores precise.
   const quantizedInputs = new Set<string>();
   for (const p of plans) for (const i of p.acts) quantizedInputs.add(p.node.input![i]);
-  for (const p of plans) if (p.op === 'MatMul' && quantizedInputs.has(p.node.output![0])) p.quantOut = true;
+  for (const p of plans) if (p.op !== 'Conv' && quantizedInputs.has(p.node.output![0])) p.quantOut = true;
 
   // 2. Calibrate every activation that gets quantization parameters, plus Softmax inputs (their rank decides the opset rewrite).
   const actNames = new Set<string>();
@@ -226,6 +244,7 @@ export async function quantizeQdqInt8(
   const planByNode = new Map(plans.map((p) => [p.node, p]));
   let int8Count = 0;
   let int8Elems = 0;
+  let int8Stored = 0;
   const quantizedNodes: Record<string, number> = {};
   for (const n of graph.node ?? []) {
     const p = planByNode.get(n);
@@ -254,6 +273,7 @@ export async function quantizeQdqInt8(
       ins[p.weight.index] = dq;
       int8Count++;
       int8Elems += q.length;
+      int8Stored += q.length + scales.length * 5;
     }
     if (p.bias !== undefined && wScales) {
       const bName = ins[p.bias];
@@ -299,5 +319,5 @@ export async function quantizeQdqInt8(
   graph.node = newNodes.filter((n) => n.opType !== 'DequantizeLinear' || read.has(n.output![0]));
   pruneUnusedInitializers(graph);
   topoSort(graph);
-  return { model: m, quantizedNodes, int8Weights: { count: int8Count, elements: int8Elems }, leftFloat, upgrade, ranges };
+  return { model: m, quantizedNodes, int8Weights: { count: int8Count, elements: int8Elems, fp32Bytes: int8Elems * 4, storedBytes: int8Stored }, leftFloat, upgrade, ranges };
 }

@@ -24,6 +24,8 @@ export function uint8Params(lo: number, hi: number): AffineParams {
   const b = Math.max(0, hi);
   if (!(b > a)) return { scale: 1, zeroPoint: 0 };
   const scale = (b - a) / 255;
+  // A range below float32 resolution carries no information; any scale represents it.
+  if (!(scale > 1e-30)) return { scale: 1, zeroPoint: 0 };
   const zeroPoint = Math.min(255, Math.max(0, roundHalfEven(-a / scale)));
   return { scale, zeroPoint };
 }

@@ -1,0 +1,237 @@
+/**
+ * Engine behind `coquant quantize --format`: writes a model whose weights are really stored in
+ * low-bit form and reports what it did, measured: file sizes, the weights it could not express
+ * (left float, with reasons), which operators onnxruntime's CPU provider actually runs as
+ * integer kernels, and, given evaluation inputs, the output distortion against full precision
+ * and against the fake-quantized simulation at the same bits. Writing the bytes is the caller's
+ * job (writeFileAtomic).
+ */
+import { readFile } from 'node:fs/promises';
+import type * as ort from 'onnxruntime-node';
+import type { RangeMethod, TensorRange } from './calibrate-ranges.ts';
+import { compareOutputs, runnerFor, type OutputDistortion } from './compare-outputs.ts';
+import { FormatError } from './errors.ts';
+import { fakeQuantizeModel, type FakeScheme } from './fake.ts';
+import { integerCensus, type IntegerCensus } from './inspect.ts';
+import { quantizeMatMulNBits } from './int4.ts';
+import { encodeModel } from './onnx-graph.ts';
+import type { UpgradeResult } from './opset-upgrade.ts';
+import { preoptimize } from './preoptimize.ts';
+import { quantizeQdqInt8, type FloatWeight, type QdqOp } from './qdq-int8.ts';
+
+export type { FloatWeight } from './qdq-int8.ts';
+export type { IntegerCensus } from './inspect.ts';
+export type { OutputDistortion } from './compare-outputs.ts';
+export { integerCensus, censusOf, isIntegerOp } from './inspect.ts';
+export { packNBits, unpackNBits, packedBytes, type NBitsPacked, type NBitsConfig } from './nbits-pack.ts';
+export { quantizeMatMulNBits } from './int4.ts';
+export { quantizeQdqInt8 } from './qdq-int8.ts';
+export { fakeQuantizeModel } from './fake.ts';
+export { upgradeOpset, QDQ_OPSET } from './opset-upgrade.ts';
+export { preoptimize, ortOptimizedModel } from './preoptimize.ts';
+export { compareOutputs, runnerFor } from './compare-outputs.ts';
+export { FormatError } from './errors.ts';
+
+export type FormatName = 'fake' | 'qdq-int8' | 'int4';
+export const FORMATS: readonly FormatName[] = ['fake', 'qdq-int8', 'int4'];
+/** Bit-widths MatMulNBits accepts on onnxruntime-node 1.30's CPU kernel and our packer writes (verified in tests). */
+export const NBITS_SUPPORTED_BITS: readonly number[] = [2, 4, 8];
+/** Block sizes verified against the CPU kernel (power of two ≥ 16). */
+export const NBITS_SUPPORTED_BLOCKS: readonly number[] = [16, 32, 64, 128, 256];
+
+export interface QuantizeToFormatOptions {
+  modelPath?: string;
+  modelBytes?: Uint8Array;
+  format: FormatName;
+  /** int4: 2, 4 (default) or 8; fake: 2..16 (default 8). qdq-int8 is always 8. */
+  bits?: number;
+  /** int4: block size along K (default 64). */
+  blockSize?: number;
+  /** int4: symmetric blocks without stored zero points. */
+  symmetric?: boolean;
+  /** int4: MatMulNBits accuracy_level (4 = int8 compute on A). */
+  accuracyLevel?: number;
+  /** Real model inputs. Required for qdq-int8 (activation ranges); used for distortion when `evaluation` is absent. */
+  calibration?: Record<string, ort.Tensor>[];
+  /** Inputs for the distortion report; none = no distortion measured. */
+  evaluation?: Record<string, ort.Tensor>[];
+  calibrationMethod?: RangeMethod;
+  percentile?: number;
+  reduceRange?: boolean;
+  /** qdq-int8 operator types (default Conv and MatMul). */
+  ops?: readonly QdqOp[];
+  excludeNodes?: readonly string[];
+  /** Skip the executed-graph census (it costs one extra onnxruntime optimisation pass). */
+  skipCensus?: boolean;
+  onWarning?: (message: string) => void;
+  /** Progress lines (stderr in the CLI). */
+  onProgress?: (message: string) => void;
+}
+
+export interface FormatReport {
+  schema: 'coquant.format-report/1';
+  format: FormatName;
+  bits: number;
+  blockSize?: number;
+  source: string;
+  sizes: {
+    /** Bytes of the input model file. */
+    fp32Bytes: number;
+    /** Bytes of the written model. */
+    bytes: number;
+    ratio: number;
+  };
+  /** The weights the format stores in low-bit form, against their float32 bytes. */
+  covered: { tensors: number; fp32Bytes: number; storedBytes: number; ratio: number };
+  quantizedNodes: Record<string, number>;
+  leftFloat: FloatWeight[];
+  opset?: UpgradeResult;
+  /** Executed-graph census (after onnxruntime's CPU fusions). */
+  census?: IntegerCensus;
+  distortion?: {
+    vsFp32: OutputDistortion;
+    /** The simulation at the same bits against fp32: what fake quantization predicted. */
+    fakeVsFp32: OutputDistortion;
+    vsFake: OutputDistortion;
+  };
+  calibration?: { method: RangeMethod; feeds: number; tensors: number };
+  warnings: string[];
+}
+
+export interface QuantizeToFormatResult {
+  bytes: Uint8Array;
+  report: FormatReport;
+  /** Activation ranges (qdq-int8), for callers that want to inspect them. */
+  ranges?: Map<string, TensorRange>;
+}
+
+function listWeights(ws: readonly FloatWeight[], max = 8): string {
+  const shown = ws.slice(0, max).map((w) => `${w.tensor} (${w.opType} '${w.node}': ${w.reason})`);
+  return shown.join('; ') + (ws.length > max ? `; and ${ws.length - max} more` : '');
+}
+
+export async function quantizeToFormat(opts: QuantizeToFormatOptions): Promise<QuantizeToFormatResult> {
+  const warn = (m: string) => {
+    warnings.push(m);
+    opts.onWarning?.(m);
+  };
+  const progress = opts.onProgress ?? (() => undefined);
+  const warnings: string[] = [];
+  if (!FORMATS.includes(opts.format)) throw new FormatError('E_FORMAT', `unknown format '${opts.format}'`, `use one of ${FORMATS.join(', ')}`);
+  let input: Uint8Array;
+  if (opts.modelBytes) input = opts.modelBytes;
+  else if (opts.modelPath) {
+    try {
+      input = await readFile(opts.modelPath);
+    } catch {
+      throw new FormatError('E_NOT_FOUND', `${opts.modelPath}: no such file`);
+    }
+  } else throw new FormatError('E_USAGE', 'quantizeToFormat needs modelPath or modelBytes');
+  const source = opts.modelPath ?? 'in-memory model';
+
+  progress('canonicalising the float graph (onnxruntime basic optimisations)');
+  const pre = await preoptimize(input, source);
+  const preBytes = encodeModel(pre);
+
+  let bytes: Uint8Array;
+  let bits: number;
+  let blockSize: number | undefined;
+  let covered: FormatReport['covered'];
+  let quantizedNodes: Record<string, number> = {};
+  let leftFloat: FloatWeight[] = [];
+  let opset: UpgradeResult | undefined;
+  let fakeScheme: FakeScheme;
+  let ranges: Map<string, TensorRange> | undefined;
+  let calibration: FormatReport['calibration'];
+
+  if (opts.format === 'qdq-int8') {
+    bits = 8;
+    if (opts.bits !== undefined && opts.bits !== 8) throw new FormatError('E_BITS', `qdq-int8 stores 8-bit weights; --bits ${opts.bits} does not apply`, 'use --format int4 for other bit-widths of MatMul weights');
+    const feeds = opts.calibration ?? [];
+    if (feeds.length === 0) throw new FormatError('E_NO_CALIBRATION', 'qdq-int8 needs calibration inputs to set activation ranges', 'pass real inputs (e.g. rendered text lines)');
+    progress(`calibrating activation ranges on ${feeds.length} input(s)`);
+    const r = await quantizeQdqInt8(pre, feeds, {
+      calibration: { method: opts.calibrationMethod, percentile: opts.percentile },
+      reduceRange: opts.reduceRange,
+      ops: opts.ops,
+      excludeNodes: opts.excludeNodes,
+    });
+    bytes = encodeModel(r.model);
+    quantizedNodes = r.quantizedNodes;
+    leftFloat = r.leftFloat;
+    opset = r.upgrade;
+    ranges = r.ranges;
+    covered = { tensors: r.int8Weights.count, fp32Bytes: r.int8Weights.fp32Bytes, storedBytes: r.int8Weights.storedBytes, ratio: r.int8Weights.fp32Bytes / Math.max(1, r.int8Weights.storedBytes) };
+    calibration = { method: opts.calibrationMethod ?? 'minmax', feeds: feeds.length, tensors: r.ranges.size };
+    fakeScheme = { kind: 'channel', bits: 8, ops: opts.ops };
+  } else if (opts.format === 'int4') {
+    bits = opts.bits ?? 4;
+    blockSize = opts.blockSize ?? 64;
+    if (!NBITS_SUPPORTED_BITS.includes(bits)) throw new FormatError('E_BITS', `MatMulNBits is written with ${NBITS_SUPPORTED_BITS.join(', ')} bits here, not ${bits}`);
+    if (!NBITS_SUPPORTED_BLOCKS.includes(blockSize)) throw new FormatError('E_BLOCK_SIZE', `block size ${blockSize} is not one of ${NBITS_SUPPORTED_BLOCKS.join(', ')}`);
+    const r = quantizeMatMulNBits(pre, { bits, blockSize, symmetric: opts.symmetric, accuracyLevel: opts.accuracyLevel, excludeNodes: opts.excludeNodes });
+    bytes = encodeModel(r.model);
+    quantizedNodes = r.nodes ? { MatMul: r.nodes } : {};
+    leftFloat = r.leftFloat;
+    covered = { tensors: r.nodes, fp32Bytes: r.coveredFp32Bytes, storedBytes: r.coveredPackedBytes, ratio: r.coveredFp32Bytes / Math.max(1, r.coveredPackedBytes) };
+    if (r.nodes === 0) warn('no MatMul with a constant 2-D weight found: nothing was written as MatMulNBits');
+    fakeScheme = { kind: 'block', bits, blockSize, symmetric: opts.symmetric };
+  } else {
+    bits = opts.bits ?? 8;
+    fakeScheme = { kind: 'channel', bits, ops: opts.ops };
+    const r = fakeQuantizeModel(pre, fakeScheme);
+    bytes = encodeModel(r.model);
+    quantizedNodes = {};
+    covered = { tensors: r.tensors.length, fp32Bytes: 0, storedBytes: 0, ratio: 1 };
+    warn('fake quantization stores dequantized float32 weights: the file is not smaller and runs float kernels');
+  }
+  if (leftFloat.length > 0) warn(`${leftFloat.length} weight tensor(s) left in float: ${listWeights(leftFloat)}`);
+
+  let census: IntegerCensus | undefined;
+  if (!opts.skipCensus) {
+    progress('inspecting the graph onnxruntime executes');
+    census = await integerCensus(bytes, source);
+    if (opts.format !== 'fake') {
+      if (census.integerOps === 0) warn(`onnxruntime runs no integer kernel in the ${opts.format} model: its integer path folded back to float`);
+      if (census.fallbacks.length > 0)
+        warn(`${census.fallbacks.length} quantized weight(s) feed float kernels after optimisation: ${census.fallbacks.slice(0, 5).map((f) => `${f.consumerOp} '${f.consumer}'`).join(', ')}`);
+    }
+  }
+
+  let distortion: FormatReport['distortion'];
+  const evalFeeds = opts.evaluation ?? opts.calibration;
+  if (evalFeeds && evalFeeds.length > 0) {
+    progress(`measuring output distortion on ${evalFeeds.length} input(s)`);
+    const fake = opts.format === 'fake' ? bytes : encodeModel(fakeQuantizeModel(pre, fakeScheme).model);
+    const rf = await runnerFor(preBytes);
+    const rq = await runnerFor(bytes);
+    const rk = await runnerFor(fake);
+    try {
+      distortion = {
+        vsFp32: await compareOutputs(rf.run, rq.run, evalFeeds),
+        fakeVsFp32: await compareOutputs(rf.run, rk.run, evalFeeds),
+        vsFake: await compareOutputs(rk.run, rq.run, evalFeeds),
+      };
+    } finally {
+      await Promise.all([rf.release(), rq.release(), rk.release()]);
+    }
+  }
+
+  const report: FormatReport = {
+    schema: 'coquant.format-report/1',
+    format: opts.format,
+    bits,
+    ...(blockSize !== undefined ? { blockSize } : {}),
+    source,
+    sizes: { fp32Bytes: input.length, bytes: bytes.length, ratio: input.length / bytes.length },
+    covered,
+    quantizedNodes,
+    leftFloat,
+    ...(opset ? { opset } : {}),
+    ...(census ? { census } : {}),
+    ...(distortion ? { distortion } : {}),
+    ...(calibration ? { calibration } : {}),
+    warnings,
+  };
+  return { bytes, report, ranges };
+}
