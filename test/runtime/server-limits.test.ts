@@ -33,6 +33,16 @@ async function computeCount(s: RunningServer): Promise<number> {
   return n;
 }
 
+/** Waits until the server has accepted a request for `model` (so the next one queues behind it). */
+async function untilPending(s: RunningServer, model: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const g = await s.metrics.pending.get();
+    if (g.values.some((v) => v.labels.model === model && v.value >= 1)) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('request never reached the server');
+}
+
 describe('server limits', () => {
   it('requires the bearer token on everything but health when --token is set', async () => {
     const s = await serve({ token: 't0k' });
@@ -79,7 +89,7 @@ describe('server limits', () => {
     const c = new InferenceClient({ url: s.url, token: 't0k' });
     const before = await computeCount(s);
     const first = c.infer('rec', [slow()]);
-    await new Promise((r) => setTimeout(r, 20));
+    await untilPending(s, 'rec');
     const late = await c.infer('affine', [x4], { parameters: { timeout: 5000 } }).catch((e: unknown) => e);
     expect(late).toBeInstanceOf(ServerHttpError);
     expect((late as ServerHttpError).status).toBe(503);
@@ -103,7 +113,7 @@ describe('server limits', () => {
     const s = await serve({});
     const c = new InferenceClient({ url: s.url });
     const inflight = c.infer('rec', [slow()]);
-    await new Promise((r) => setTimeout(r, 30));
+    await untilPending(s, 'rec');
     const closing = s.close();
     const r = await inflight;
     expect(r.outputs[0]!.shape[2]).toBe(6625);

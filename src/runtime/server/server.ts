@@ -81,7 +81,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let closing = false;
 
   const app = Fastify({
-    logger: { level: opts.logLevel ?? 'info' },
+    logger: { level: opts.logLevel ?? 'info', stream: process.stderr },
     bodyLimit: Math.floor(maxBodyMb * 1024 * 1024),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -204,12 +204,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     close() {
       closed ??= (async () => {
         closing = true;
-        const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
-        try {
-          await app.close();
-        } finally {
-          clearInterval(sweep);
-        }
+        await app.close();
         await pool.close();
       })();
       return closed;
