@@ -1,8 +1,11 @@
-import highsLoader from 'highs';
+import highsImport, { type Highs } from 'highs';
 import { describe, expect, it } from 'vitest';
 import { bestBits } from '../../src/plan/exact.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
 import { problemOf } from './helpers.ts';
+
+// The package is CommonJS-typed but its ESM build default-exports the loader function.
+const highsLoader = ((highsImport as unknown as { default?: unknown }).default ?? highsImport) as unknown as () => Promise<Highs>;
 
 /** A medium per-group instance (fixed clock ⇒ a fixed workload budget W in parameter-bits). */
 function instance(seed: number) {
@@ -62,7 +65,7 @@ describe('per-group exact solver vs the highs MILP solver (20-50 groups, fixed c
       const sol = highs.solve(lpText(p, W, scale), { output_flag: false, mip_rel_gap: 0, mip_abs_gap: 0, mip_feasibility_tolerance: 1e-9 });
       expect(sol.Status).toBe('Optimal');
       // Read highs' choice back and evaluate it with the same formula, so both sides are compared exactly.
-      const hb = cut.groups.map((_, gi) => p.bits.find((b) => (sol.Columns[`x_${gi}_${b}`]?.Primal ?? 0) > 0.5) as number);
+      const hb = cut.groups.map((_, gi) => p.bits.find((b) => ((sol.Columns[`x_${gi}_${b}`] as { Primal?: number } | undefined)?.Primal ?? 0) > 0.5) as number);
       const hw = cut.groups.reduce((s, g, i) => s + g.params * hb[i], 0);
       expect(hw).toBeLessThanOrEqual(W);
       const a = du(mine!.bits);
