@@ -4,6 +4,7 @@
  * so a billion-parameter profile with thousands of groups takes milliseconds.
  * Schema `coquant.bounds/1`, documented in docs/theory.md.
  */
+import type { FcBoundSection } from './fc-report.ts';
 import { bitsForDU, effectiveLambda, groupDL, groupDU, modelDL, modelDU, rateDL, rateDU, type RdGroup } from './rd-bounds.ts';
 
 export interface BoundsGroupInput extends RdGroup {
@@ -88,6 +89,8 @@ export interface BoundsReport {
   groups: { name: string; params: number; lambda: number; ks: number | null; bits: number[]; DL: number[]; DU: number[]; gap: number[] }[];
   quantizers: (Omit<QuantSeriesInput, 'points'> & { points: QuantPointReport[] })[];
   recommendations: string[];
+  /** SPEC §3 FC bound beside measured errors, when the model is an FC chain (see fc-report.ts). */
+  fc?: FcBoundSection | { applicable: false; reason: string };
 }
 
 const fmt = (x: number, d = 2) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(d));

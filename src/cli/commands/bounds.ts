@@ -15,6 +15,8 @@ import { codeEntropy, magnitudeEntropy } from '../../theory/entropy.ts';
 import { float32MagnitudeKey, ksExponentialBinned, magnitudeEdges, MAGNITUDE_BINS } from '../../theory/exponential.ts';
 import { buildBoundsReport, type AlphaInput, type BoundsGroupInput, type BoundsReport, type QuantSeriesInput } from '../../theory/bounds-report.ts';
 import { fig4Spec } from '../../theory/bounds-plot.ts';
+import { extractFcChain } from '../../theory/fc-chain.ts';
+import { fcBoundSection } from '../../theory/fc-report.ts';
 import { renderVegaLiteSvg } from '../../report/render-svg.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { progressBar } from '../../util/progress.ts';
@@ -220,11 +222,31 @@ export function boundsTable(r: BoundsReport, showGroups = false): string {
       lines.push([g.name.padEnd(w), String(g.params).padStart(10), g.lambda.toPrecision(4).padStart(10), (g.ks !== null ? g.ks.toFixed(3) : '—').padStart(6), (i4 >= 0 ? e3(g.DU[i4]) : '—').padStart(10), (i8 >= 0 ? e3(g.DU[i8]) : '—').padStart(10)].join('  '));
     }
   }
+  if (r.fc && 'rows' in r.fc) {
+    lines.push('');
+    lines.push(`FC bound (SPEC §3), widths ${r.fc.widths.join('→')}, max over ${r.fc.inputs} random unit inputs (seed ${r.fc.seed}):`);
+    const w = Math.max(9, ...r.fc.rows.map((x) => x.quantizer.length));
+    lines.push(['quantizer'.padEnd(w), '  b', 'measured'.padStart(10), 'bound'.padStart(10), 'L1 bound'.padStart(10), 'meas/bound'.padStart(10)].join('  '));
+    for (const x of r.fc.rows) lines.push([x.quantizer.padEnd(w), String(x.bits).padStart(3), e3(x.measuredMax).padStart(10), e3(x.bound).padStart(10), e3(x.boundL1).padStart(10), x.tightness.toFixed(3).padStart(10)].join('  '));
+  }
   if (r.recommendations.length > 0) {
     lines.push('');
     for (const s of r.recommendations) lines.push(`• ${s}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** The SPEC §3 bound when the ONNX model is an FC chain; otherwise the reason it does not apply. */
+async function fcSection(path: string, o: BoundsOptions): Promise<NonNullable<BoundsReport['fc']>> {
+  let chain;
+  try {
+    chain = extractFcChain(new Uint8Array(await readFile(path)));
+  } catch (e) {
+    if (e instanceof CoquantError && e.code === 'E_NOT_FC') return { applicable: false, reason: e.message };
+    throw e;
+  }
+  const specs = (o.quant?.length ? o.quant : DEFAULT_BOUNDS_SPECS).map(parseQuantSpec);
+  return fcBoundSection(chain, specs, parseBits(o.bits ?? '2,3,4,6,8'));
 }
 
 /** Whole command minus printing: input → report (+ files under `out`). Exported for the benchmark. */
@@ -240,6 +262,7 @@ export async function runBounds(input: string, o: BoundsOptions): Promise<{ repo
     data = await measureModel(input, specs, parseBits(o.bits ?? '2,3,4,6,8'), { allFloat: o.allFloat, quiet: o.quiet });
   }
   const report = buildBoundsReport({ source: { kind: isJson ? 'profile' : 'model', path: input }, alpha, ...data });
+  if (!isJson && input.toLowerCase().endsWith('.onnx')) report.fc = await fcSection(input, o);
   const files: string[] = [];
   if (o.out) {
     const jsonPath = join(o.out, 'bounds.json');
