@@ -85,6 +85,7 @@ export function assembleDocument(source: Pick<WeightSource, 'path' | 'format'>, 
     for (let i = 0; i < MAGNITUDE_BINS; i++) merged[i] += c[i];
   }
   const ks = ksExponentialBinned(merged, magnitudeEdges(key), lambda);
+  const magnitudeHistogram = rebin(merged, magnitudeEdges(key), N, PLOT_BINS);
   const model: ProfileDistortion[] = entries.map((e, i) => {
     const l1 = modelSums[2 * i] / N;
     return { scope: 'model', family: e.spec.family, granularity: granLabel(e), range: e.spec.range, bits: e.bits, l1, mse: modelSums[2 * i + 1] / N, relL1: meanAbs > 0 ? l1 / meanAbs : 0 };
@@ -98,7 +99,31 @@ export function assembleDocument(source: Pick<WeightSource, 'path' | 'format'>, 
     distortion: [...model, ...distortion],
     configs: opts.specs.map((s) => configLabel(s)),
     bits: [...opts.bits],
+    magnitudeHistogram,
   };
+}
+
+const PLOT_BINS = 80;
+
+/** Re-bins the fine magnitude bins onto `bins` equal-width bins up to the 99.9th percentile. */
+function rebin(counts: Float64Array, edges: { lo: Float64Array; hi: Float64Array }, n: number, bins: number): { edges: number[]; counts: number[]; overflow: number } {
+  let cum = 0;
+  let top = 0;
+  for (let i = 0; i < counts.length; i++) {
+    cum += counts[i];
+    if (counts[i] > 0) top = edges.hi[i];
+    if (cum >= 0.999 * n) break;
+  }
+  if (!(top > 0)) top = 1;
+  const out = new Array<number>(bins).fill(0);
+  let overflow = 0;
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] === 0) continue;
+    const mid = (edges.lo[i] + edges.hi[i]) / 2;
+    if (mid > top) overflow += counts[i];
+    else out[Math.min(bins - 1, Math.floor((mid / top) * bins))] += counts[i];
+  }
+  return { edges: Array.from({ length: bins + 1 }, (_, k) => (k * top) / bins), counts: out, overflow };
 }
 
 /** Profiles an already-open source. */

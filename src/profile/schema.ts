@@ -47,6 +47,11 @@ export interface ProfileDocument {
   configs?: string[];
   /** Bit-widths measured for the integer families (fp8 entries always have bits = 8). */
   bits?: number[];
+  /**
+   * Model-level histogram of |w| on equal-width bins over [0, edges[last]] (the 99.9th percentile
+   * of |w|, so a few outliers do not squash the plot); `overflow` counts magnitudes beyond it.
+   */
+  magnitudeHistogram?: { edges: number[]; counts: number[]; overflow: number };
   /** How long the profile took and how it ran; informative, not stable. */
   run?: Record<string, unknown>;
 }
