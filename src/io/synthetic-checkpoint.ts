@@ -51,7 +51,7 @@ function hash32(a: number, b: number): number {
 }
 
 /** Inline-able mulberry32 state step, same generator as src/util/rng.ts but returning raw 32-bit ints. */
-class Mulberry {
+export class Mulberry {
   s: number;
   constructor(seed: number) {
     this.s = seed >>> 0;
@@ -105,7 +105,7 @@ for (let i = 0; i <= BINS; i++) EXP_Q[i] = i === BINS ? 0 : -Math.log(1 - i / BI
  * Fills `out[0..n)` with the next `n` values of tensor stream `rand`. Each element consumes
  * exactly one 32-bit draw, so chunking never changes the sequence.
  */
-function fillLaplace(out: Float32Array, n: number, rand: Mulberry, scale: number, center: number): void {
+export function fillLaplace(out: Float32Array, n: number, rand: Mulberry, scale: number, center: number): void {
   let s = rand.s;
   for (let i = 0; i < n; i++) {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -121,7 +121,7 @@ function fillLaplace(out: Float32Array, n: number, rand: Mulberry, scale: number
   rand.s = s;
 }
 
-function encodeChunk(vals: Float32Array, n: number, dtype: SyntheticDType): Uint8Array {
+export function encodeChunk(vals: Float32Array, n: number, dtype: SyntheticDType): Uint8Array {
   if (dtype === 'float32') return new Uint8Array(vals.buffer.slice(0, n * 4));
   const out = new Uint16Array(n);
   if (dtype === 'float16') encodeFloat16Into(vals, out, n);
