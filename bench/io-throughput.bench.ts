@@ -11,7 +11,8 @@ import { decodeInto } from '../src/io/decode.ts';
 import { float32ToFloat16Bits } from '../src/io/encode.ts';
 import { openWeights } from '../src/io/open-weights.ts';
 import { readChunks } from '../src/io/read-chunks.ts';
-import { encodeChunk, fillLaplace, generateCheckpoint, Mulberry } from '../src/io/synthetic-checkpoint.ts';
+import { generateCheckpoint } from '../src/io/synthetic-checkpoint.ts';
+import { encodeChunk, fillLaplace, Mulberry } from '../src/io/synthetic-chunk.ts';
 import { laplace, mulberry32 } from '../src/util/rng.ts';
 
 const params = Number(process.env.IO_BENCH_PARAMS ?? 2e8);

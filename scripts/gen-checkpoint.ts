@@ -15,10 +15,11 @@ const program = new Command('gen-checkpoint')
   .option('--dtype <dtype>', 'float16 | float32 | bfloat16', 'float16')
   .option('--seed <n>', 'random seed', '1')
   .option('--layers <n>', 'transformer blocks (default grows with --params)')
+  .option('--workers <n>', 'worker threads making chunks (default: 2 for large checkpoints)')
   .option('--quiet', 'no progress bar')
   .parse();
 
-const o = program.opts<{ out: string; params: string; dtype: string; seed: string; layers?: string; quiet?: boolean }>();
+const o = program.opts<{ out: string; params: string; dtype: string; seed: string; layers?: string; workers?: string; quiet?: boolean }>();
 const params = Number(o.params);
 if (!['float16', 'float32', 'bfloat16'].includes(o.dtype) || !(params >= 1000)) {
   console.error('gen-checkpoint: --dtype must be float16, float32 or bfloat16 and --params at least 1000');
@@ -34,6 +35,7 @@ try {
     dtype: o.dtype as SyntheticDType,
     seed: Number(o.seed),
     layers: o.layers === undefined ? undefined : Number(o.layers),
+    workers: o.workers === undefined ? undefined : Number(o.workers),
     onProgress: (done) => {
       bar.tick(done - last);
       last = done;
@@ -41,7 +43,7 @@ try {
   });
   bar.stop();
   const seconds = (performance.now() - t0) / 1000;
-  console.log(JSON.stringify({ path: r.path, params: r.params, bytes: r.bytes, dtype: r.dtype, seed: r.seed, layers: r.layers, hidden: r.hidden, vocab: r.vocab, tensors: r.tensors.length, seconds: Number(seconds.toFixed(2)) }));
+  console.log(JSON.stringify({ path: r.path, params: r.params, bytes: r.bytes, dtype: r.dtype, seed: r.seed, layers: r.layers, hidden: r.hidden, vocab: r.vocab, tensors: r.tensors.length, workers: r.workers, seconds: Number(seconds.toFixed(2)) }));
 } catch (e) {
   bar.stop();
   if (isCoquantError(e)) {

@@ -5,10 +5,12 @@
  * per-tensor scale, plus a few large outliers per tensor (what stretches abs-max ranges).
  * Values are generated and written chunk by chunk, so memory is bounded by one chunk.
  */
-import { encodeFloat16Into, float32ToBFloat16Bits } from './encode.ts';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { writeSafetensorsStream, type TensorSpec } from './safetensors-write.ts';
+import { hash32, makeChunk, Mulberry, type ChunkJob, type SyntheticDType } from './synthetic-chunk.ts';
 
-export type SyntheticDType = 'float16' | 'float32' | 'bfloat16';
+export type { SyntheticDType } from './synthetic-chunk.ts';
 
 export interface GenerateCheckpointOptions {
   path: string;
@@ -21,6 +23,8 @@ export interface GenerateCheckpointOptions {
   /** Elements generated per chunk (default 1 Mi). Changing it never changes the output. */
   chunkElems?: number;
   onProgress?: (doneParams: number, totalParams: number) => void;
+  /** Worker threads making chunks (default: 2 for ≥ 5e7 params, else 0 = inline). Never changes the output. */
+  workers?: number;
 }
 
 export interface SyntheticTensor extends TensorSpec {
@@ -38,30 +42,6 @@ export interface CheckpointLayout {
   ffn: number;
   params: number;
   tensors: SyntheticTensor[];
-}
-
-/** 32-bit mix of two integers, to derive independent per-tensor streams from one seed. */
-function hash32(a: number, b: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** Inline-able mulberry32 state step, same generator as src/util/rng.ts but returning raw 32-bit ints. */
-export class Mulberry {
-  s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    const a = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
 }
 
 /** Shapes and scales for a target size. Deterministic in (params, layers, seed). */
@@ -96,58 +76,63 @@ export function checkpointLayout(params: number, seed: number, layers?: number):
   return { hidden, layers: L, vocab, ffn, params: total, tensors };
 }
 
-// Inverse CDF of Exp(1) on a 4096-bin grid, linearly interpolated; the last bin is computed exactly.
-const BINS = 4096;
-const EXP_Q = new Float64Array(BINS + 1);
-for (let i = 0; i <= BINS; i++) EXP_Q[i] = i === BINS ? 0 : -Math.log(1 - i / BINS);
-
-/**
- * Fills `out[0..n)` with the next `n` values of tensor stream `rand`. Each element consumes
- * exactly one 32-bit draw, so chunking never changes the sequence.
- */
-export function fillLaplace(out: Float32Array, n: number, rand: Mulberry, scale: number, center: number): void {
-  let s = rand.s;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = (t ^ (t >>> 14)) >>> 0;
-    // Low bit: sign. Upper 31 bits: uniform u in [0, 1).
-    const x = (r >>> 1) * (BINS / 2147483648);
-    const k = x | 0;
-    const mag = k === BINS - 1 ? -Math.log(1 - x / BINS) : EXP_Q[k] + (x - k) * (EXP_Q[k + 1] - EXP_Q[k]);
-    out[i] = center + ((r & 1) === 0 ? scale * mag : -scale * mag);
-  }
-  rand.s = s;
-}
-
-export function encodeChunk(vals: Float32Array, n: number, dtype: SyntheticDType): Uint8Array {
-  if (dtype === 'float32') return new Uint8Array(vals.buffer.slice(0, n * 4));
-  const out = new Uint16Array(n);
-  if (dtype === 'float16') encodeFloat16Into(vals, out, n);
-  else for (let i = 0; i < n; i++) out[i] = float32ToBFloat16Bits(vals[i]);
-  return new Uint8Array(out.buffer);
-}
-
 export interface GeneratedCheckpoint extends CheckpointLayout {
   path: string;
   bytes: number;
   dtype: SyntheticDType;
   seed: number;
+  workers: number;
 }
 
-export async function generateCheckpoint(opts: GenerateCheckpointOptions): Promise<GeneratedCheckpoint> {
-  const { path, dtype, seed } = opts;
-  const layout = checkpointLayout(opts.params, seed, opts.layers);
-  const chunkElems = opts.chunkElems ?? 1 << 20;
-  const specs = layout.tensors.map((t) => ({ ...t, dtype }));
-  const buf = new Float32Array(chunkElems);
-  let done = 0;
-  async function* produce(spec: TensorSpec, index: number): AsyncIterable<Uint8Array> {
-    const t = layout.tensors[index];
+/** Runs chunk jobs on worker threads; any worker failure falls back to computing inline (same bytes). */
+class ChunkPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: unknown) => void }>();
+  private nextId = 0;
+  broken = false;
+
+  constructor(n: number) {
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(new URL('./synthetic-worker-boot.mjs', import.meta.url));
+      w.on('message', (m: { id: number; bytes: Uint8Array }) => {
+        this.pending.get(m.id)?.resolve(m.bytes);
+        this.pending.delete(m.id);
+      });
+      w.on('error', (e) => {
+        if (process.env.COQUANT_DEBUG) process.stderr.write(`synthetic-checkpoint worker failed: ${String(e)}\n`);
+        this.fail(e);
+      });
+      this.workers.push(w);
+    }
+  }
+
+  private fail(e: unknown): void {
+    this.broken = true;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  run(job: ChunkJob): Promise<Uint8Array> {
+    if (this.broken || this.workers.length === 0) return Promise.resolve(makeChunk(job));
+    const id = this.nextId++;
+    const w = this.workers[id % this.workers.length];
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage({ id, job });
+    }).catch(() => makeChunk(job));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Every chunk job of the checkpoint, in file order. */
+function* chunkJobs(layout: CheckpointLayout, seed: number, dtype: SyntheticDType, chunkElems: number): Generator<{ tensor: number; job: ChunkJob }> {
+  for (const [index, t] of layout.tensors.entries()) {
     const size = t.shape.reduce((a, b) => a * b, 1);
-    const rand = new Mulberry(hash32(seed, index + 1));
-    // Outliers: positions and magnitudes from their own stream, planted where their chunk passes.
+    const stream = hash32(seed, index + 1);
+    // Outliers: positions and magnitudes from their own stream.
     const orand = new Mulberry(hash32(seed ^ 0x07e1e5, index + 1));
     const outliers: { at: number; v: number }[] = [];
     for (let k = 0; k < t.outliers; k++) {
@@ -155,23 +140,52 @@ export async function generateCheckpoint(opts: GenerateCheckpointOptions): Promi
       const mag = t.scale * (25 + 75 * (orand.next() / 4294967296));
       outliers.push({ at, v: orand.next() & 1 ? mag : -mag });
     }
-    outliers.sort((a, b) => a.at - b.at);
-    let oi = 0;
     for (let start = 0; start < size; start += chunkElems) {
-      const n = Math.min(chunkElems, size - start);
-      fillLaplace(buf, n, rand, t.scale, t.kind === 'norm' ? 1 : 0);
-      while (oi < outliers.length && outliers[oi].at < start + n) {
-        buf[outliers[oi].at - start] = outliers[oi].v;
-        oi++;
-      }
-      done += n;
-      opts.onProgress?.(done, layout.params);
-      yield encodeChunk(buf, n, dtype);
+      const count = Math.min(chunkElems, size - start);
+      const inChunk = outliers.filter((o) => o.at >= start && o.at < start + count).map((o) => ({ at: o.at - start, v: o.v }));
+      yield { tensor: index, job: { dtype, stream, scale: t.scale, center: t.kind === 'norm' ? 1 : 0, start, count, outliers: inChunk } };
     }
-    void spec;
   }
-  const bytes = await writeSafetensorsStream(path, specs, produce, {
-    metadata: { generator: 'coquant synthetic-checkpoint', seed: String(seed), dtype, params: String(layout.params) },
-  });
-  return { ...layout, path, bytes, dtype, seed };
+}
+
+export async function generateCheckpoint(opts: GenerateCheckpointOptions): Promise<GeneratedCheckpoint> {
+  const { path, dtype, seed } = opts;
+  const layout = checkpointLayout(opts.params, seed, opts.layers);
+  const chunkElems = opts.chunkElems ?? 1 << 20;
+  const nWorkers = opts.workers ?? (layout.params >= 5e7 ? Math.min(2, availableParallelism()) : 0);
+  const pool = new ChunkPool(nWorkers);
+  // A bounded window of chunks in flight, consumed in file order: memory stays a few chunks.
+  const window = Math.max(2, 3 * nWorkers);
+  const jobs = chunkJobs(layout, seed, dtype, chunkElems);
+  const inflight: { tensor: number; count: number; bytes: Promise<Uint8Array> }[] = [];
+  const refill = () => {
+    while (inflight.length < window) {
+      const n = jobs.next();
+      if (n.done) return;
+      inflight.push({ tensor: n.value.tensor, count: n.value.job.count, bytes: pool.run(n.value.job) });
+    }
+  };
+  let done = 0;
+  async function* produce(_spec: TensorSpec, index: number): AsyncIterable<Uint8Array> {
+    for (;;) {
+      refill();
+      const head = inflight[0];
+      if (!head || head.tensor !== index) return;
+      inflight.shift();
+      const bytes = await head.bytes;
+      done += head.count;
+      opts.onProgress?.(done, layout.params);
+      yield bytes;
+    }
+  }
+  const specs = layout.tensors.map((t) => ({ name: t.name, shape: t.shape, dtype }));
+  try {
+    const bytes = await writeSafetensorsStream(path, specs, produce, {
+      metadata: { generator: 'coquant synthetic-checkpoint', seed: String(seed), dtype, params: String(layout.params) },
+    });
+    // Report the workers that really made the chunks (0 if they failed and the fallback ran).
+    return { ...layout, path, bytes, dtype, seed, workers: pool.broken ? 0 : nWorkers };
+  } finally {
+    await pool.close();
+  }
 }

@@ -6,6 +6,7 @@ import { writeSafetensorsStream } from '../../src/io/safetensors-write.ts';
 import { openWeights, selectWeights } from '../../src/io/open-weights.ts';
 import { toFloat32 } from '../../src/io/decode.ts';
 import { readChunks } from '../../src/io/read-chunks.ts';
+import { Mulberry } from '../../src/io/synthetic-chunk.ts';
 import { tempDir } from './fixtures.ts';
 
 describe('synthetic checkpoint', () => {
@@ -23,12 +24,25 @@ describe('synthetic checkpoint', () => {
     }
   });
 
+  it('mulberry jump-ahead equals stepping the generator n times', () => {
+    for (const n of [0, 1, 5, 1000, 123457]) {
+      const step = new Mulberry(99);
+      for (let i = 0; i < n; i++) step.next();
+      const jumped = Mulberry.jump(99, n);
+      expect(jumped.next()).toBe(step.next());
+    }
+    // Beyond 2^32 draws the counter wraps: jumping 2^32 steps is the identity.
+    expect(Mulberry.jump(7, 2 ** 32).s).toBe(7);
+  });
+
   it('is deterministic in the seed and independent of the chunk size', async () => {
     const a = join(dir, 'a.safetensors');
     const b = join(dir, 'b.safetensors');
     const c = join(dir, 'c.safetensors');
     await generateCheckpoint({ path: a, params: 2e5, dtype: 'float16', seed: 42 });
-    await generateCheckpoint({ path: b, params: 2e5, dtype: 'float16', seed: 42, chunkElems: 777 });
+    // Different chunking, made on two worker threads, must give the same bytes.
+    const viaWorkers = await generateCheckpoint({ path: b, params: 2e5, dtype: 'float16', seed: 42, chunkElems: 777, workers: 2 });
+    expect(viaWorkers.workers).toBe(2);
     await generateCheckpoint({ path: c, params: 2e5, dtype: 'float16', seed: 43 });
     const [ba, bb, bc] = await Promise.all([a, b, c].map((p) => readFile(p)));
     expect(ba.equals(bb)).toBe(true);
