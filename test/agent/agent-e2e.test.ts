@@ -143,6 +143,7 @@ describe('agent ↔ coquant serve over loopback with the real PP-OCRv4 rec model
       expect(r.status).toBe('ok');
       expect(r.path).toBe('edge');
       expect(r.stages.headMs).toBeGreaterThan(0);
+      expect(r.stages.serverMs).toBeGreaterThan(0); // the server reports compute_us/queue_us
       expect(r.stages.totalMs).toBeGreaterThanOrEqual(r.stages.headMs);
       expect(r.energy.source).toBe('device-model');
       expect(r.energy.totalJ).toBeGreaterThan(0);

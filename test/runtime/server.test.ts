@@ -87,7 +87,13 @@ describe('inference', () => {
 
     const js = await post(`${srv.url}/v2/models/affine/infer`, JSON.stringify({ id: 'req-7', inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [[1, -2, 3, -4]] }], outputs: [{ name: 'z' }] }));
     expect(js.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(JSON.parse(js.text)).toEqual({ model_name: 'affine', model_version: '1', id: 'req-7', outputs: [{ name: 'z', datatype: 'FP32', shape: [1, 4], data: [1, 0, 3, 0] }] });
+    expect(JSON.parse(js.text)).toEqual({
+      model_name: 'affine',
+      model_version: '1',
+      id: 'req-7',
+      parameters: { queue_us: expect.any(Number), compute_us: expect.any(Number) },
+      outputs: [{ name: 'z', datatype: 'FP32', shape: [1, 4], data: [1, 0, 3, 0] }],
+    });
   });
 
   it('round-trips every datatype through onnxruntime Identity, in binary and (except FP16) in JSON', async () => {

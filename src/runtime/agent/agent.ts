@@ -74,6 +74,12 @@ export interface AgentOptions {
   breakerFailures?: number;
   breakerCooldownMs?: number;
   meter?: EnergyMeter;
+  /**
+   * Emulate an uplink of this rate on a fast network (loopback): the agent waits the feature's
+   * transmission time before sending, so measured upload time and energy reflect the radio the
+   * plan assumes. Off by default.
+   */
+  emulateLinkBps?: number;
   /** Applies a clock (DVFS); returns the clock actually set. */
   setClock?(hz: number): Promise<number>;
   log?(e: AgentEvent): void;
@@ -176,10 +182,12 @@ export class Agent {
       return { ok: false, error: { code: 'E_EDGE_SKIPPED', message: 'edge server skipped: it failed repeatedly just before (circuit open)' } };
     }
     const input = toInfer(this.o.feature, feature);
+    const radioMs = this.o.emulateLinkBps ? (byteLen(feature) * 8 * 1000) / this.o.emulateLinkBps : 0;
     let last: unknown;
     for (let attempt = 0; attempt <= this.o.backoff.retries; attempt++) {
       if (attempt > 0) await this.sleep(backoffDelayMs(this.o.backoff, attempt - 1, this.rand));
       countAttempt();
+      if (radioMs > 0) await this.sleep(radioMs);
       const ts = performance.now();
       try {
         const res = await this.o.client.infer(this.o.tailModel, [input], { id, timeoutMs: this.o.requestTimeoutMs, outputs: this.o.outputs });
@@ -193,6 +201,7 @@ export class Agent {
           downBytes += byteLen(t);
         }
         splitRoundTrip(stages, rtt, res.parameters, byteLen(feature), downBytes);
+        stages.uploadMs += radioMs;
         this.consecutiveFailures = 0;
         return { ok: true, outputs };
       } catch (e) {

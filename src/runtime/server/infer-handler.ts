@@ -34,15 +34,21 @@ export async function handleInfer(ctx: InferContext, model: LoadedModel, body: U
   const wanted = req.outputs ?? model.outputs.map((o) => ({ name: o.name, binary: req.binaryDefault }));
   validateOutputs(model, wanted.map((o) => o.name));
   const deadline = requestDeadlineMs(req.parameters, ctx.timeoutMs);
-  const { outputs } = await ctx.limiter.run(
+  let queueMs = 0;
+  const { outputs, computeMs } = await ctx.limiter.run(
     async () => {
       const r = await ctx.pool.run(model.name, req.inputs, wanted.map((o) => o.name));
       ctx.metrics.computeDuration.observe({ model: model.name }, r.computeMs * 1000);
       return r;
     },
     deadline,
-    (t) => ctx.metrics.queueDuration.observe({ model: model.name }, t.queueMs * 1000),
+    (t) => {
+      queueMs = t.queueMs;
+      ctx.metrics.queueDuration.observe({ model: model.name }, t.queueMs * 1000);
+    },
   );
-  const head = { model_name: model.name, model_version: model.version, ...(req.id !== undefined ? { id: req.id } : {}) };
+  // The server's own time, so a client can split its round trip into network and server stages.
+  const parameters = { queue_us: Math.round(queueMs * 1000), compute_us: Math.round(computeMs * 1000) };
+  const head = { model_name: model.name, model_version: model.version, ...(req.id !== undefined ? { id: req.id } : {}), parameters };
   return encodeInferResponse(head, outputs.map((o, i) => ({ ...o, binary: wanted[i]!.binary })));
 }
