@@ -42,7 +42,7 @@ import {
 import { upgradeOpset, type UpgradeResult } from './opset-upgrade.ts';
 import { quantizePerChannelInt8, uint8Params, type AffineParams } from './quant-params.ts';
 
-export type QdqOp = 'Conv' | 'MatMul' | 'Gemm';
+export type QdqOp = 'Conv' | 'MatMul' | 'Gemm' | 'Add' | 'Mul';
 
 export interface QdqOptions {
   calibration?: CalibrationOptions;
@@ -150,6 +150,10 @@ export async function quantizeQdqInt8(
       else if (c && (!cT || !ix.isConstant(c) || attrFloatValue(n, 'beta', 1) !== 1 || elementCount(dimsOf(cT)) !== N))
         leave(n, w, 'bias is not a constant [N] vector with beta = 1 (QGemm needs an int32 bias)');
       else plans.push({ node: n, op: 'Gemm', acts: [0], weight: { index: 1, axis: transB ? 0 : 1 }, bias: c ? 2 : undefined, quantOut: false });
+    } else if ((op === 'Add' || op === 'Mul') && ops.has(op) && !excluded.has(n.name ?? '')) {
+      // Opt-in: QLinearAdd / QLinearMul need both inputs as activations and a Q on the output.
+      if (ins.length === 2 && ins.every((i) => isFloat(i) && !ix.isConstant(i)) && ins[0] !== ins[1])
+        plans.push({ node: n, op, acts: [0, 1], quantOut: true });
     } else if (['ConvTranspose', 'ConvInteger', 'LSTM', 'GRU', 'RNN', 'Attention'].includes(op) && hasConstWeight) {
       leave(n, w, `${op} has no QDQ integer fusion in onnxruntime's CPU provider`);
     }
@@ -158,7 +162,7 @@ export async function quantizeQdqInt8(
   // stays float (MatMulIntegerToFloat), which keeps logits and attention scores precise.
   const quantizedInputs = new Set<string>();
   for (const p of plans) for (const i of p.acts) quantizedInputs.add(p.node.input![i]);
-  for (const p of plans) if (p.op !== 'Conv' && quantizedInputs.has(p.node.output![0])) p.quantOut = true;
+  for (const p of plans) if ((p.op === 'MatMul' || p.op === 'Gemm') && quantizedInputs.has(p.node.output![0])) p.quantOut = true;
 
   // 2. Calibrate every activation that gets quantization parameters, plus Softmax inputs (their rank decides the opset rewrite).
   const actNames = new Set<string>();

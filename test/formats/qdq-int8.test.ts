@@ -68,6 +68,14 @@ describe('qdq-int8 on generated models', () => {
     expect(report.distortion!.vsFp32.relL2).toBeLessThan(0.03);
   });
 
+  it('opt-in Add/Mul: the swish Mul of two activations runs as QLinearMul, output still close', async () => {
+    const calib = feedsOf('x', [1, 3, 16, 16], 6, 100);
+    const { report } = await quantizeToFormat({ modelBytes: convModel(3), format: 'qdq-int8', calibration: calib, evaluation: calib.slice(0, 2), ops: ['Conv', 'Mul'] });
+    expect(report.quantizedNodes).toEqual({ Conv: 3, Mul: 1 });
+    expect(report.census!.ops['com.microsoft:QLinearMul']).toBe(1);
+    expect(report.distortion!.vsFp32.relL2).toBeLessThan(0.06);
+  });
+
   it('refuses to run without calibration inputs', async () => {
     await expect(quantizeToFormat({ modelBytes: convModel(1), format: 'qdq-int8', calibration: [] })).rejects.toThrow(/calibration/);
   });
