@@ -43,6 +43,21 @@ export function float16Table(): Float32Array {
   return f16Table;
 }
 
+let f16Bits: Uint32Array | undefined;
+function float16Bits(): Uint32Array {
+  f16Bits ??= new Uint32Array(float16Table().buffer);
+  return f16Bits;
+}
+
+// Hot loops live in small monomorphic functions: inside the big dtype switch V8 optimises them
+// several times worse.
+function gather16(table: Uint32Array, src: Uint16Array, dst: Uint32Array, n: number): void {
+  for (let i = 0; i < n; i++) dst[i] = table[src[i]];
+}
+function shift16(src: Uint16Array, dst: Uint32Array, n: number): void {
+  for (let i = 0; i < n; i++) dst[i] = src[i] << 16;
+}
+
 /** A view of `bytes` as `T`, copying only when the offset is misaligned for the element size. */
 function aligned(bytes: Uint8Array, elem: number): ArrayBuffer | SharedArrayBuffer {
   if (bytes.byteOffset % elem === 0) return bytes.buffer;
@@ -70,15 +85,14 @@ export function decodeInto(dtype: DType, bytes: Uint8Array, out: Float32Array, o
       out.set(new Float32Array(buf, off, n), outOffset);
       break;
     case 'float16': {
-      const t = float16Table();
+      // Copy bit patterns as integers: faster than float loads/stores and keeps NaN payloads.
+      const t = float16Bits();
       const src = new Uint16Array(buf, off, n);
-      for (let i = 0; i < n; i++) out[outOffset + i] = t[src[i]];
+      gather16(t, src, new Uint32Array(out.buffer, out.byteOffset + outOffset * 4, n), n);
       break;
     }
     case 'bfloat16': {
-      const src = new Uint16Array(buf, off, n);
-      const dst = new Uint32Array(out.buffer, out.byteOffset + outOffset * 4, n);
-      for (let i = 0; i < n; i++) dst[i] = src[i] << 16;
+      shift16(new Uint16Array(buf, off, n), new Uint32Array(out.buffer, out.byteOffset + outOffset * 4, n), n);
       break;
     }
     case 'float64':
