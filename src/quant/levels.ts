@@ -32,8 +32,18 @@ export interface LevelParams {
  * the asymmetric family uses the interval itself, widened to contain 0 so zero stays exact.
  */
 export function levelParams(family: QuantFamily, bits: number, lo: number, hi: number): LevelParams {
+  return fillLevelParams({ family, bits, scale: 0, inv: 0, zero: 0, qmax: 0, minExp: 0 }, family, bits, lo, hi);
+}
+
+/** Same as `levelParams`, into an existing object (the clip search reuses one per slice). */
+export function fillLevelParams(p: LevelParams, family: QuantFamily, bits: number, lo: number, hi: number): LevelParams {
   const c = Math.max(-lo, hi);
-  const p: LevelParams = { family, bits, scale: 0, inv: 0, zero: 0, qmax: 0, minExp: 0 };
+  p.family = family;
+  p.bits = bits;
+  p.zero = 0;
+  p.minExp = 0;
+  p.qmax = 0;
+  p.fp8 = undefined;
   switch (family) {
     case 'uniform-symmetric': {
       p.qmax = 2 ** (bits - 1) - 1;

@@ -7,7 +7,7 @@
  * result never depends on anything but the values. 26 evaluations; the clip is resolved to 1/512 of absmax.
  */
 import { errorSums, type Values } from './error-kernels.ts';
-import { type LevelParams, levelParams } from './levels.ts';
+import { fillLevelParams, type LevelParams, levelParams } from './levels.ts';
 import type { QuantFamily, RangeRule } from './types.ts';
 
 export const CLIP_COARSE_STEPS = 8;
@@ -62,13 +62,36 @@ export function chooseLevels(
     return { params, clip: 1, sums: errorSums(params, v, w, start, end, new Float64Array(2)) };
   }
   const k = range === 'clip-l1' ? 0 : 1;
-  let best: ChosenLevels | undefined;
+  // One scratch params object and accumulator for all 26 candidates: tiny slices (depthwise
+  // channels of 9 values) would otherwise spend most of their time allocating.
+  const scratch = levelParams(family, bits, lo, hi);
+  const acc = new Float64Array(2);
+  let bestT = 1;
+  let bestL1 = Infinity;
+  let bestSq = Infinity;
+  let bestObj = Infinity;
   for (let pass = 0; pass <= CLIP_REFINE_STEPS.length; pass++) {
-    for (const t of clipCandidates(pass, best?.clip ?? 1)) {
-      const params = levelParams(family, bits, lo * t, hi * t);
-      const sums = errorSums(params, v, w, start, end, new Float64Array(2));
-      if (best === undefined || sums[k] < best.sums[k]) best = { params, clip: t, sums };
+    const center = bestT;
+    const count = pass === 0 ? CLIP_COARSE_STEPS : 2 * CLIP_REFINE_SPAN;
+    for (let c = 0; c < count; c++) {
+      let t: number;
+      if (pass === 0) t = (CLIP_COARSE_STEPS - c) / CLIP_COARSE_STEPS;
+      else {
+        const j = (c >> 1) + 1;
+        t = center + (c & 1 ? -j : j) * CLIP_REFINE_STEPS[pass - 1];
+        if (!(t > 0 && t <= 1)) continue;
+      }
+      fillLevelParams(scratch, family, bits, lo * t, hi * t);
+      acc[0] = 0;
+      acc[1] = 0;
+      errorSums(scratch, v, w, start, end, acc);
+      if (acc[k] < bestObj) {
+        bestObj = acc[k];
+        bestT = t;
+        bestL1 = acc[0];
+        bestSq = acc[1];
+      }
     }
   }
-  return best!;
+  return { params: levelParams(family, bits, lo * bestT, hi * bestT), clip: bestT, sums: Float64Array.of(bestL1, bestSq) };
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.ts';
@@ -90,7 +91,7 @@ export function register(program: Command): void {
     .option('--range <list>', 'absmax, clip-l1 or clip-mse, comma-separated', list)
     .option('--quant <specs...>', 'exact quantizer specs family/granularity/range (overrides the three flags above)')
     .option('--all-float', 'include every float tensor (biases, norms), not only rank >= 2 weights')
-    .addOption(new Option('--threads <n>', 'worker threads (each tensor is profiled on one thread)').default('1').argParser((v) => v))
+    .addOption(new Option('--threads <n>', 'worker threads (each tensor is profiled on one thread)').default(String(Math.min(2, availableParallelism()))))
     .option('--quiet', 'no progress bar')
     .addHelpText('after', HELP)
     .action(async (model: string, o: { json?: boolean; out: string; families?: string[]; bits: string; granularity?: string[]; range?: string[]; quant?: string[]; allFloat?: boolean; threads: string; quiet?: boolean }) => {
