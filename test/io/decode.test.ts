@@ -49,6 +49,21 @@ describe('decode', () => {
     expect(bad).toEqual([]);
   });
 
+  it('bulk fp16 decode (pairs and single path) equals a per-element table lookup for any length and 2-byte offset', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 0, maxLength: 41 }), fc.constantFrom(0, 2, 4), (hs, pad) => {
+        const backing = new Uint8Array(pad + hs.length * 2);
+        hs.forEach((h, i) => new DataView(backing.buffer).setUint16(pad + 2 * i, h, true));
+        const out = new Float32Array(hs.length);
+        decodeInto('float16', backing.subarray(pad), out);
+        const outBits = new Uint32Array(out.buffer);
+        const tableBits = new Uint32Array(table.buffer);
+        hs.forEach((h, i) => expect(outBits[i]).toBe(tableBits[h]));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('fp32 → fp16 rounds to the nearest representable value, ties to even (brute force over all fp16 values)', () => {
     fc.assert(
       fc.property(fc.float({ noNaN: true, min: -70000, max: 70000 }), (x) => {
