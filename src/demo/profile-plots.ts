@@ -1,9 +1,14 @@
-/**
- * The profile figures for the demo report. Delegates to the profile command's plot code once it
- * is available; until then the report links the profile JSON only.
- */
+/** The profile figures for the demo report, rendered with the profile command's own plot specs. */
+import { join } from 'node:path';
+import { distortionSpec, magnitudeHistogramSpec } from '../profile/plots.ts';
 import type { ProfileDocument } from '../profile/schema.ts';
+import { renderVegaLiteSvg } from '../report/render-svg.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
-export async function profilePlots(_doc: ProfileDocument, _out: string): Promise<Record<string, string>> {
-  return {};
+export async function profilePlots(doc: ProfileDocument, out: string): Promise<Record<string, string>> {
+  const fig2 = 'fig2-magnitudes.svg';
+  const fig3p = 'fig3-parameter-distortion.svg';
+  await writeFileAtomic(join(out, fig2), await renderVegaLiteSvg(magnitudeHistogramSpec(doc)));
+  await writeFileAtomic(join(out, fig3p), await renderVegaLiteSvg(distortionSpec(doc)));
+  return { fig2, fig3p };
 }

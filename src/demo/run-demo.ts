@@ -135,7 +135,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const profile = await profileModel(
     rec,
     resolveOptions({
-      threads: 1,
+      threads: 2,
+      bits: [2, 3, 4, 5, 6, 7, 8, 10, 12, 16],
       specs: [
         ...(['uniform-symmetric', 'uniform-asymmetric', 'pot'] as const).map((family) => ({ family, granularity: { kind: 'tensor' as const }, range: 'absmax' as const })),
         { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: 'clip-l1' },

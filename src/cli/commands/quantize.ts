@@ -41,7 +41,11 @@ export function register(program: Command): void {
     .option('--bits <n>', 'one bit-width for every weight (2..16)')
     .option('--quantizer <spec>', 'family/granularity/range', 'uniform-symmetric/channel/clip-l1')
     .option('--all-float', 'also quantize biases and norms (every float tensor)')
-    .option('-o, --out <file>', 'output model (default out/<name>.q<bits>.onnx)')
+    .option('--format <format>', 'fake (float storage, any plan) | qdq-int8 (real int8 QDQ, integer kernels) | int4 (com.microsoft MatMulNBits)', 'fake')
+    .option('--block-size <n>', 'int4: block size along K (16..256)', '64')
+    .option('--calib <n>', 'qdq-int8: rendered text lines (PP-OCR rec inputs) or random inputs to calibrate activations on', '24')
+    .option('--dim <name=value>', 'dynamic input dimension for random calibration inputs (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('-o, --out <file>', 'output model (default out/<name>.<format|q<bits>>.onnx)')
     .option('--json', 'print a JSON report instead of the summary')
     .addHelpText(
       'after',
@@ -49,9 +53,16 @@ export function register(program: Command): void {
 Examples:
   coquant quantize model.onnx --bits 6
   coquant plan --preset paper --profile out/profile/profile.json --per-group --json > plan.json
-  coquant quantize model.onnx --plan plan.json --quantizer pot/channel/absmax -o out/model.plan.onnx`,
+  coquant quantize model.onnx --plan plan.json --quantizer pot/channel/absmax -o out/model.plan.onnx
+  coquant quantize model.onnx --format qdq-int8          # real int8 weights and activations
+  coquant quantize model.onnx --format int4 --bits 4     # MatMulNBits weights, 4 bits, block 64`,
     )
-    .action(async (model: string, opts: { plan?: string; bits?: string; quantizer: string; allFloat?: boolean; out?: string; json?: boolean }) => {
+    .action(async (model: string, opts: { plan?: string; bits?: string; quantizer: string; allFloat?: boolean; out?: string; json?: boolean; format: string; blockSize: string; calib: string; dim: string[] }) => {
+      if (opts.format !== 'fake') {
+        const { quantizeFormatCli } = await import('../../formats/format-cli.ts');
+        await quantizeFormatCli(model, { format: opts.format, bits: opts.bits, blockSize: opts.blockSize, calib: opts.calib, dim: opts.dim, out: opts.out, json: opts.json });
+        return;
+      }
       if (!opts.plan === !opts.bits) throw new UsageError('give exactly one of --plan or --bits');
       let bits: BitAssignment;
       if (opts.bits) {

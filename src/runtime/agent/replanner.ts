@@ -33,6 +33,11 @@ export interface ReplannerOptions {
   battery?: { joules: number; inferences: number };
   /** Re-solve when the link estimate or the budget moved by more than this fraction. */
   drift?: number;
+  /**
+   * A voluntary switch (the current plan still meets T0 and E0) must lower D_U by at least this
+   * fraction; switching costs a re-quantized head, so small gains are not worth the churn.
+   */
+  minGain?: number;
 }
 
 function active(result: PlanResult): ActivePlan {
@@ -56,6 +61,7 @@ export class Replanner {
   private solvedAt: { rate: number; energy: number };
   private readonly cut: Cut;
   private readonly drift: number;
+  private readonly minGain: number;
 
   /** `problem` must describe the one cut the agent runs (the split is fixed at deployment). */
   constructor(
@@ -70,6 +76,7 @@ export class Replanner {
     this.plan = active(initial);
     this.solvedAt = { rate: problem.link.rateBps, energy: problem.E0 };
     this.drift = opts.drift ?? 0.1;
+    this.minGain = opts.minGain ?? 0.05;
   }
 
   get current(): ActivePlan {
@@ -98,7 +105,7 @@ export class Replanner {
     }
     const cand = active(next);
     if (cand.key === this.plan.key && cand.agentHz === this.plan.agentHz) return undefined;
-    if (ev.feasible && (next.DU ?? Infinity) >= (this.plan.result.DU ?? Infinity)) return undefined;
+    if (ev.feasible && (next.DU ?? Infinity) > (1 - this.minGain) * (this.plan.result.DU ?? Infinity)) return undefined;
     this.plan = cand;
     return `${why}: now ${typeof cand.bits === 'number' ? `${cand.bits} bits` : 'per-group bits'} at ${(cand.agentHz / 1e9).toFixed(2)} GHz (D_U ${next.DU?.toExponential(3)})`;
   }

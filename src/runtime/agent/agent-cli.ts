@@ -1,0 +1,140 @@
+/**
+ * `coquant agent` wiring: plan + system → replanner; head/full models → quantized sessions per
+ * bit assignment; device detection → clock control and power meter when the machine has them;
+ * inputs → one record each, printed as it goes and written as JSONL at the end.
+ */
+import { readFile } from 'node:fs/promises';
+import { CoquantError, UsageError } from '../../errors.ts';
+import { imageCalibration, readLabels, renderedCalibration } from '../../distortion/calibration.ts';
+import { detectDevice } from '../../device/detect.ts';
+import { loadPpocrCharset } from '../../ocr/dictionary.ts';
+import { ctcDecoder, looksLikeCtc } from '../../distortion/decoders.ts';
+import { corpusCer, exactMatchRate } from '../../ocr/cer.ts';
+import { loadSystem } from '../../plan/load-system.ts';
+import type { PlanResult } from '../../plan/result.ts';
+import { parseQuantSpec } from '../../quant/index.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { InferenceClient } from '../client/inference-client.ts';
+import { createSession, inputSpecs, outputNames, type Session } from '../ort/session.ts';
+import { quantizeModel } from '../quantize-model.ts';
+import { Agent, type AgentRecord, type EnergyMeter } from './agent.ts';
+import { Replanner, type ActivePlan } from './replanner.ts';
+
+export interface AgentCliInput {
+  server: string;
+  model: string;
+  token?: string;
+  head: string;
+  feature?: string;
+  full?: string;
+  plan: string;
+  system?: string;
+  preset?: string;
+  agentPreset?: string;
+  serverPreset?: string;
+  profile?: string;
+  inputs?: string;
+  labels?: string;
+  render?: number;
+  seed: number;
+  quantizer: string;
+  fallback: string;
+  retries: number;
+  timeoutMs: number;
+  emulateLinkBps?: number;
+  battery?: { joules: number; inferences: number };
+  out?: string;
+  sysfs: string;
+}
+
+async function readPlan(path: string): Promise<PlanResult> {
+  let doc: PlanResult;
+  try {
+    doc = JSON.parse(await readFile(path, 'utf8')) as PlanResult;
+  } catch (e) {
+    throw new UsageError(`cannot read plan ${path}: ${(e as Error).message.split('\n')[0]}`, 'make one with `coquant plan ... --json > plan.json`');
+  }
+  if (doc.schema !== 'coquant.plan/1') throw new UsageError(`${path} is not a coquant plan`, 'make one with `coquant plan ... --json > plan.json`');
+  if (!doc.feasible || !doc.groups) throw new CoquantError('E_INFEASIBLE_PLAN', `${path} is an infeasible plan; there is nothing to run`, { hint: 'relax T0/E0 and plan again' });
+  return doc;
+}
+
+export async function runAgentCli(o: AgentCliInput): Promise<void> {
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const plan = await readPlan(o.plan);
+  const sys = await loadSystem({ system: o.system, preset: o.preset, agent: o.agentPreset, server: o.serverPreset, profile: o.profile, T0: plan.constraints.T0, E0: plan.constraints.E0 });
+  const cutName = plan.cut ?? sys.problem.cuts[0]?.name;
+  const cut = sys.problem.cuts.find((c) => c.name === cutName);
+  if (!cut) throw new UsageError(`the plan's cut '${cutName}' is not in the system description`, 'pass the same --system/--preset/--profile the plan was made with');
+  const known = new Set(cut.groups.map((g) => g.name));
+  const missing = plan.groups!.filter((g) => !known.has(g.name));
+  if (missing.length) throw new UsageError(`the plan names groups the system does not have (e.g. '${missing[0].name}')`, 'pass the same --system/--preset/--profile the plan was made with');
+  const replanner = new Replanner({ ...sys.problem, cuts: [cut] }, plan, { battery: o.battery });
+
+  const config = parseQuantSpec(o.quantizer);
+  const sessions = new Map<string, Session>();
+  const cached = async (key: string, make: () => Promise<Uint8Array>) => {
+    let s = sessions.get(key);
+    if (!s) sessions.set(key, (s = await createSession(await make(), { label: key })));
+    return s;
+  };
+  const probe = await createSession(o.head, { label: o.head });
+  const heads = outputNames(probe);
+  const specs = inputSpecs(probe);
+  await probe.release();
+  const feature = o.feature ?? (heads.length === 1 ? heads[0] : undefined);
+  if (!feature || !heads.includes(feature)) throw new UsageError(`the head has outputs ${heads.join(', ')}; name the cut tensor with --feature`);
+  const headFor = (p: ActivePlan) => cached(`head:${p.key}`, async () => (await quantizeModel(o.head, { bits: p.bitsByGroup, config })).bytes);
+  const full = o.full;
+  const localFor = full ? (p: ActivePlan) => cached(`full:${p.key}`, async () => (await quantizeModel(full, { bits: p.bitsByGroup, config })).bytes) : undefined;
+
+  const device = detectDevice(o.sysfs);
+  for (const n of device.notes) log(`note: ${n}`);
+  const meter: EnergyMeter | undefined = device.power ? { readJoules: async () => (await device.power!.sample()).joules } : undefined;
+  const setClock = device.dvfs ? async (hz: number) => device.dvfs!.setFrequency(hz) : undefined;
+
+  const cal = o.render !== undefined ? await renderedCalibration(o.render, o.seed, specs) : await imageCalibration(o.inputs!, specs, 'ppocr-rec', o.labels);
+  const client = new InferenceClient({ url: o.server, token: o.token, timeoutMs: o.timeoutMs });
+  if (!(await client.isReady().catch(() => false))) log(`warning: ${o.server} is not ready; requests will ${o.fallback === 'local' ? 'fall back to local runs' : 'fail'} until it is`);
+  const agent = new Agent({
+    client,
+    tailModel: o.model,
+    feature,
+    replanner,
+    headFor,
+    localFor,
+    fallback: o.fallback as 'local' | 'fail',
+    backoff: { retries: o.retries, baseMs: 50, maxMs: 1000 },
+    requestTimeoutMs: o.timeoutMs,
+    emulateLinkBps: o.emulateLinkBps,
+    meter,
+    setClock,
+    log: (e) => log(`${e.level}: ${e.msg}`),
+  });
+  const charset = await loadPpocrCharset().catch(() => undefined);
+  const records: AgentRecord[] = [];
+  const texts: string[] = [];
+  for (const [i, feed] of cal.feeds.entries()) {
+    const r = await agent.process(`input-${i}`, feed);
+    records.push(r);
+    const out = r.outputs ? Object.values(r.outputs)[0] : undefined;
+    const text = out && charset && looksLikeCtc(out.dims, charset) ? ctcDecoder(charset).decode(out)[0] : undefined;
+    texts.push(text ?? '');
+    log(
+      `${r.id}: ${r.status} via ${r.path} in ${r.stages.totalMs.toFixed(1)} ms (head ${r.stages.headMs.toFixed(1)}, up ${r.stages.uploadMs.toFixed(1)}, server ${r.stages.serverMs.toFixed(1)}, down ${r.stages.downloadMs.toFixed(1)}), ` +
+        `${(r.energy.totalJ * 1000).toFixed(3)} mJ${text !== undefined ? ` → "${text}"` : ''}${r.error ? ` [${r.error.code}: ${r.error.message}]` : ''}`,
+    );
+  }
+  for (const s of sessions.values()) await s.release();
+  const ok = records.filter((r) => r.status === 'ok').length;
+  process.stdout.write(`${ok}/${records.length} inputs answered (${records.filter((r) => r.path === 'edge').length} by the edge, ${records.filter((r) => r.path === 'local').length} locally)\n`);
+  if (cal.labels && texts.some((t) => t)) {
+    process.stdout.write(`accuracy ${(100 * exactMatchRate(texts, cal.labels)).toFixed(1)}%, CER ${(100 * corpusCer(texts, cal.labels)).toFixed(1)}%\n`);
+  }
+  if (o.out) {
+    const lines = records.map((r, i) => JSON.stringify({ ...r, outputs: r.outputs ? Object.fromEntries(Object.entries(r.outputs).map(([k, t]) => [k, { type: t.type, dims: t.dims }])) : undefined, text: texts[i] || undefined }));
+    await writeFileAtomic(o.out, `${lines.join('\n')}\n`);
+    process.stdout.write(`records: ${o.out}\n`);
+  }
+  if (ok < records.length) process.exitCode = 1;
+}
