@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CoquantError, UsageError } from '../../errors.ts';
-import { imageCalibration, readLabels, renderedCalibration } from '../../distortion/calibration.ts';
+import { imageCalibration, renderedCalibration } from '../../distortion/calibration.ts';
 import { detectDevice } from '../../device/detect.ts';
 import { loadPpocrCharset } from '../../ocr/dictionary.ts';
 import { ctcDecoder, looksLikeCtc } from '../../distortion/decoders.ts';
