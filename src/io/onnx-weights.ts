@@ -282,7 +282,7 @@ export async function enumerateOnnxTensors(model: OnnxModel): Promise<OnnxTensor
     add(await describe(model, t, name, { kind: 'initializer', index }, undefined));
   }
   for (const [nodeIndex, n] of (g.node ?? []).entries()) {
-    if (n.opType !== 'Constant' || (n.domain ?? '') !== '') continue;
+    if (n.opType !== 'Constant' || !['', 'ai.onnx'].includes(n.domain ?? '')) continue;
     const out = n.output?.[0];
     if (!out) throw new ModelFormatError('E_BAD_HEADER', `${model.path}: Constant node #${nodeIndex} '${n.name ?? ''}' has no output`);
     const nodeName = n.name || out;
