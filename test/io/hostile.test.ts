@@ -186,6 +186,15 @@ describe('hostile and broken files', () => {
     expect((await failure(openWeights(f('empty.safetensors')))).code).toBe('E_EMPTY_MODEL');
   });
 
+  it('two tensors with the same name: E_DUPLICATE_NAME naming it', async () => {
+    const m = identityModel([{ name: 'w', dims: [2, 2], dataType: DT.FLOAT, floatData: [1, 2, 3, 4] }]);
+    m.graph?.node?.unshift({ opType: 'Constant', output: ['w'], attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: { dims: [1], dataType: DT.FLOAT, floatData: [1] } }] });
+    await writeModel(f('dup.onnx'), m);
+    const e = await failure(openWeights(f('dup.onnx')));
+    expect(e.code).toBe('E_DUPLICATE_NAME');
+    expect(e.message).toContain("'w'");
+  });
+
   it('a file that is not ONNX at all: E_NOT_ONNX, with the protobuf offset when known', async () => {
     await writeFile(f('text.onnx'), 'hello world, this is text\n');
     const e = await failure(openWeights(f('text.onnx')));

@@ -100,6 +100,34 @@ describe('onnx-edit on fixtures', () => {
     await back.close();
   });
 
+  it('Constant nodes with value_floats / value_int attributes are listed, read and editable', async () => {
+    const FLOATS = onnx.AttributeProto.AttributeType.FLOATS;
+    const INT = onnx.AttributeProto.AttributeType.INT;
+    const m = onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'g',
+        node: [
+          { opType: 'Constant', output: ['fs'], attribute: [{ name: 'value_floats', type: FLOATS, floats: [0.5, -1.5, 2] }] },
+          { opType: 'Constant', output: ['k'], attribute: [{ name: 'value_int', type: INT, i: 42 }] },
+          { opType: 'Identity', input: ['fs'], output: ['y'] },
+        ],
+        output: [{ name: 'y', type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [{ dimValue: 3 }] } } } }],
+      },
+    });
+    await writeModel(join(dir, 'lit.onnx'), m);
+    const src = await openOnnx(join(dir, 'lit.onnx'));
+    expect(src.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([['fs', 'float32', [3]], ['k', 'int64', []]]);
+    expect(Array.from(toFloat32(await src.read('fs')))).toEqual([0.5, -1.5, 2]);
+    expect(Array.from(toFloat32(await src.read('k')))).toEqual([42]);
+    const bytes = await editedModelBytes(src, { fs: Float32Array.of(4, 5, 6) });
+    const session = await ort.InferenceSession.create(bytes);
+    expect(Array.from((await session.run({})).y.data as Float32Array)).toEqual([4, 5, 6]);
+    await session.release();
+    await src.close();
+  });
+
   it('rejects unknown names, non-float targets and wrong lengths with typed errors', async () => {
     await writeModel(join(dir, 'r.onnx'), identityModel([
       { name: 'w', dims: [2, 2], dataType: DT.FLOAT, floatData: [1, 2, 3, 4] },
