@@ -8,7 +8,14 @@
  *    of 32; values (x/255 − mean)/std with the ImageNet mean/std.
  * Both use BGR channel order, as PaddleOCR reads images with OpenCV. Output is NCHW float32.
  */
-import sharp from 'sharp';
+import type sharpType from 'sharp';
+
+/** sharp loads libvips (~0.15 s); only commands that read images pay for it. */
+let sharpModule: typeof sharpType | undefined;
+async function sharp(...args: Parameters<typeof sharpType>): Promise<ReturnType<typeof sharpType>> {
+  sharpModule ??= (await import('sharp')).default;
+  return sharpModule(...args);
+}
 import { CoquantError } from '../errors.ts';
 import type { HostTensor } from './tensor.ts';
 
@@ -23,7 +30,7 @@ export interface RgbImage {
 export async function loadRgb(src: string | Buffer): Promise<RgbImage> {
   const where = typeof src === 'string' ? src : '<buffer>';
   try {
-    const { data, info } = await sharp(src).flatten({ background: '#ffffff' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await (await sharp(src)).flatten({ background: '#ffffff' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   } catch (e) {
@@ -36,9 +43,11 @@ export async function loadRgb(src: string | Buffer): Promise<RgbImage> {
 
 async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {
   if (img.width === width && img.height === height) return img;
-  const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
-    raw: { width: img.width, height: img.height, channels: 3 },
-  })
+  const { data, info } = await (
+    await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+      raw: { width: img.width, height: img.height, channels: 3 },
+    })
+  )
     .resize(width, height, { fit: 'fill', kernel: 'linear' })
     .raw()
     .toBuffer({ resolveWithObject: true });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
-import { runDemo } from '../../demo/run-demo.ts';
 
 function num(v: string, flag: string, min: number, max: number): number {
   const x = Number(v);
@@ -27,6 +26,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  coquant demo --lines 32 --T0-ms 30 --out out/demo\n')
     .action(async (opts: { out: string; lines: string; seed: string; T0Ms?: string; E0Mj?: string; linkMbps: string }) => {
       const log = (m: string) => process.stderr.write(`${m}\n`);
+      const { runDemo } = await import('../../demo/run-demo.ts');
       const r = await runDemo({
         out: opts.out,
         lines: num(opts.lines, '--lines', 1, 1000),

@@ -2,8 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { CoquantError, UsageError } from '../../errors.ts';
-import { parseQuantSpec } from '../../quant/index.ts';
-import { quantizeModel, type BitAssignment } from '../../runtime/quantize-model.ts';
+import type { BitAssignment } from '../../runtime/quantize-model.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { progressBar, type Progress } from '../../util/progress.ts';
 
@@ -71,6 +70,7 @@ Examples:
       } else {
         bits = await bitsFromPlanFile(opts.plan!);
       }
+      const [{ parseQuantSpec }, { quantizeModel }] = await Promise.all([import('../../quant/index.ts'), import('../../runtime/quantize-model.ts')]);
       const spec = parseQuantSpec(opts.quantizer);
       const tag = typeof bits === 'number' ? `q${bits}` : 'plan';
       const out = opts.out ?? join('out', `${basename(model, extname(model))}.${tag}.onnx`);

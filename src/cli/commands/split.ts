@@ -1,10 +1,6 @@
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseDimFlags } from '../../data/random-inputs.ts';
-import { analyzeSplit, splitAt, type CutCandidate } from '../../runtime/split/split-model.ts';
-import { encodeModel } from '../../graph/extract.ts';
-import { writeFileAtomic } from '../../util/atomic-write.ts';
-import { inlineExternalData } from '../../runtime/split/inline-external.ts';
+import type { CutCandidate } from '../../runtime/split/split-model.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -58,6 +54,13 @@ Examples:
   coquant split model.onnx --dim p2o.DynamicDimension.1=320 --json > cuts.json`,
     )
     .action(async (model: string, opts: { at?: string; out: string; dim: string[]; json?: boolean; limit: string }) => {
+      const [{ parseDimFlags }, { analyzeSplit, splitAt }, { encodeModel }, { writeFileAtomic }, { inlineExternalData }] = await Promise.all([
+        import('../../data/random-inputs.ts'),
+        import('../../runtime/split/split-model.ts'),
+        import('../../graph/extract.ts'),
+        import('../../util/atomic-write.ts'),
+        import('../../runtime/split/inline-external.ts'),
+      ]);
       const analysis = await analyzeSplit(model, parseDimFlags(opts.dim));
       if (!opts.at) {
         if (opts.json) {
