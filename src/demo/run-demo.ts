@@ -190,6 +190,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const baselines = METHODS.filter((m) => m !== 'exact').map((m) => solveMethod(problem, m));
   const binding = explainBinding(problem, plan);
   await writeFileAtomic(join(out, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+  // The system the plan was made for, so `coquant agent --plan plan.json --system system.json` can re-plan.
+  await writeFileAtomic(join(out, 'system.json'), `${JSON.stringify(system, null, 2)}\n`);
   if (!plan.feasible || !plan.cut) {
     throw new DemoInfeasible(plan);
   }
