@@ -1,0 +1,269 @@
+/**
+ * The planner's side of `coquant calibrate`: the device profile document (schema
+ * `coquant.device/1`, docs/calibrate.md), reading and validating it, and the two ways a plan
+ * uses it:
+ *  (a) the fitted SPEC §5 constants replace the agent's cyclesPerParamBit (and kappa when
+ *      energy was measured), and the agent's clock becomes the clock(s) it was measured at;
+ *  (b) with one shared bit-width, when the measured table T(b, f) covers every allowed
+ *      bit-width, the plan is a direct search over the table rows instead of the linear model.
+ * The schema lives here (not in src/calibrate) because the planner sits below the runtime.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { CoquantError } from '../errors.ts';
+import { fixedStages, FEAS_TOL } from './cost.ts';
+import type { Cut, PlanProblem } from './problem.ts';
+import { planResult, type PlanResult } from './result.ts';
+
+const num = z.number().finite();
+const posNum = num.positive();
+
+export const deviceRowSchema = z
+  .object({
+    /** fp32, fake, qdq-int8 or int4 (MatMulNBits). */
+    format: z.string().min(1),
+    bits: z.number().int().min(1).max(32),
+    /** Clock the row was measured at; null = whatever the OS chose (no clock control). */
+    hz: posNum.nullable(),
+    medianS: posNum,
+    p10S: posNum,
+    p90S: posNum,
+    madS: num.nonnegative(),
+    /** Half-width of the median's 95% confidence interval, relative to the median. */
+    ciHalfRel: num.nonnegative(),
+    /** Energy per inference from the power meter's counter; null = no meter. */
+    joules: posNum.nullable(),
+    reps: z.number().int().positive(),
+    stop: z.enum(['stable', 'max-reps', 'time-cap']),
+  })
+  .strict();
+
+const fitQuality = z.object({ cyclesPerParamBit: posNum, t0: num, r2: num, maxRelErr: num.nonnegative() }).strict();
+
+export const deviceProfileSchema = z
+  .object({
+    schema: z.literal('coquant.device/1'),
+    name: z.string().min(1),
+    createdAt: z.string(),
+    host: z
+      .object({
+        cpuModel: z.string(),
+        cores: z.number().int().positive(),
+        platform: z.string(),
+        arch: z.string(),
+        /** The clock the CPU reported during the run (Hz); the fit's f when clocks are not controlled. */
+        nominalHz: posNum.nullable(),
+        intraOpThreads: z.number().int().positive(),
+      })
+      .strict(),
+    measured: z
+      .object({
+        clockControl: z.boolean(),
+        powerMeter: z.boolean(),
+        dvfs: z.string().nullable(),
+        meter: z.string().nullable(),
+        /** Plain statements of what could not be measured, and why. */
+        notes: z.array(z.string()),
+      })
+      .strict(),
+    subModel: z
+      .object({
+        source: z.string(),
+        headAt: z.string().nullable(),
+        /** Weight parameters of the measured sub-model (N in c·b·N). */
+        params: z.number().int().positive(),
+        inputs: z.string(),
+      })
+      .strict(),
+    rows: z.array(deviceRowSchema).min(1),
+    fit: z
+      .object({
+        model: z.string(),
+        /** Formats whose rows entered the fit (fake runs float kernels and is left out). */
+        formats: z.array(z.string()),
+        /** Pure model T = c·b·N/f, least squares through the origin. */
+        cyclesPerParamBit: posNum,
+        /** Fixed overhead of the affine model T = t0 + c'·b·N/f. */
+        t0: num,
+        kappa: posNum.nullable(),
+        r2: num,
+        maxRelErr: num.nonnegative(),
+        affine: fitQuality,
+        heldOut: z
+          .object({
+            method: z.string(),
+            points: z.array(
+              z
+                .object({ format: z.string(), bits: z.number().int(), hz: posNum.nullable(), measuredS: posNum, pureS: num, affineS: num, pureRelErr: num, affineRelErr: num })
+                .strict(),
+            ),
+            pureMaxRelErr: num.nullable(),
+            affineMaxRelErr: num.nullable(),
+            pureMeanRelErr: num.nullable(),
+            affineMeanRelErr: num.nullable(),
+          })
+          .strict(),
+      })
+      .strict()
+      .nullable(),
+  })
+  .strict();
+
+export type DeviceRow = z.infer<typeof deviceRowSchema>;
+export type DeviceProfile = z.infer<typeof deviceProfileSchema>;
+
+/** Validates a parsed document; the error names the first wrong field. */
+export function parseDeviceProfile(doc: unknown, where: string): DeviceProfile {
+  const r = deviceProfileSchema.safeParse(doc);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    const path = i.path.length ? i.path.join('.') : '(top level)';
+    throw new CoquantError('E_DEVICE_PROFILE', `${where}: not a valid coquant.device/1 profile: ${path}: ${i.message}`, {
+      hint: 'create one with: coquant calibrate --out device.json',
+    });
+  }
+  return r.data;
+}
+
+export async function readDeviceProfile(path: string): Promise<DeviceProfile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CoquantError('E_NOT_FOUND', `device profile ${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'error'})`}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new CoquantError('E_DEVICE_PROFILE', `${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseDeviceProfile(doc, path);
+}
+
+/** Distinct clocks the rows were measured at (ascending); empty without clock control. */
+export function measuredClocks(dp: DeviceProfile): number[] {
+  return [...new Set(dp.rows.map((r) => r.hz).filter((h): h is number => h !== null))].sort((a, b) => a - b);
+}
+
+/**
+ * (a) Returns a copy of a raw (not yet validated) system description whose agent takes the
+ * profile's constants. Clocks: the measured levels, else the nominal clock as a single level.
+ */
+export function applyDeviceProfile(raw: Record<string, unknown>, dp: DeviceProfile, notes: string[]): Record<string, unknown> {
+  if (!dp.fit) throw new CoquantError('E_DEVICE_PROFILE', `device profile '${dp.name}' has no fitted model (no format other than fake was measured)`, { hint: 'rerun coquant calibrate with --formats fp32,qdq-int8' });
+  const agent: Record<string, unknown> = { ...((raw.agent as Record<string, unknown> | undefined) ?? {}) };
+  agent.cyclesPerParamBit = dp.fit.cyclesPerParamBit;
+  const clocks = measuredClocks(dp);
+  const levels = clocks.length ? clocks : dp.host.nominalHz ? [dp.host.nominalHz] : null;
+  if (levels) {
+    delete agent.fMin;
+    delete agent.fMax;
+    agent.levels = levels;
+  }
+  if (dp.fit.kappa !== null) agent.kappa = dp.fit.kappa;
+  agent.name = `${dp.name} (calibrated)`;
+  agent.source = `coquant calibrate ${dp.createdAt}`;
+  const c = Number(dp.fit.cyclesPerParamBit.toPrecision(4));
+  notes.push(
+    `device profile '${dp.name}': agent cyclesPerParamBit = ${c} (fit R² ${dp.fit.r2.toFixed(3)}, max rel. error ${(100 * dp.fit.maxRelErr).toFixed(1)}%)` +
+      (clocks.length ? `, clock levels ${clocks.map((h) => (h / 1e9).toFixed(2)).join('/')} GHz` : levels ? `, clock fixed at the measured ${(levels[0]! / 1e9).toFixed(2)} GHz (no clock control when calibrated)` : ''),
+  );
+  notes.push(dp.fit.kappa !== null ? `device profile: kappa = ${dp.fit.kappa.toPrecision(4)} measured` : 'device profile: kappa not measured (no power meter); kept the system\'s kappa');
+  return { ...raw, agent };
+}
+
+/** The measured row the plan would run at b bits and clock hz (null = unknown clock): fastest format. */
+export function tableRow(dp: DeviceProfile, bits: number, hz: number | null): DeviceRow | null {
+  let best: DeviceRow | null = null;
+  for (const r of dp.rows) {
+    if (r.bits !== bits) continue;
+    if (hz !== null && r.hz !== null && Math.abs(r.hz - hz) > 1e-6 * hz) continue;
+    if (!best || r.medianS < best.medianS) best = r;
+  }
+  return best;
+}
+
+export interface TablePlan extends PlanResult {
+  /** Which delay model the plan used, and the measured row it picked. */
+  delayModel: 'measured-table';
+  measuredRow: DeviceRow;
+}
+
+const agentParamsOf = (cut: Cut) => cut.groups.reduce((s, g) => s + g.params, 0);
+
+/**
+ * (b) Plans on the measured table: shared bit-width only, every allowed bit-width covered, and
+ * the cut's agent part is the measured sub-model (same parameter count within 1%). Returns null
+ * (with the reason in `why`) when the table does not apply; the caller falls back to (a).
+ * Energy per row is the meter's reading, else the linear model κ·c·b·N·f².
+ */
+export function planOnTable(p: PlanProblem, dp: DeviceProfile, why: string[]): TablePlan | null {
+  if (p.mode !== 'shared') {
+    why.push('measured table not used: it applies to one shared bit-width, the plan is per group');
+    return null;
+  }
+  const missing = p.bits.filter((b) => !dp.rows.some((r) => r.bits === b));
+  if (missing.length) {
+    why.push(`measured table not used: no measured rows for ${missing.length} allowed bit-width(s) (${missing.slice(0, 8).join(', ')}); calibrate them or pass --bits ${[...new Set(dp.rows.map((r) => r.bits))].filter((b) => b <= 16).sort((a, b) => a - b).join(',')}`);
+    return null;
+  }
+  const cuts = p.cuts.filter((c) => Math.abs(agentParamsOf(c) - dp.subModel.params) <= 0.01 * dp.subModel.params);
+  if (!cuts.length) {
+    why.push(`measured table not used: it was measured on a sub-model with ${dp.subModel.params} parameters; no cut runs that many on the agent`);
+    return null;
+  }
+  const clocks = measuredClocks(dp);
+  const hzList: Array<number | null> = clocks.length ? clocks : [null];
+  let best: { cut: Cut; bits: number; row: DeviceRow; hz: number; total: number; DU: number } | null = null;
+  let rowsTried = 0;
+  for (const cut of cuts) {
+    const serverHz = p.server.fMax;
+    const fx = fixedStages(p, cut, serverHz);
+    const N = agentParamsOf(cut);
+    for (const b of p.bits) {
+      if (cut.groups.some((g) => g.minBits > b)) continue;
+      for (const hz of hzList) {
+        const row = tableRow(dp, b, hz);
+        if (!row) continue;
+        rowsTried++;
+        const f = hz ?? row.hz ?? dp.host.nominalHz ?? p.agent.fMax;
+        const eAgent = row.joules ?? p.agent.kappa * p.agent.cyclesPerParamBit * b * N * f * f;
+        const T = row.medianS + fx.linkT + fx.serverT;
+        const E = eAgent + fx.linkE;
+        if (T > p.T0 * (1 + FEAS_TOL) || E > p.E0 * (1 + FEAS_TOL)) continue;
+        let dl = 0;
+        for (const g of cut.groups) dl += (g.alpha * (g.params / p.totalParams) * 2 ** -b) / g.lambda;
+        const DU = 2 * dl + cut.serverDU;
+        if (!best || DU < best.DU * (1 - 1e-12) || (Math.abs(DU - best.DU) <= 1e-12 * best.DU && T < best.total)) best = { cut, bits: b, row, hz: f, total: T, DU };
+      }
+    }
+  }
+  if (!best) {
+    why.push(`measured table: none of its ${rowsTried} applicable row(s) meets T0 = ${p.T0} s and E0 = ${p.E0} J`);
+    return null;
+  }
+  const { cut, bits, row, hz } = best;
+  const res = planResult(p, 'exact', cut, cut.groups.map(() => bits), hz, p.server.fMax, {
+    notes: [
+      `delay model: measured table T(b, f) from the device profile (${dp.rows.length} rows); the agent runs ${row.format} at ${bits} bits, measured median ${(row.medianS * 1e3).toPrecision(4)} ms over ${row.reps} runs`,
+      row.joules !== null ? 'agent energy: measured by the power meter' : 'agent energy: not measured; from the linear model κ·c·b·N·f²',
+    ],
+    solver: { exact: true, lowerBound: null, nodes: rowsTried, coreGroups: cut.groups.length },
+  });
+  // Replace the linear model's agent stage with the measured one and re-check the budgets.
+  const fx = fixedStages(p, cut, p.server.fMax);
+  const eAgent = row.joules ?? p.agent.kappa * p.agent.cyclesPerParamBit * bits * agentParamsOf(cut) * hz * hz;
+  res.delay = { agent: row.medianS, link: fx.linkT, server: fx.serverT, total: row.medianS + fx.linkT + fx.serverT };
+  res.energy = { agent: eAgent, link: fx.linkE, server: fx.serverE, total: eAgent + fx.linkE };
+  res.slack = { delay: p.T0 - res.delay.total, energy: p.E0 - res.energy.total, tightness: res.slack?.tightness ?? null };
+  res.violations = res.violations.filter((v) => !v.startsWith('deadline') && !v.startsWith('energy') && !v.startsWith('agent clock'));
+  res.feasible = res.violations.length === 0;
+  const binding: string[] = [];
+  const higher = p.bits.filter((b) => b > bits);
+  if (higher.length === 0) binding.push('bits-max');
+  else binding.push('deadline/energy (measured table)');
+  res.binding = binding;
+  return { ...res, delayModel: 'measured-table', measuredRow: row };
+}
