@@ -1,0 +1,182 @@
+/**
+ * Planner speed and the paper-method comparison (issue 4). Run: npm run bench plan
+ * Prints medians and ratios against baselines measured in the same run:
+ *  1. exact per-group solve, 200 groups × 15 bit-widths, continuous clocks (target ≤ 1 ms);
+ *  2. the same knapsack at a fixed clock: exact solver vs the highs MILP (target ≥ 100× faster);
+ *  3. shared bit-width solve (target ≤ 20 µs);
+ *  4. the paper-style SCA baseline on the same instances: time and optimality gap;
+ *  5. over random instances: how often rounding the SCA answer is infeasible or suboptimal, and by how much.
+ */
+import highsImport, { type Highs } from 'highs';
+import { solvePaper, solvePaperRepaired } from '../src/plan/baselines.ts';
+import { bestBits, cutCap, solveExact } from '../src/plan/exact.ts';
+import { toProblem, type PlanProblem } from '../src/plan/problem.ts';
+import { parseSystem, type SystemInput } from '../src/plan/system.ts';
+import { mulberry32 } from '../src/util/rng.ts';
+
+const highsLoader = ((highsImport as unknown as { default?: unknown }).default ?? highsImport) as unknown as () => Promise<Highs>;
+
+function problem(seed: number, G: number, mode: 'shared' | 'per-group', discrete = false): PlanProblem {
+  const rand = mulberry32(seed);
+  const groups = Array.from({ length: G }, (_, i) => ({ name: `g${i}`, params: Math.round(1e4 + rand() ** 2 * 5e6), lambda: 5 + rand() * 200 }));
+  const N = groups.reduce((s, g) => s + g.params, 0);
+  // Cycle coefficient so that the mean bit-width the budgets allow lands around 5..13 bits.
+  const c = 2e9 / (N * 8);
+  const input: SystemInput = {
+    agent: discrete ? { levels: [0.4e9, 0.8e9, 1.2e9, 1.6e9, 2e9], kappa: 1e-28, cyclesPerParamBit: c } : { fMin: 1e8, fMax: 2e9, kappa: 1e-28, cyclesPerParamBit: c },
+    server: { fMax: 1e10, kappa: 1e-28, cyclesPerParamBit: 0.1 },
+    link: { rateBps: 1e8, txPowerW: 1, featureElems: 10000 },
+    constraints: { T0: 0.4 + rand() * 1.2, E0: 0.05 + rand() * 0.4 },
+    agentBits: mode,
+    model: { groups, serverParams: 1e7 },
+  };
+  const r = parseSystem(input);
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  return toProblem(r.value);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+}
+
+/** Median wall time per call in µs, repeating until ~20 ms per sample. */
+function timeIt(f: () => unknown, samples = 15): number {
+  for (let i = 0; i < 20; i++) f();
+  let reps = 1;
+  for (;;) {
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) f();
+    if (performance.now() - t > 20 || reps > 1e6) break;
+    reps *= 2;
+  }
+  const out: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) f();
+    out.push(((performance.now() - t) * 1000) / reps);
+  }
+  return median(out);
+}
+
+const fmt = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`);
+
+async function main() {
+  const out: string[] = [];
+  const log = (s: string) => {
+    console.log(s);
+    out.push(s);
+  };
+  log(`node ${process.version}, ${new Date().toISOString()}`);
+
+  // 1. Exact per-group, 200 × 15, continuous clocks.
+  const insts = Array.from({ length: 20 }, (_, i) => problem(1000 + i, 200, 'per-group'));
+  const exactTimes = insts.map((p) => timeIt(() => solveExact(p), 7));
+  const exactRes = insts.map((p) => solveExact(p));
+  log(`\n[1] exact, per-group, 200 groups × 15 bit-widths, continuous clocks (${insts.length} instances)`);
+  log(`    median solve ${fmt(median(exactTimes))} (instance medians: min ${fmt(Math.min(...exactTimes))}, max ${fmt(Math.max(...exactTimes))}); all certified exact: ${exactRes.every((r) => r.solver.exact)}; feasible: ${exactRes.filter((r) => r.feasible).length}/${insts.length}; max B&B nodes ${Math.max(...exactRes.map((r) => r.solver.nodes))}, max core groups ${Math.max(...exactRes.map((r) => r.solver.coreGroups))}`);
+  const discrete = Array.from({ length: 10 }, (_, i) => problem(3000 + i, 200, 'per-group', true));
+  log(`    discrete clock levels (5 levels): median solve ${fmt(median(discrete.map((p) => timeIt(() => solveExact(p), 7))))}`);
+
+  // 2. Fixed clock: the knapsack alone, exact vs highs on the same W.
+  const highs = await highsLoader();
+  log(`\n[2] fixed clock (fMax): exact knapsack vs highs MILP (mip_rel_gap = 0), 200 groups × 15 bit-widths`);
+  const ratios: number[] = [];
+  for (let i = 0, done = 0; i < insts.length && done < 5; i++) {
+    const p = insts[i];
+    const cut = p.cuts[0];
+    const cap = cutCap(p, cut, { fixedAgentHz: p.agent.fMax });
+    const W = Math.floor(cap.Cmax / p.agent.cyclesPerParamBit);
+    const mine = bestBits(p, cut, W);
+    if (!mine) continue; // the lowest bits do not fit at the maximum clock
+    done++;
+    const tMine = timeIt(() => bestBits(p, cut, W), 7);
+    const coef = cut.groups.map((g) => (2 * g.alpha * (g.params / p.totalParams)) / g.lambda);
+    const scale = 1 / coef.reduce((s, c) => s + c * 2 ** -p.bits[0], 0);
+    const obj: string[] = [];
+    const rows: string[] = [];
+    const bud: string[] = [];
+    const bin: string[] = [];
+    cut.groups.forEach((g, gi) => {
+      const one: string[] = [];
+      for (const b of p.bits) {
+        const v = `x_${gi}_${b}`;
+        obj.push(`${(scale * coef[gi] * 2 ** -b).toPrecision(17)} ${v}`);
+        bud.push(`${g.params * b} ${v}`);
+        one.push(v);
+        bin.push(v);
+      }
+      rows.push(` o${gi}: ${one.join(' + ')} = 1`);
+    });
+    const lp = `Minimize\n obj: ${obj.join(' + ')}\nSubject To\n${rows.join('\n')}\n budget: ${bud.join(' + ')} <= ${W}\nBinary\n ${bin.join(' ')}\nEnd\n`;
+    const t0 = performance.now();
+    const sol = highs.solve(lp, { output_flag: false, mip_rel_gap: 0, mip_abs_gap: 0 });
+    const tHighs = (performance.now() - t0) * 1000;
+    const hb = cut.groups.map((_, gi) => p.bits.find((b) => ((sol.Columns[`x_${gi}_${b}`] as { Primal?: number } | undefined)?.Primal ?? 0) > 0.5) as number);
+    const du = (bits: number[]) => bits.reduce((s, b, g) => s + coef[g] * 2 ** -b, 0);
+    const relDiff = (du(mine.bits) - du(hb)) / du(hb);
+    ratios.push(tHighs / tMine);
+    log(`    instance ${i}: exact ${fmt(tMine)}, highs ${fmt(tHighs)} (${sol.Status}) → ${(tHighs / tMine).toFixed(0)}× faster; D_U(exact)/D_U(highs) − 1 = ${relDiff.toExponential(2)}, certified ${mine.exact}`);
+  }
+  log(`    median speed-up ${median(ratios).toFixed(0)}×`);
+
+  // 3. Shared bit-width.
+  const shared = Array.from({ length: 20 }, (_, i) => problem(2000 + i, 200, 'shared'));
+  const sharedTimes = shared.map((p) => timeIt(() => solveExact(p), 9));
+  log(`\n[3] exact, shared bit-width, 200 groups, continuous clocks: median solve ${fmt(median(sharedTimes))} (max instance median ${fmt(Math.max(...sharedTimes))})`);
+
+  // 4. Paper-style SCA on the same 200-group instances.
+  log(`\n[4] paper-style SCA + rounding on the [1] instances`);
+  const scaTimes = insts.map((p) => timeIt(() => solvePaper(p), 5));
+  let inf = 0;
+  const gaps: number[] = [];
+  const repGaps: number[] = [];
+  insts.forEach((p, i) => {
+    const ex = exactRes[i];
+    const pa = solvePaper(p);
+    const rep = solvePaperRepaired(p);
+    if (!ex.feasible) return;
+    if (!pa.feasible) inf++;
+    else gaps.push(pa.DU! / ex.DU! - 1);
+    if (rep.feasible) repGaps.push(rep.DU! / ex.DU! - 1);
+  });
+  log(`    SCA median time ${fmt(median(scaTimes))} (${(median(scaTimes) / median(exactTimes)).toFixed(1)}× the exact solver's)`);
+  log(`    rounded plan infeasible on ${inf}/${insts.length}; when feasible, D_U gap vs exact: median ${(100 * median(gaps.length ? gaps : [0])).toFixed(2)}%, max ${(100 * Math.max(0, ...gaps)).toFixed(2)}%`);
+  log(`    repaired plan D_U gap vs exact: median ${(100 * median(repGaps)).toFixed(2)}%, max ${(100 * Math.max(...repGaps)).toFixed(2)}%`);
+
+  // 5. Many random instances, both modes, various sizes.
+  log(`\n[5] random instances (5-100 groups, shared and per-group, continuous and discrete clocks): paper-style rounding`);
+  for (const mode of ['shared', 'per-group'] as const) {
+    let n = 0;
+    let infeasible = 0;
+    let breaksDeadline = 0;
+    let breaksEnergy = 0;
+    let subopt = 0;
+    const gapsM: number[] = [];
+    const repair: number[] = [];
+    for (let s = 0; s < 600; s++) {
+      const rand = mulberry32(77 + s);
+      const p = problem(5000 + s, 5 + Math.floor(rand() * 96), mode, rand() < 0.3);
+      const ex = solveExact(p);
+      if (!ex.feasible) continue;
+      n++;
+      const pa = solvePaper(p);
+      if (!pa.feasible) {
+        infeasible++;
+        if (pa.violations.some((v) => v.startsWith('deadline'))) breaksDeadline++;
+        if (pa.violations.some((v) => v.startsWith('energy'))) breaksEnergy++;
+      } else if (pa.DU! > ex.DU! * (1 + 1e-9)) {
+        subopt++;
+        gapsM.push(pa.DU! / ex.DU! - 1);
+      }
+      const rep = solvePaperRepaired(p);
+      if (rep.feasible) repair.push(rep.DU! / ex.DU! - 1);
+    }
+    log(`    ${mode}: ${n} feasible instances; rounded SCA plan infeasible on ${infeasible} (${((100 * infeasible) / n).toFixed(1)}%; deadline broken ${breaksDeadline}, energy broken ${breaksEnergy}); feasible but suboptimal on ${subopt} (${((100 * subopt) / n).toFixed(1)}%), D_U worse by median ${(100 * median(gapsM.length ? gapsM : [0])).toFixed(2)}%, max ${(100 * Math.max(0, ...gapsM)).toFixed(2)}%; repaired: median gap ${(100 * median(repair)).toFixed(2)}%, max ${(100 * Math.max(...repair)).toFixed(2)}%`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
