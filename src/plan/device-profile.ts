@@ -38,7 +38,7 @@ export const deviceRowSchema = z
   })
   .strict();
 
-const fitQuality = z.object({ cyclesPerParamBit: posNum, t0: num, r2: num, maxRelErr: num.nonnegative() }).strict();
+const fitQuality = z.object({ cyclesPerParamBit: num, t0: num, r2: num, maxRelErr: num.nonnegative() }).strict();
 
 export const deviceProfileSchema = z
   .object({
@@ -206,7 +206,7 @@ export function planOnTable(p: PlanProblem, dp: DeviceProfile, why: string[]): T
   }
   const missing = p.bits.filter((b) => !dp.rows.some((r) => r.bits === b));
   if (missing.length) {
-    why.push(`measured table not used: no measured rows for ${missing.length} allowed bit-width(s) (${missing.slice(0, 8).join(', ')}); calibrate them or pass --bits ${[...new Set(dp.rows.map((r) => r.bits))].filter((b) => b <= 16).sort((a, b) => a - b).join(',')}`);
+    why.push(`measured table not used: no measured rows for ${missing.length} allowed bit-width(s) (${missing.slice(0, 8).join(', ')}); calibrate them or pass --bits ${[...new Set(dp.rows.map((r) => r.bits))].sort((a, b) => a - b).join(',')}`);
     return null;
   }
   const cuts = p.cuts.filter((c) => Math.abs(agentParamsOf(c) - dp.subModel.params) <= 0.01 * dp.subModel.params);
