@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { CoquantError, UsageError } from '../errors.ts';
+import { applyDeviceProfile, readDeviceProfile, type DeviceProfile } from './device-profile.ts';
 import { composeSystem, PRESET_NAMES, PRESETS } from './presets.ts';
 import { toProblem, type PlanProblem } from './problem.ts';
 import { parseSystem, type SystemDescription } from './system.ts';
@@ -24,6 +25,8 @@ export interface SystemOptions {
   perGroup?: boolean;
   /** Quantize the server part at this bit-width. */
   serverBits?: number;
+  /** A `coquant calibrate` device profile: its fitted constants replace the agent's. */
+  deviceProfile?: string;
 }
 
 async function readText(path: string, what: string): Promise<string> {
@@ -93,6 +96,8 @@ export interface LoadedSystem {
   /** Where the description came from, for the summary. */
   origin: string;
   notes: string[];
+  /** The device profile read with --device-profile (its measured table may drive the plan). */
+  deviceProfile?: DeviceProfile;
 }
 
 /** Builds the system from presets, a file and overrides (in that order), then validates it. */
@@ -149,12 +154,18 @@ export async function loadSystem(o: SystemOptions): Promise<LoadedSystem> {
     if (o.profile) raw.label = `${raw.label ?? 'system'} + profile ${o.profile}`;
     origin.push(`profile ${profilePath}`);
   }
+  let deviceProfile: DeviceProfile | undefined;
+  if (o.deviceProfile) {
+    deviceProfile = await readDeviceProfile(o.deviceProfile);
+    raw = applyDeviceProfile(raw, deviceProfile, notes);
+    origin.push(`device profile ${o.deviceProfile}`);
+  }
   const parsed = parseSystem(raw);
   if (!parsed.ok) {
     const where = o.system ?? `preset ${o.preset ?? 'paper'}`;
     throw new CoquantError('E_SYSTEM', `invalid system description (${where}): ${parsed.errors[0]}${parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more: ${parsed.errors.slice(1, 4).join('; ')})` : ''}`);
   }
-  return { system: parsed.value, problem: toProblem(parsed.value), origin: origin.join(' + '), notes };
+  return { system: parsed.value, problem: toProblem(parsed.value), origin: origin.join(' + '), notes, ...(deviceProfile ? { deviceProfile } : {}) };
 }
 
 /** `2-16`, `2:16`, or `2,4,8,16` → sorted unique list. */

@@ -5,6 +5,7 @@ import { loadSystem, parseBitsArg, parseNumberArg, type SystemOptions } from '..
 import { PRESET_NAMES } from '../../plan/presets.ts';
 import { METHODS, type Method } from '../../plan/result.ts';
 import { formatSummary } from '../../plan/summary.ts';
+import { planOnTable } from '../../plan/device-profile.ts';
 
 /** The system flags `plan` and `sweep` share. */
 export function addSystemOptions(cmd: Command): Command {
@@ -19,7 +20,8 @@ export function addSystemOptions(cmd: Command): Command {
     .option('--epsilon <x>', 'tightness: D_U − D_L ≤ epsilon per group (a lower limit on each bit-width)', parseNumberArg('--epsilon'))
     .option('--bits <set>', 'allowed bit-widths: a range 2-16 or a list 2,4,8', parseBitsArg)
     .option('--per-group', 'one bit-width per group instead of one shared bit-width')
-    .option('--server-bits <b>', 'quantize the server part too, at this bit-width', parseNumberArg('--server-bits'));
+    .option('--server-bits <b>', 'quantize the server part too, at this bit-width', parseNumberArg('--server-bits'))
+    .option('--device-profile <device.json>', 'agent constants (and measured latency table) from `coquant calibrate`');
 }
 
 export function systemOptionsFrom(o: Record<string, unknown>): SystemOptions {
@@ -35,6 +37,7 @@ export function systemOptionsFrom(o: Record<string, unknown>): SystemOptions {
     bits: o.bits as number[] | undefined,
     perGroup: o.perGroup as boolean | undefined,
     serverBits: o.serverBits as number | undefined,
+    deviceProfile: o.deviceProfile as string | undefined,
   };
 }
 
@@ -50,7 +53,14 @@ export function register(program: Command): void {
       const method = o.method as string;
       if (!(METHODS as readonly string[]).includes(method)) throw new UsageError(`--method ${method}: unknown method`, `methods: ${METHODS.join(', ')}`);
       const loaded = await loadSystem(systemOptionsFrom(o));
-      const result = solveMethod(loaded.problem, method as Method);
+      let result = solveMethod(loaded.problem, method as Method);
+      if (loaded.deviceProfile) {
+        // Exact plans use the measured table when it covers the allowed bit-widths; otherwise the fitted linear model.
+        const why: string[] = [];
+        const table = method === 'exact' ? planOnTable(loaded.problem, loaded.deviceProfile, why) : null;
+        if (table) result = table;
+        else result.notes.push(...why, 'delay model: linear T = c·b·N/f with the device profile\'s fitted c');
+      }
       result.notes.push(...loaded.notes);
       if (loaded.system.illustrative) result.notes.push('illustrative system: the numbers are a simulation, not measurements');
       if (o.json) {
