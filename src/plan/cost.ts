@@ -30,12 +30,16 @@ export interface Evaluation {
   serverCycles: number;
 }
 
+const POW2NEG = Float64Array.from({ length: 65 }, (_, b) => 2 ** -b);
+/** 2^(−b), from a table for the integer bit-widths every plan uses. */
+export const pow2neg = (b: number) => (Number.isInteger(b) && b >= 0 && b <= 64 ? POW2NEG[b] : 2 ** -b);
+
 /** Model-level distortion bounds (SPEC §4): D_U = Σ α_g (N_g/N) 2^(1−b_g)/λ_g (+ server part), D_L = D_U/2. */
 export function distortion(p: PlanProblem, cut: Cut, bits: readonly number[]): { DU: number; DL: number } {
   let dl = 0;
   for (let i = 0; i < cut.groups.length; i++) {
     const g = cut.groups[i];
-    dl += (g.alpha * (g.params / p.totalParams) * 2 ** -bits[i]) / g.lambda;
+    dl += (g.alpha * (g.params / p.totalParams) * pow2neg(bits[i])) / g.lambda;
   }
   return { DU: 2 * dl + cut.serverDU, DL: dl + cut.serverDL };
 }

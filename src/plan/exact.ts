@@ -5,7 +5,7 @@
  * a 1-D scan for a shared bit-width, an exact multiple-choice knapsack (mckp.ts) per group —
  * then pick the fastest clock that workload allows. Split candidates are searched one by one.
  */
-import { agentBudgets, bestAgentClock, workloadCap, type Limiter } from './cost.ts';
+import { agentBudgets, bestAgentClock, pow2neg, workloadCap, type Limiter } from './cost.ts';
 import { diagnose } from './diagnose.ts';
 import { solveMckp } from './mckp.ts';
 import type { Cut, PlanProblem } from './problem.ts';
@@ -59,21 +59,27 @@ export interface BitsSolution {
  * even the lowest bits do not fit. `lowerBound` is on the agent part of D_U.
  */
 export function bestBits(p: PlanProblem, cut: Cut, Wcap: number): BitsSolution | null {
-  const opts = groupOptions(p, cut);
-  if (opts.some((o) => o.length === 0)) return null;
-  const coef = cut.groups.map((g) => (2 * g.alpha * (g.params / p.totalParams)) / g.lambda);
   if (p.mode === 'shared') {
-    const lo = Math.max(...cut.groups.map((g) => g.minBits));
-    const Nsum = cut.groups.reduce((s, g) => s + g.params, 0);
-    const coefSum = coef.reduce((s, c) => s + c, 0);
+    // D_U falls with b and the workload grows with it: the largest b that fits is optimal.
+    let lo = -Infinity;
+    let Nsum = 0;
+    let coefSum = 0;
+    for (const g of cut.groups) {
+      lo = Math.max(lo, g.minBits);
+      Nsum += g.params;
+      coefSum += (2 * g.alpha * (g.params / p.totalParams)) / g.lambda;
+    }
     for (let i = p.bits.length - 1; i >= 0; i--) {
       const b = p.bits[i];
       if (b < lo) break;
-      if (Nsum * b <= Wcap) return { bits: cut.groups.map(() => b), exact: true, lowerBound: coefSum * 2 ** -b, nodes: 0, coreGroups: 0 };
+      if (Nsum * b <= Wcap) return { bits: new Array<number>(cut.groups.length).fill(b), exact: true, lowerBound: coefSum * 2 ** -b, nodes: 0, coreGroups: 0 };
     }
     return null;
   }
-  const values = opts.map((o, g) => o.map((b) => coef[g] * 2 ** -b));
+  const opts = groupOptions(p, cut);
+  if (opts.some((o) => o.length === 0)) return null;
+  const coef = cut.groups.map((g) => (2 * g.alpha * (g.params / p.totalParams)) / g.lambda);
+  const values = opts.map((o, g) => o.map((b) => coef[g] * pow2neg(b)));
   const weights = opts.map((o, g) => o.map((b) => cut.groups[g].params * b));
   const r = solveMckp({ values, weights, cap: Wcap });
   if (!r.feasible) return null;
@@ -82,7 +88,6 @@ export function bestBits(p: PlanProblem, cut: Cut, Wcap: number): BitsSolution |
 
 /** The cheapest single upgrade left, and what it would cost at its best clock. */
 export function nextStep(p: PlanProblem, cut: Cut, bits: readonly number[], cap: CutCap, fixedHz?: number): NextStep | null {
-  const opts = groupOptions(p, cut);
   let W = 0;
   cut.groups.forEach((g, i) => (W += g.params * bits[i]));
   let best: { dW: number; gi: number; to: number } | null = null;
@@ -90,6 +95,7 @@ export function nextStep(p: PlanProblem, cut: Cut, bits: readonly number[], cap:
     const to = p.bits.find((b) => b > bits[0]);
     if (to !== undefined) best = { dW: cut.groups.reduce((s, g) => s + g.params, 0) * (to - bits[0]), gi: -1, to };
   } else {
+    const opts = groupOptions(p, cut);
     cut.groups.forEach((g, i) => {
       const to = opts[i].find((b) => b > bits[i]);
       if (to === undefined) return;

@@ -72,15 +72,19 @@ export function planResult(
   extra: Partial<Pick<PlanResult, 'binding' | 'limiter' | 'nextStep' | 'solver' | 'notes'>> = {},
 ): PlanResult {
   const ev = evaluatePlan(p, cut, bits, agentHz, serverHz);
-  const perGroup: Record<string, number> = {};
-  cut.groups.forEach((g, i) => (perGroup[g.name] = bits[i]));
+  const shared = p.mode === 'shared' && bits.every((b) => b === bits[0]);
+  let perGroup: Record<string, number> | null = null;
+  if (!shared) {
+    perGroup = {};
+    for (let i = 0; i < cut.groups.length; i++) perGroup[cut.groups[i].name] = bits[i];
+  }
   return {
     schema: 'coquant.plan/1',
     method,
     feasible: ev.feasible,
     mode: p.mode,
     cut: p.splitSearch ? cut.name : null,
-    bits: p.mode === 'shared' && bits.every((b) => b === bits[0]) ? bits[0] : perGroup,
+    bits: shared ? bits[0] : (perGroup as Record<string, number>),
     groups: cut.groups.map((g, i) => ({ name: g.name, params: g.params, bits: bits[i] })),
     serverBits: p.serverBits,
     serverQuantized: p.serverQuantized,
