@@ -14,14 +14,14 @@ const deviceFields = {
   /** Free text: what this device is and where its numbers come from. */
   name: z.string().optional(),
   source: z.string().optional(),
-  fMin: nonneg('Hz').optional(),
-  fMax: pos('Hz').optional(),
+  fMin: nonneg('Hz').optional().describe('lowest clock in Hz (default 0)'),
+  fMax: pos('Hz').optional().describe('highest clock in Hz'),
   /** Discrete clock levels in Hz (e.g. a Jetson's GPU steps). Replaces fMin/fMax. */
-  levels: z.array(pos('Hz')).min(1, { error: 'must list at least one clock level' }).optional(),
+  levels: z.array(pos('Hz')).min(1, { error: 'must list at least one clock level' }).optional().describe('discrete clock levels in Hz, instead of fMin/fMax'),
   /** Effective switched capacitance: energy per cycle is kappa·f² J. */
-  kappa: nonneg('J/(cycle·Hz²)'),
+  kappa: nonneg('J/(cycle·Hz²)').describe('effective switched capacitance: energy per cycle = kappa·f² J'),
   /** Cycles per parameter per bit: running N params at b bits costs c·b·N cycles. */
-  cyclesPerParamBit: pos('cycles per parameter-bit'),
+  cyclesPerParamBit: pos('cycles per parameter-bit').describe('cycles per parameter per bit: N params at b bits cost c·b·N cycles'),
 };
 
 type DeviceFields = { fMin?: number; fMax?: number; levels?: number[] };
@@ -45,8 +45,8 @@ export const serverSchema = z
   .object({
     ...deviceFields,
     /** Whether the server's part is quantized too; if not it runs at `bits` (full precision). */
-    quantized: z.boolean().default(false),
-    bits: z.number().int().min(1).max(32).default(16),
+    quantized: z.boolean().default(false).describe('quantize the server part too (its D_U then counts)'),
+    bits: z.number().int().min(1).max(32).default(16).describe('server bit-width (full precision when not quantized)'),
   })
   .strict()
   .superRefine(checkClocks('server'));
@@ -55,20 +55,20 @@ export const linkSchema = z
   .object({
     name: z.string().optional(),
     source: z.string().optional(),
-    rateBps: pos('bit/s'),
-    txPowerW: nonneg('W'),
+    rateBps: pos('bit/s').describe('uplink rate in bit/s'),
+    txPowerW: nonneg('W').describe('transmit power in W while sending'),
     /** Element count of the feature tensor sent at the cut (0: communication left out, as the paper does). */
-    featureElems: z.number().int().nonnegative().default(0),
-    featureBits: z.number().int().min(1).max(64).default(16),
+    featureElems: z.number().int().nonnegative().default(0).describe('elements of the feature tensor sent at the cut (0: no communication)'),
+    featureBits: z.number().int().min(1).max(64).default(16).describe('bits per feature element'),
   })
   .strict();
 
 export const constraintsSchema = z
   .object({
-    T0: pos('deadline in s'),
-    E0: pos('agent energy budget in J'),
+    T0: pos('deadline in s').describe('deadline per inference in s (agent + link + server)'),
+    E0: pos('agent energy budget in J').describe('agent energy budget per inference in J (compute + transmit)'),
     /** Optional tightness: D_U − D_L ≤ epsilon, enforced per group (a lower limit on each b_g). */
-    epsilon: pos('tightness').optional(),
+    epsilon: pos('tightness').optional().describe('tightness: D_U − D_L ≤ epsilon per group'),
   })
   .strict();
 
@@ -76,7 +76,7 @@ export const groupSchema = z
   .object({
     name: z.string().min(1),
     params: pos('parameter count'),
-    lambda: pos('exponential rate 1/mean|w|'),
+    lambda: pos('exponential rate 1/mean|w|').describe('exponential fit of |w|: 1 / mean|w|'),
     alpha: pos('output/parameter distortion ratio').optional(),
   })
   .strict();
@@ -144,9 +144,9 @@ export const systemSchema = z
     server: serverSchema,
     link: linkSchema,
     constraints: constraintsSchema,
-    bits: bitsSchema.default([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]),
+    bits: bitsSchema.default([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]).describe('allowed agent bit-widths'),
     /** One bit-width for all agent groups, or one per group. */
-    agentBits: z.enum(['shared', 'per-group']).default('shared'),
+    agentBits: z.enum(['shared', 'per-group']).default('shared').describe('one bit-width for all agent groups, or one per group'),
     model: modelSchema,
     splits: z.array(splitSchema).min(1).optional(),
   })
