@@ -4,7 +4,9 @@
  * the reply (binary sections for the outputs that asked for them).
  */
 import { decodeInferRequest, encodeInferResponse, type EncodedMessage } from '../protocol/infer-codec.ts';
+import type { NumericArray } from '../protocol/datatypes.ts';
 import { invalidArg } from '../protocol/protocol-error.ts';
+import type { InferTensor } from '../protocol/tensor-codec.ts';
 import type { Limiter } from './limiter.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { validateInputs, validateOutputs, type LoadedModel } from './model-registry.ts';
@@ -28,7 +30,26 @@ function requestDeadlineMs(params: Record<string, unknown> | undefined, serverMs
   return v === 0 ? serverMs : Math.min(serverMs, v / 1000);
 }
 
-export async function handleInfer(ctx: InferContext, model: LoadedModel, body: Uint8Array, headerLength: string | undefined): Promise<EncodedMessage> {
+/**
+ * The buffers the decoded inputs live in, which the worker may take over: a decoded input is
+ * either a view of the body or a fresh array made by the decoder, so both are the request's
+ * own once the body is (`bodyOwned`: no other view of body.buffer exists).
+ */
+function transferable(body: Uint8Array, bodyOwned: boolean, inputs: readonly InferTensor[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const t of inputs) {
+    if (t.datatype === 'BYTES') continue;
+    const buf = (t.data as NumericArray).buffer;
+    if (!(buf instanceof ArrayBuffer)) continue;
+    if (buf === body.buffer && !bodyOwned) continue;
+    out.add(buf);
+  }
+  return [...out];
+}
+
+export async function handleInfer(
+  ctx: InferContext, model: LoadedModel, body: Uint8Array, headerLength: string | undefined, bodyOwned = false,
+): Promise<EncodedMessage> {
   const req = decodeInferRequest(body, headerLength);
   validateInputs(model, req.inputs);
   const wanted = req.outputs ?? model.outputs.map((o) => ({ name: o.name, binary: req.binaryDefault }));
@@ -37,7 +58,7 @@ export async function handleInfer(ctx: InferContext, model: LoadedModel, body: U
   let queueMs = 0;
   const { outputs, computeMs } = await ctx.limiter.run(
     async () => {
-      const r = await ctx.pool.run(model.name, req.inputs, wanted.map((o) => o.name));
+      const r = await ctx.pool.run(model.name, req.inputs, wanted.map((o) => o.name), transferable(body, bodyOwned, req.inputs));
       ctx.metrics.computeDuration.observe({ model: model.name }, r.computeMs * 1000);
       return r;
     },

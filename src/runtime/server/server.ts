@@ -168,7 +168,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const body = req.body;
       if (!(body instanceof Uint8Array) || body.length === 0) throw invalidArg('the request has no body; send an inference request document', 'json');
       const hl = req.headers[HEADER_LENGTH_HEADER];
-      const msg = await handleInfer({ limiter, pool, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl);
+      // fastify's buffer parser concatenates into a fresh Buffer; above the 4 KiB pool threshold
+      // it owns its whole ArrayBuffer, so the inputs can be moved to the worker.
+      const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.byteLength > 4096;
+      const msg = await handleInfer({ limiter, pool, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl, owned);
       metrics.success.inc({ model: label });
       metrics.requestDuration.observe({ model: label }, (performance.now() - t0) * 1000);
       return sendMessage(reply, msg);

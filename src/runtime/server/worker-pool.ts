@@ -109,15 +109,19 @@ export class WorkerPool {
     return { name: o.name, datatype: dt, shape: o.dims, data: o.data as NumericArray };
   }
 
-  /** Runs one inference on an idle worker. The caller (Limiter) keeps jobs ≤ pool size. */
-  run(model: string, inputs: InferTensor[], fetches: string[]): Promise<{ outputs: InferTensor[]; computeMs: number }> {
+  /**
+   * Runs one inference on an idle worker. The caller (Limiter) keeps jobs ≤ pool size.
+   * `transfer` lists ArrayBuffers the caller gives away (they are moved to the worker, not
+   * copied, and are detached here afterwards): only buffers nobody else holds a view of.
+   */
+  run(model: string, inputs: InferTensor[], fetches: string[], transfer: readonly ArrayBuffer[] = []): Promise<{ outputs: InferTensor[]; computeMs: number }> {
     const slot = this.slots.find((s) => !s.busy);
     if (!slot) return Promise.reject(new Error('no idle onnxruntime worker (limiter and pool disagree)'));
     return new Promise((resolve, reject) => {
       const feeds = inputs.map(toFeed);
       slot.jobId = this.nextId++;
       slot.busy = { resolve, reject };
-      slot.worker.postMessage({ kind: 'run', id: slot.jobId, model, feeds, fetches });
+      slot.worker.postMessage({ kind: 'run', id: slot.jobId, model, feeds, fetches }, [...new Set(transfer)]);
     });
   }
 
