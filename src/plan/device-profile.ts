@@ -260,10 +260,18 @@ export function planOnTable(p: PlanProblem, dp: DeviceProfile, why: string[]): T
   res.slack = { delay: p.T0 - res.delay.total, energy: p.E0 - res.energy.total, tightness: res.slack?.tightness ?? null };
   res.violations = res.violations.filter((v) => !v.startsWith('deadline') && !v.startsWith('energy') && !v.startsWith('agent clock'));
   res.feasible = res.violations.length === 0;
-  const binding: string[] = [];
+  // What stops the next larger bit-width: its fastest measured row breaks the deadline and/or the budget.
+  const binding = new Set<string>();
   const higher = p.bits.filter((b) => b > bits);
-  if (higher.length === 0) binding.push('bits-max');
-  else binding.push('deadline/energy (measured table)');
-  res.binding = binding;
+  if (higher.length === 0) binding.add('bits-max');
+  for (const b of higher) {
+    const r = tableRow(dp, b, measuredClocks(dp).length ? hz : null);
+    if (!r) continue;
+    const e = r.joules ?? p.agent.kappa * p.agent.cyclesPerParamBit * b * agentParamsOf(cut) * hz * hz;
+    res.nextStep ??= { group: cut.groups.map((g) => g.name).join('+'), fromBits: bits, toBits: b, agentDelay: r.medianS, agentEnergy: e, agentHz: hz, availDelay: p.T0 - fx.linkT - fx.serverT, availEnergy: p.E0 - fx.linkE };
+    if (r.medianS + fx.linkT + fx.serverT > p.T0 * (1 + FEAS_TOL)) binding.add('deadline');
+    if (e + fx.linkE > p.E0 * (1 + FEAS_TOL)) binding.add('energy');
+  }
+  res.binding = [...binding];
   return { ...res, delayModel: 'measured-table', measuredRow: row };
 }
