@@ -50,7 +50,7 @@ export interface DemoOptions {
   E0?: number;
   linkMbps: number;
   /** Quantizer the plan's bits are applied with. */
-  quantizer: { family: 'uniform-symmetric'; granularity: { kind: 'channel' }; range: 'clip-l1' };
+  quantizer: { family: 'uniform-symmetric'; granularity: { kind: 'channel' }; range: 'absmax' | 'clip-l1' };
   log: (msg: string) => void;
 }
 
@@ -151,7 +151,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const distortion = await runDistortion({
     modelPath: rec,
     calibration: { feeds: feeds.slice(0, Math.min(8, feeds.length)), labels: labels.slice(0, Math.min(8, feeds.length)), source: `rendered:${Math.min(8, feeds.length)} sign texts (seed ${o.seed})`, seed: o.seed },
-    schemes: [{ family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: 'clip-l1' }],
+    // The applied quantizer first (its fit is the α the plan uses), then clip-l1 for contrast: it is
+    // closer to the parameter bound but worse at the output on this model.
+    schemes: [
+      { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: o.quantizer.range },
+      { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: o.quantizer.range === 'absmax' ? 'clip-l1' : 'absmax' },
+    ],
     bits: [3, 4, 5, 6, 8],
     decoder,
     cacheDir: join('.cache', 'distortion'),
@@ -181,7 +186,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   });
   const agentDev = system.agent as { kappa: number; cyclesPerParamBit: number; fMax: number };
   const fpEnergy = agentDev.kappa * agentDev.cyclesPerParamBit * 32 * profile.totals.params * agentDev.fMax ** 2;
-  system.constraints = { T0: o.T0 ?? 0.5 * (fpMs / 1000), E0: o.E0 ?? 0.15 * fpEnergy };
+  // Default budgets scale with this machine: a share of the full-precision compute, plus the radio
+  // cost of the smallest feature any cut sends, so the plan does not change with the machine's speed.
+  const minFeatureBits = Math.min(...analysis.candidates.map((c) => c.featureBytes * 8));
+  const linkS = minFeatureBits / system.link.rateBps;
+  system.constraints = {
+    T0: o.T0 ?? 0.5 * (fpMs / 1000) + linkS,
+    E0: o.E0 ?? 0.15 * fpEnergy + system.link.txPowerW * linkS,
+  };
   step(`planning bits, clocks and cut under T0 = ${(system.constraints.T0 * 1000).toFixed(2)} ms, E0 = ${(system.constraints.E0 * 1000).toFixed(2)} mJ`);
   const parsed = parseSystem(system);
   if (!parsed.ok) throw new Error(`demo system is invalid: ${parsed.errors.join('; ')}`);

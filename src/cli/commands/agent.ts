@@ -64,7 +64,7 @@ export function register(program: Command): void {
     .option('--labels <labels.json>', 'labels for --inputs, to report accuracy')
     .option('--render <n>', 'render n labelled sign texts instead of reading images')
     .option('--seed <n>', 'seed for --render', '1')
-    .option('--quantizer <spec>', 'family/granularity/range the bits are applied with', 'uniform-symmetric/channel/clip-l1')
+    .option('--quantizer <spec>', 'family/granularity/range the bits are applied with', 'uniform-symmetric/channel/absmax')
     .option('--fallback <policy>', 'when the edge fails after retries: local (run the whole model here) or fail', 'local')
     .option('--retries <n>', 'retries per request before falling back', '2')
     .option('--timeout-ms <ms>', 'per-request timeout', '5000')

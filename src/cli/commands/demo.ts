@@ -20,8 +20,8 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output folder (report.html and everything it links)', 'out/demo')
     .option('--lines <n>', 'number of rendered sign texts', '24')
     .option('--seed <n>', 'seed for the rendered texts', '1')
-    .option('--T0-ms <ms>', 'deadline per decision, ms (default: half the full-precision time measured here)')
-    .option('--E0-mj <mJ>', 'agent energy budget per decision, mJ (default: 15% of the full-precision energy)')
+    .option('--T0-ms <ms>', 'deadline per decision, ms (default: half the full-precision compute time measured here, plus the radio time of the smallest cut feature)')
+    .option('--E0-mj <mJ>', 'agent energy budget per decision, mJ (default: 15% of the full-precision compute energy, plus the radio energy of the smallest cut feature)')
     .option('--link-mbps <rate>', 'uplink rate assumed by the plan, Mbit/s', '20')
     .addHelpText('after', '\nExample:\n  coquant demo --lines 32 --T0-ms 30 --out out/demo\n')
     .action(async (opts: { out: string; lines: string; seed: string; T0Ms?: string; E0Mj?: string; linkMbps: string }) => {
@@ -34,7 +34,7 @@ export function register(program: Command): void {
         T0: opts.T0Ms === undefined ? undefined : num(opts.T0Ms, '--T0-ms', 0.001, 1e7) / 1000,
         E0: opts.E0Mj === undefined ? undefined : num(opts.E0Mj, '--E0-mj', 0.001, 1e7) / 1000,
         linkMbps: num(opts.linkMbps, '--link-mbps', 0.001, 1e6),
-        quantizer: { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: 'clip-l1' },
+        quantizer: { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: 'absmax' },
         log,
       });
       const ci = r.coInference;

@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .argument('<model>', 'ONNX model file')
     .option('--plan <plan.json>', 'a `coquant plan --json` document: its bit-widths are applied')
     .option('--bits <n>', 'one bit-width for every weight (2..16)')
-    .option('--quantizer <spec>', 'family/granularity/range', 'uniform-symmetric/channel/clip-l1')
+    .option('--quantizer <spec>', 'family/granularity/range', 'uniform-symmetric/channel/absmax')
     .option('--all-float', 'also quantize biases and norms (every float tensor)')
     .option('--format <format>', 'fake (float storage, any plan) | qdq-int8 (real int8 QDQ, integer kernels) | int4 (com.microsoft MatMulNBits)', 'fake')
     .option('--block-size <n>', 'int4: block size along K (16..256)', '64')

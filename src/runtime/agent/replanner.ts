@@ -38,6 +38,12 @@ export interface ReplannerOptions {
    * fraction; switching costs a re-quantized head, so small gains are not worth the churn.
    */
   minGain?: number;
+  /**
+   * The exact plan sits on its constraints, so measurement noise alone would flag it. A plan
+   * counts as broken only when the measured conditions put it more than this fraction over T0
+   * or E0; then the agent re-plans at once.
+   */
+  tolerance?: number;
 }
 
 function active(result: PlanResult): ActivePlan {
@@ -62,6 +68,7 @@ export class Replanner {
   private readonly cut: Cut;
   private readonly drift: number;
   private readonly minGain: number;
+  private readonly tolerance: number;
 
   /** `problem` must describe the one cut the agent runs (the split is fixed at deployment). */
   constructor(
@@ -77,6 +84,7 @@ export class Replanner {
     this.solvedAt = { rate: problem.link.rateBps, energy: problem.E0 };
     this.drift = opts.drift ?? 0.1;
     this.minGain = opts.minGain ?? 0.05;
+    this.tolerance = opts.tolerance ?? 0.05;
   }
 
   get current(): ActivePlan {
@@ -91,7 +99,9 @@ export class Replanner {
   /** Checks the plan against current conditions; returns why it changed, or undefined. */
   beforeRequest(): string | undefined {
     const p = this.now();
-    const ev = evaluatePlan(p, this.cut, this.plan.bitsVector, this.plan.agentHz, this.plan.serverHz);
+    const strict = evaluatePlan(p, this.cut, this.plan.bitsVector, this.plan.agentHz, this.plan.serverHz);
+    const lenient = { ...p, T0: p.T0 * (1 + this.tolerance), E0: p.E0 * (1 + this.tolerance) };
+    const ev = evaluatePlan(lenient, this.cut, this.plan.bitsVector, this.plan.agentHz, this.plan.serverHz);
     const moved =
       Math.abs(p.link.rateBps - this.solvedAt.rate) > this.drift * this.solvedAt.rate || Math.abs(p.E0 - this.solvedAt.energy) > this.drift * this.solvedAt.energy;
     if (ev.feasible && !moved) return undefined;
@@ -99,7 +109,7 @@ export class Replanner {
     const next = solveExact(p);
     const why = ev.feasible
       ? `conditions changed (link ${(p.link.rateBps / 1e6).toFixed(1)} Mbit/s, budget ${p.E0.toFixed(3)} J)`
-      : `current plan would break ${ev.violations.join('; ')} (link ${(p.link.rateBps / 1e6).toFixed(1)} Mbit/s, budget ${p.E0.toFixed(3)} J)`;
+      : `current plan would break ${strict.violations.join('; ')} (link ${(p.link.rateBps / 1e6).toFixed(1)} Mbit/s, budget ${p.E0.toFixed(3)} J)`;
     if (!next.feasible) {
       return ev.feasible ? undefined : `${why}; no plan meets both constraints now, keeping the current one`;
     }
