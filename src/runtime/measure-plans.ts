@@ -1,0 +1,145 @@
+/**
+ * `sweep --measure MODEL`: applies each plan a sweep chose to the real ONNX model and measures
+ * what the bound only predicts: the output distortion against full precision and, for the
+ * PP-OCR recognizer, the task accuracy on rendered labelled lines. Plans with the same bits
+ * are measured once.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { guessPreset, randomCalibration, renderedCalibration } from '../distortion/calibration.ts';
+import type { CalibrationSet } from '../distortion/engine.ts';
+import { ctcDecoder, looksLikeCtc, type OutputDecoder } from '../distortion/decoders.ts';
+import type { HostTensor } from '../data/tensor.ts';
+import { UsageError } from '../errors.ts';
+import { openOnnx } from '../io/onnx-weights.ts';
+import { selectWeights } from '../io/open-weights.ts';
+import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
+import { loadPpocrCharset } from '../ocr/dictionary.ts';
+import type { PlanResult } from '../plan/result.ts';
+import type { QuantConfig } from '../quant/types.ts';
+import { createSession, inputSpecs, outputNames, runFeed } from './ort/session.ts';
+import { quantizeModel } from './quantize-model.ts';
+
+export interface MeasuredPlan {
+  axis: string;
+  T0: number;
+  E0: number;
+  method: string;
+  feasible: boolean;
+  DU: number | null;
+  /** Mean |y − ŷ| over outputs and inputs, against full precision. */
+  Do: number | null;
+  relL2: number | null;
+  /** Exact-match rate against the labels (PP-OCR rec only). */
+  accuracy: number | null;
+  cerVsFp: number | null;
+}
+
+export interface MeasureOptions {
+  lines: number;
+  seed: number;
+  config: Omit<QuantConfig, 'bits'>;
+  onProgress?: (done: number, total: number) => void;
+}
+
+type Point = { axis: string; T0: number; E0: number; method: string; plan: PlanResult };
+
+function f32(t: HostTensor): Float32Array {
+  return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number);
+}
+
+export async function measurePlans(model: string, points: Point[], o: MeasureOptions): Promise<MeasuredPlan[]> {
+  const src = await openOnnx(model);
+  const names = new Set(selectWeights(src.tensors).map((t) => t.name));
+  const withBits = points.filter((p) => p.plan.groups && p.plan.groups.length > 0);
+  if (!withBits.some((p) => p.plan.groups!.some((g) => names.has(g.name)))) {
+    throw new UsageError(
+      `none of the planned groups are weights of ${model}`,
+      `plan from this model's profile: coquant profile ${model} --json > profile.json, then sweep --profile profile.json --measure ${model}`,
+    );
+  }
+  const fp = await createSession(src.model.bytes, { label: model });
+  const specs = inputSpecs(fp);
+  const output = outputNames(fp)[0];
+  const rec = specs.length === 1 && guessPreset(specs[0]) === 'ppocr-rec';
+  const cal: CalibrationSet = rec ? await renderedCalibration(o.lines, o.seed, specs) : randomCalibration(o.lines, o.seed, specs, new Map());
+  const fpOut: Float32Array[] = [];
+  let decoder: OutputDecoder | undefined;
+  const fpTexts: string[] = [];
+  for (const f of cal.feeds) {
+    const y = (await runFeed(fp, f, [output]))[output];
+    fpOut.push(f32(y));
+    if (rec) {
+      const charset = await loadPpocrCharset();
+      if (looksLikeCtc(y.dims, charset)) decoder ??= ctcDecoder(charset);
+      if (decoder) fpTexts.push(...decoder.decode(y));
+    }
+  }
+  await fp.release();
+
+  const cache = new Map<string, Omit<MeasuredPlan, 'axis' | 'T0' | 'E0' | 'method' | 'feasible' | 'DU'>>();
+  const keys = [...new Set(withBits.map((p) => p.plan.groups!.map((g) => g.bits).join(',')))];
+  let done = 0;
+  const results: MeasuredPlan[] = [];
+  for (const p of points) {
+    const base = { axis: p.axis, T0: p.T0, E0: p.E0, method: p.method, feasible: p.plan.feasible, DU: p.plan.DU };
+    if (!p.plan.groups || p.plan.groups.length === 0) {
+      results.push({ ...base, Do: null, relL2: null, accuracy: null, cerVsFp: null });
+      continue;
+    }
+    const key = p.plan.groups.map((g) => g.bits).join(',');
+    let m = cache.get(key);
+    if (!m) {
+      const bits = Object.fromEntries(p.plan.groups.filter((g) => names.has(g.name)).map((g) => [g.name, g.bits]));
+      const q = await quantizeModel(src, { bits, config: o.config });
+      const s = await createSession(q.bytes, { label: `${model} @ plan` });
+      let absSum = 0;
+      let n = 0;
+      let se = 0;
+      let ref2 = 0;
+      const texts: string[] = [];
+      for (const [i, f] of cal.feeds.entries()) {
+        const yq = (await runFeed(s, f, [output]))[output];
+        const a = f32(yq);
+        const b = fpOut[i];
+        for (let k = 0; k < a.length; k++) {
+          const d = a[k] - b[k];
+          absSum += Math.abs(d);
+          se += d * d;
+          ref2 += b[k] * b[k];
+        }
+        n += a.length;
+        if (decoder) texts.push(...decoder.decode(yq));
+      }
+      await s.release();
+      m = {
+        Do: absSum / n,
+        relL2: ref2 > 0 ? Math.sqrt(se / ref2) : null,
+        accuracy: decoder && cal.labels ? exactMatchRate(texts, cal.labels) : null,
+        cerVsFp: decoder ? corpusCer(texts, fpTexts) : null,
+      };
+      cache.set(key, m);
+      o.onProgress?.(++done, keys.length);
+    }
+    results.push({ ...base, ...m });
+  }
+  return results;
+}
+
+/** Measured quality against the swept budget, one line per method: the bound-optimal plan checked against reality. */
+export function measuredSpec(rows: MeasuredPlan[], axis: 'T0' | 'E0', y: 'accuracy' | 'Do', fixed: string): TopLevelSpec {
+  const values = rows.filter((r) => r.axis === axis && r[y] !== null).map((r) => ({ x: axis === 'T0' ? r.T0 : r.E0, y: r[y], method: r.method, status: r.feasible ? 'meets T0 and E0' : 'breaks a constraint' }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `measured ${y === 'Do' ? 'output distortion D_o' : 'task accuracy'} vs ${axis} (${fixed})`,
+    width: 480,
+    height: 280,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: axis === 'T0' ? 'T0 (s)' : 'E0 (J)' },
+      y: { field: 'y', type: 'quantitative', title: y === 'Do' ? 'D_o' : 'exact-match accuracy', scale: y === 'Do' ? { type: 'log' } : { domain: [0, 1] } },
+      color: { field: 'method', type: 'nominal' },
+      shape: { field: 'status', type: 'nominal' },
+    },
+  } as TopLevelSpec;
+}
