@@ -145,10 +145,30 @@ export function decodeInferRequest(body: Uint8Array, headerLength: string | unde
   return { id: req.id, parameters: req.parameters as Parameters | undefined, inputs, outputs, binaryDefault };
 }
 
-function assemble(head: string, sections: Uint8Array[]): EncodedMessage {
+/**
+ * A message as the list of pieces it is made of (JSON header, then the binary sections as views
+ * of the tensors' own memory), so a sender can write them one after another instead of first
+ * copying megabytes into one buffer.
+ */
+export interface EncodedParts {
+  chunks: Uint8Array[];
+  byteLength: number;
+  headerLength?: number;
+  contentType: string;
+}
+
+function assembleParts(head: string, sections: Uint8Array[]): EncodedParts {
   const headBuf = Buffer.from(head, 'utf8');
-  if (sections.length === 0) return { body: headBuf, contentType: JSON_CONTENT_TYPE };
-  return { body: Buffer.concat([headBuf, ...sections]), headerLength: headBuf.length, contentType: BINARY_CONTENT_TYPE };
+  if (sections.length === 0) return { chunks: [headBuf], byteLength: headBuf.length, contentType: JSON_CONTENT_TYPE };
+  let byteLength = headBuf.length;
+  for (const s of sections) byteLength += s.length;
+  return { chunks: [headBuf, ...sections], byteLength, headerLength: headBuf.length, contentType: BINARY_CONTENT_TYPE };
+}
+
+/** The pieces joined into one buffer (one copy; no copy when there is a single piece). */
+export function joinParts(p: EncodedParts): EncodedMessage {
+  const body = p.chunks.length === 1 && Buffer.isBuffer(p.chunks[0]) ? p.chunks[0] : Buffer.concat(p.chunks, p.byteLength);
+  return p.headerLength === undefined ? { body, contentType: p.contentType } : { body, headerLength: p.headerLength, contentType: p.contentType };
 }
 
 /** Encodes tensors as JSON objects; binary ones get binary_data_size and add a section. */
@@ -181,6 +201,11 @@ export interface EncodeRequestOptions {
 }
 
 export function encodeInferRequest(inputs: InferTensor[], opts: EncodeRequestOptions = {}): EncodedMessage {
+  return joinParts(encodeInferRequestParts(inputs, opts));
+}
+
+/** encodeInferRequest without the final copy: the binary sections are views of the inputs' data. */
+export function encodeInferRequestParts(inputs: InferTensor[], opts: EncodeRequestOptions = {}): EncodedParts {
   const binaryInputs = opts.binaryInputs ?? true;
   const binaryOutputs = opts.binaryOutputs ?? true;
   const sections: Uint8Array[] = [];
@@ -195,7 +220,7 @@ export function encodeInferRequest(inputs: InferTensor[], opts: EncodeRequestOpt
   }
   const headText = JSON.stringify(head);
   const text = `${headText.slice(0, -1)}${headText.length > 2 ? ',' : ''}"inputs":${inputsJson}}`;
-  return assemble(text, sections);
+  return assembleParts(text, sections);
 }
 
 export interface InferResponseHead {
@@ -206,10 +231,15 @@ export interface InferResponseHead {
 }
 
 export function encodeInferResponse(head: InferResponseHead, outputs: Array<InferTensor & { binary: boolean }>): EncodedMessage {
+  return joinParts(encodeInferResponseParts(head, outputs));
+}
+
+/** encodeInferResponse without the final copy: the binary sections are views of the outputs' data. */
+export function encodeInferResponseParts(head: InferResponseHead, outputs: Array<InferTensor & { binary: boolean }>): EncodedParts {
   const sections: Uint8Array[] = [];
   const outputsJson = encodeTensors(outputs, sections);
   const headText = JSON.stringify(head);
-  return assemble(`${headText.slice(0, -1)},"outputs":${outputsJson}}`, sections);
+  return assembleParts(`${headText.slice(0, -1)},"outputs":${outputsJson}}`, sections);
 }
 
 export interface DecodedInferResponse extends InferResponseHead {

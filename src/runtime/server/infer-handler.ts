@@ -3,7 +3,7 @@
  * the model, wait for a compute slot under the request's deadline, run onnxruntime, encode
  * the reply (binary sections for the outputs that asked for them).
  */
-import { decodeInferRequest, encodeInferResponse, type EncodedMessage } from '../protocol/infer-codec.ts';
+import { decodeInferRequest, encodeInferResponseParts, type EncodedParts } from '../protocol/infer-codec.ts';
 import type { NumericArray } from '../protocol/datatypes.ts';
 import { invalidArg } from '../protocol/protocol-error.ts';
 import type { InferTensor } from '../protocol/tensor-codec.ts';
@@ -49,7 +49,7 @@ function transferable(body: Uint8Array, bodyOwned: boolean, inputs: readonly Inf
 
 export async function handleInfer(
   ctx: InferContext, model: LoadedModel, body: Uint8Array, headerLength: string | undefined, bodyOwned = false,
-): Promise<EncodedMessage> {
+): Promise<EncodedParts> {
   const req = decodeInferRequest(body, headerLength);
   validateInputs(model, req.inputs);
   const wanted = req.outputs ?? model.outputs.map((o) => ({ name: o.name, binary: req.binaryDefault }));
@@ -71,5 +71,5 @@ export async function handleInfer(
   // The server's own time, so a client can split its round trip into network and server stages.
   const parameters = { queue_us: Math.round(queueMs * 1000), compute_us: Math.round(computeMs * 1000) };
   const head = { model_name: model.name, model_version: model.version, ...(req.id !== undefined ? { id: req.id } : {}), parameters };
-  return encodeInferResponse(head, outputs.map((o, i) => ({ ...o, binary: wanted[i]!.binary })));
+  return encodeInferResponseParts(head, outputs.map((o, i) => ({ ...o, binary: wanted[i]!.binary })));
 }

@@ -3,9 +3,10 @@
  * binary tensor data extension, serving ONNX models through onnxruntime-node.
  * Every user-caused failure is a 4xx with `{"error": "..."}`; a 5xx means a bug.
  */
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CoquantError } from '../../errors.ts';
-import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedMessage } from '../protocol/infer-codec.ts';
+import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedParts } from '../protocol/infer-codec.ts';
 import { ProtocolError, invalidArg } from '../protocol/protocol-error.ts';
 import { makeTokenCheck } from './auth.ts';
 import { handleInfer } from './infer-handler.ts';
@@ -59,10 +60,16 @@ function sendError(reply: FastifyReply, status: number, message: string): Fastif
   return reply.code(status).type(JSON_CONTENT_TYPE).send(JSON.stringify({ error: message }));
 }
 
-function sendMessage(reply: FastifyReply, msg: EncodedMessage): FastifyReply {
+/**
+ * Writes the reply's pieces one after another (a stream with a known Content-Length) rather
+ * than copying the output tensors into one buffer first.
+ */
+function sendMessage(reply: FastifyReply, msg: EncodedParts): FastifyReply {
   reply.type(msg.contentType);
   if (msg.headerLength !== undefined) reply.header(HEADER_LENGTH_HEADER, String(msg.headerLength));
-  return reply.send(msg.body);
+  if (msg.chunks.length === 1) return reply.send(msg.chunks[0]);
+  reply.header('content-length', String(msg.byteLength));
+  return reply.send(Readable.from(msg.chunks));
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
