@@ -9,6 +9,7 @@ import { CoquantError } from '../../errors.ts';
 import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedParts } from '../protocol/infer-codec.ts';
 import { ProtocolError, invalidArg } from '../protocol/protocol-error.ts';
 import { makeTokenCheck } from './auth.ts';
+import { isOwnedBody, readAlignedBody } from './body-reader.ts';
 import { handleInfer } from './infer-handler.ts';
 import { Limiter } from './limiter.ts';
 import { ServerMetrics } from './metrics.ts';
@@ -97,7 +98,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Bodies arrive as raw buffers whatever their content type: the JSON header's length comes
   // from Inference-Header-Content-Length, so the split happens in the codec, not in fastify.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const bodyLimit = Math.floor(maxBodyMb * 1024 * 1024);
+  app.addContentTypeParser('*', (req, payload, done) => {
+    readAlignedBody(payload, Number(req.headers['content-length']), req.headers[HEADER_LENGTH_HEADER], bodyLimit, done);
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     const enc = req.headers['content-encoding'];
@@ -175,10 +179,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const body = req.body;
       if (!(body instanceof Uint8Array) || body.length === 0) throw invalidArg('the request has no body; send an inference request document', 'json');
       const hl = req.headers[HEADER_LENGTH_HEADER];
-      // fastify's buffer parser concatenates into a fresh Buffer; above the 4 KiB pool threshold
-      // it owns its whole ArrayBuffer, so the inputs can be moved to the worker.
-      const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.byteLength > 4096;
-      const msg = await handleInfer({ limiter, pool, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl, owned);
+      const msg = await handleInfer({ limiter, pool, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl, isOwnedBody(body));
       metrics.success.inc({ model: label });
       metrics.requestDuration.observe({ model: label }, (performance.now() - t0) * 1000);
       return sendMessage(reply, msg);

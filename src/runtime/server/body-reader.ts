@@ -1,0 +1,92 @@
+/**
+ * Reads a request body straight into one buffer sized from Content-Length, placed so that the
+ * binary part (after the JSON header whose length Inference-Header-Content-Length gives) starts
+ * on an 8-byte boundary: typed-array views of the input tensors then need no realigning copy,
+ * and the buffer belongs to this request alone, so the tensors can be moved to the worker.
+ * Limits and length checks follow fastify's own buffer parser (same error codes, so the
+ * server's error handler answers 413 / 400 exactly as before).
+ */
+import type { Readable } from 'node:stream';
+import { errorCodes } from 'fastify';
+
+/** ArrayBuffers made here: no other view of them exists outside the request. */
+const owned = new WeakSet<ArrayBufferLike>();
+
+/** Whether `body` came from readAlignedBody (so its whole ArrayBuffer may be given away). */
+export function isOwnedBody(body: Uint8Array): boolean {
+  return owned.has(body.buffer);
+}
+
+/** Padding before the body that puts byte `headerLength` of it on an 8-byte boundary. */
+export function alignPad(headerLength: string | string[] | undefined, contentLength: number): number {
+  const h = Array.isArray(headerLength) ? headerLength[0] : headerLength;
+  if (h === undefined || !/^\s*\d{1,15}\s*$/.test(h)) return 0;
+  const n = Number(h);
+  return n > contentLength ? 0 : (8 - (n % 8)) % 8;
+}
+
+function fresh(pad: number, length: number): Buffer {
+  // allocUnsafeSlow never hands out a slice of Node's shared pool; every byte is overwritten.
+  const b = Buffer.allocUnsafeSlow(pad + length);
+  owned.add(b.buffer);
+  return b.subarray(pad);
+}
+
+/**
+ * Collects `payload`. `contentLength` NaN means chunked (no Content-Length): the chunks are
+ * gathered and copied once at the end, as fastify does.
+ */
+export function readAlignedBody(
+  payload: Readable, contentLength: number, headerLength: string | string[] | undefined, limit: number,
+  done: (err: Error | null, body?: Buffer) => void,
+): void {
+  if (contentLength > limit) {
+    done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+    return;
+  }
+  const known = Number.isSafeInteger(contentLength) && contentLength >= 0;
+  const pad = known ? alignPad(headerLength, contentLength) : 0;
+  const target = known ? fresh(pad, contentLength) : undefined;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let finished = false;
+
+  const finish = (err: Error | null, body?: Buffer) => {
+    if (finished) return;
+    finished = true;
+    payload.removeListener('data', onData);
+    payload.removeListener('end', onEnd);
+    payload.removeListener('error', onError);
+    done(err, body);
+  };
+  function onData(chunk: Buffer | string): void {
+    const c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (received + c.length > limit) { finish(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE()); return; }
+    if (target) {
+      if (received + c.length > target.length) { finish(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH()); return; }
+      target.set(c, received);
+    } else {
+      chunks.push(c);
+    }
+    received += c.length;
+  }
+  function onEnd(): void {
+    if (target) {
+      if (received !== target.length) { finish(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH()); return; }
+      finish(null, target);
+      return;
+    }
+    const body = fresh(alignPad(headerLength, received), received);
+    let off = 0;
+    for (const c of chunks) { body.set(c, off); off += c.length; }
+    finish(null, body);
+  }
+  function onError(err: Error & { statusCode?: number }): void {
+    if (!(typeof err.statusCode === 'number' && err.statusCode >= 400)) err.statusCode = 400;
+    finish(err);
+  }
+  payload.on('data', onData);
+  payload.on('end', onEnd);
+  payload.on('error', onError);
+  payload.resume();
+}
