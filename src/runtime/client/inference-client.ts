@@ -4,7 +4,7 @@
  * agent owns retry policy; every call takes an AbortSignal and a timeout.
  */
 import {
-  BINARY_CONTENT_TYPE, HEADER_LENGTH_HEADER, decodeInferResponse, encodeInferRequest,
+  BINARY_CONTENT_TYPE, HEADER_LENGTH_HEADER, decodeInferResponse, encodeInferRequestParts,
   type EncodeRequestOptions, type Parameters,
 } from '../protocol/infer-codec.ts';
 import { ProtocolError } from '../protocol/protocol-error.ts';
@@ -12,9 +12,8 @@ import {
   describeZodError, modelMetadataSchema, serverMetadataSchema, type ModelMetadata, type ServerMetadata,
 } from '../protocol/schemas.ts';
 import type { InferTensor } from '../protocol/tensor-codec.ts';
-import {
-  BadResponseError, RequestAbortedError, RequestTimeoutError, ServerHttpError, ServerUnreachableError,
-} from './client-errors.ts';
+import { BadResponseError, ServerHttpError } from './client-errors.ts';
+import { exchange, type ExchangeResponse } from './http-exchange.ts';
 
 export interface ClientOptions {
   /** Base URL, e.g. http://127.0.0.1:8000 (a trailing slash is fine). */
@@ -52,11 +51,7 @@ export interface InferResult {
   outputs: InferTensor[];
 }
 
-interface RawResponse {
-  status: number;
-  headers: Headers;
-  body: Buffer;
-}
+type RawResponse = ExchangeResponse;
 
 const enc = encodeURIComponent;
 
@@ -75,27 +70,15 @@ export class InferenceClient {
   }
 
   /** One HTTP exchange with timeout/abort mapping; any status is returned, transport failures throw. */
-  private async call(method: string, path: string, opts: CallOptions & { body?: Buffer; headers?: Record<string, string> } = {}): Promise<RawResponse> {
-    const url = `${this.url}${path}`;
-    const ms = opts.timeoutMs ?? this.timeoutMs;
-    const timeout = AbortSignal.timeout(ms);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-    try {
-      const res = await fetch(url, {
-        method,
-        headers: { ...this.headers, ...(opts.headers ?? {}) },
-        body: opts.body,
-        signal,
-      });
-      const body = Buffer.from(await res.arrayBuffer());
-      return { status: res.status, headers: res.headers, body };
-    } catch (e) {
-      if (opts.signal?.aborted) throw new RequestAbortedError(url);
-      if (timeout.aborted) throw new RequestTimeoutError(url, ms);
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
-      throw new ServerUnreachableError(url, detail, e);
-    }
+  private call(method: string, path: string, opts: CallOptions & { chunks?: readonly Uint8Array[]; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+    return exchange({
+      method,
+      url: `${this.url}${path}`,
+      headers: { ...this.headers, ...(opts.headers ?? {}) },
+      chunks: opts.chunks,
+      timeoutMs: opts.timeoutMs ?? this.timeoutMs,
+      signal: opts.signal,
+    });
   }
 
   private httpError(path: string, r: RawResponse): ServerHttpError {
@@ -168,13 +151,14 @@ export class InferenceClient {
       binaryOutputs: opts.binaryOutputs ?? true,
       outputs: opts.outputs?.map((o) => (typeof o === 'string' ? { name: o } : o)),
     };
-    const msg = encodeInferRequest(inputs, encOpts);
+    // Sent piece by piece: the input tensors go out from their own memory, uncopied.
+    const msg = encodeInferRequestParts(inputs, encOpts);
     const headers: Record<string, string> = { 'content-type': msg.contentType };
     if (msg.headerLength !== undefined) headers[HEADER_LENGTH_HEADER] = String(msg.headerLength);
-    const r = await this.call('POST', path, { ...opts, body: msg.body, headers });
+    const r = await this.call('POST', path, { ...opts, chunks: msg.chunks, headers });
     if (r.status !== 200) throw this.httpError(path, r);
-    const hl = r.headers.get(HEADER_LENGTH_HEADER) ?? undefined;
-    const ct = r.headers.get('content-type') ?? '';
+    const hl = r.header(HEADER_LENGTH_HEADER);
+    const ct = r.header('content-type') ?? '';
     if (hl === undefined && ct.startsWith(BINARY_CONTENT_TYPE)) {
       throw new BadResponseError(`${this.url}${path}`, 'binary response without an Inference-Header-Content-Length header');
     }
