@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { charsetFromDictionary, ctcGreedyDecode, ctcGreedyDecodeBatch } from '../../src/ocr/ctc.ts';
-import { loadPpocrCharset, ocrAssetsDir, PPOCR_REC_MODEL } from '../../src/ocr/dictionary.ts';
+import { loadPpocrCharset } from '../../src/ocr/dictionary.ts';
+import { bundledModels } from '../../src/io/bundled-models.ts';
 import { corpusCer, exactMatchRate } from '../../src/ocr/cer.ts';
 import { renderTextLines } from '../../src/data/text-lines.ts';
 import { loadRgb, preprocessRec } from '../../src/data/images.ts';
@@ -41,7 +41,7 @@ describe('PP-OCRv4 rec reads rendered text lines (real model)', () => {
     const charset = await loadPpocrCharset();
     expect(charset.chars.length).toBe(6625);
     const { lines } = await renderTextLines({ count: 8, seed: 11 });
-    const session = await createSession(join(ocrAssetsDir(), PPOCR_REC_MODEL), { intraOpThreads: 2 });
+    const session = await createSession(bundledModels().rec, { intraOpThreads: 2 });
     const texts: string[] = [];
     for (const l of lines) {
       const x = await preprocessRec([await loadRgb(l.png)]);
