@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runBounds } from '../src/cli/commands/bounds.ts';
+import { runBounds } from '../src/bounds/run-bounds.ts';
 import { mulberry32 } from '../src/util/rng.ts';
 
 const dir = join('.cache', 'bench');

@@ -16,10 +16,10 @@ import { createSession, inputSpecs, releaseSession } from '../runtime/ort/sessio
 import { summarize, type LatencySummary } from './stats.ts';
 import { guardClock } from './clock-guard.ts';
 import type { DeviceRow } from '../plan/device-profile.ts';
+import { CALIB_FORMATS, DEFAULT_FAKE_BITS, type CalibFormat } from './calib-formats.ts';
 
-export type CalibFormat = 'fp32' | 'fake' | 'qdq-int8' | 'int4';
-export const CALIB_FORMATS: readonly CalibFormat[] = ['fp32', 'fake', 'qdq-int8', 'int4'];
-export const DEFAULT_FAKE_BITS: readonly number[] = [2, 3, 4, 6, 8, 12, 16];
+// Defined in calib-formats.ts (no onnxruntime there) so the CLI can list them at start-up.
+export { CALIB_FORMATS, DEFAULT_FAKE_BITS, type CalibFormat };
 
 export type OrtFeed = Record<string, ort.Tensor>;
 

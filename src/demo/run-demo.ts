@@ -32,7 +32,7 @@ import { createSession, runFeed, type Session } from '../runtime/ort/session.ts'
 import { quantizeModel } from '../runtime/quantize-model.ts';
 import { startServer } from '../runtime/server/server.ts';
 import { analyzeSplit, splitAt } from '../runtime/split/split-model.ts';
-import { runBounds } from '../cli/commands/bounds.ts';
+import { runBounds } from '../bounds/run-bounds.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { CoquantError } from '../errors.ts';
 import type { BoundsReport } from '../theory/bounds-report.ts';

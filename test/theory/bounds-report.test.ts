@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBoundsReport } from '../../src/theory/bounds-report.ts';
-import { fromProfile, runBounds } from '../../src/cli/commands/bounds.ts';
+import { fromProfile } from '../../src/bounds/inputs.ts';
+import { runBounds } from '../../src/bounds/run-bounds.ts';
 import { generateFcModel } from '../../src/synth/fc-model.ts';
 import { CoquantError } from '../../src/errors.ts';
 

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
-import { runCalibration } from '../../calibrate/run-calibration.ts';
-import { CALIB_FORMATS, DEFAULT_FAKE_BITS, type CalibFormat } from '../../calibrate/measure.ts';
-import { parseDimFlags } from '../../data/random-inputs.ts';
-import { progressBar } from '../../util/progress.ts';
-import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { CALIB_FORMATS, DEFAULT_FAKE_BITS, type CalibFormat } from '../../calibrate/calib-formats.ts';
 import type { DeviceProfile } from '../../plan/device-profile.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -99,6 +95,13 @@ export function register(program: Command): void {
     .option('--json', 'print the device profile as one JSON document')
     .addHelpText('after', '\nExamples:\n  coquant calibrate --out device.json\n  coquant calibrate --formats fp32,qdq-int8 --max-seconds 5\n  coquant plan --device-profile device.json --bits 8,32 --profile profile.json')
     .action(async (model: string | undefined, o: Record<string, unknown>) => {
+      // Loaded here, not at the top: `coquant --help` should not pay for onnxruntime and the format writers.
+      const [{ runCalibration }, { parseDimFlags }, { progressBar }, { writeFileAtomic }] = await Promise.all([
+        import('../../calibrate/run-calibration.ts'),
+        import('../../data/random-inputs.ts'),
+        import('../../util/progress.ts'),
+        import('../../util/atomic-write.ts'),
+      ]);
       process.stderr.write('calibrate: writing the model in each format (qdq-int8 calibrates activation ranges first)\n');
       let bar: ReturnType<typeof progressBar> | null = null;
       const { profile } = await runCalibration({

@@ -1,7 +1,6 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
-import { startServer } from '../../runtime/server/server.ts';
 
 const EXAMPLE = `
 Examples:
@@ -54,6 +53,8 @@ export function register(program: Command): void {
       const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
       if (!levels.includes(o.logLevel)) throw new UsageError(`--log-level must be one of ${levels.join(', ')}`);
       const token = o.token ?? process.env.COQUANT_TOKEN;
+      // Loaded here, not at the top: `coquant --help` should not pay for fastify, prom-client and onnxruntime.
+      const { startServer } = await import('../../runtime/server/server.ts');
       const srv = await startServer({
         models: files.map((path, i) => ({ name: names[i]!, path })),
         host: o.host, port: o.port, token: token || undefined, maxBodyMb: o.maxBodyMb,

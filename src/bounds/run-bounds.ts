@@ -1,0 +1,60 @@
+/**
+ * `coquant bounds` minus printing: the SPEC §4 rate-distortion bounds per group and for the model,
+ * beside the measured quantizers (their ratio to D_U, fixed and entropy-coded rates), with
+ * computed recommendations and the paper's Fig. 4 as SVG. From a profile JSON it is pure
+ * arithmetic; from a model it measures the quantizers itself (with codes, for entropy rates).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CoquantError, UsageError } from '../errors.ts';
+import { parseBits, parseQuantSpec } from '../quant/index.ts';
+import { buildBoundsReport, type BoundsGroupInput, type BoundsReport, type QuantSeriesInput } from '../theory/bounds-report.ts';
+import { fig4Spec } from '../theory/bounds-plot.ts';
+import { extractFcChain } from '../theory/fc-chain.ts';
+import { fcBoundSection } from '../theory/fc-report.ts';
+import { renderVegaLiteSvg } from '../report/render-svg.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { fromProfile, readAlpha, readJson } from './inputs.ts';
+import { measureModel } from './measure-model.ts';
+import { DEFAULT_BOUNDS_SPECS, type BoundsOptions } from './options.ts';
+
+/** The SPEC §3 bound when the ONNX model is an FC chain; otherwise the reason it does not apply. */
+async function fcSection(path: string, o: BoundsOptions): Promise<NonNullable<BoundsReport['fc']>> {
+  let chain;
+  try {
+    chain = extractFcChain(new Uint8Array(await readFile(path)));
+  } catch (e) {
+    if (e instanceof CoquantError && e.code === 'E_NOT_FC') return { applicable: false, reason: e.message };
+    throw e;
+  }
+  const specs = (o.quant?.length ? o.quant : DEFAULT_BOUNDS_SPECS).map(parseQuantSpec);
+  return fcBoundSection(chain, specs, parseBits(o.bits ?? '2,3,4,6,8'));
+}
+
+/** Whole command minus printing: input → report (+ files under `out`). Exported for the benchmark. */
+export async function runBounds(input: string, o: BoundsOptions): Promise<{ report: BoundsReport; files: string[] }> {
+  const alpha = await readAlpha(o.distortion);
+  const isJson = input.toLowerCase().endsWith('.json');
+  let data: { groups: BoundsGroupInput[]; quantizers: QuantSeriesInput[] };
+  if (isJson) {
+    if (o.quant?.length) throw new UsageError('--quant only applies to a model input; a profile JSON carries its own measurements');
+    data = fromProfile(await readJson(input, 'profile JSON'), input);
+  } else {
+    const specs = (o.quant?.length ? o.quant : DEFAULT_BOUNDS_SPECS).map(parseQuantSpec);
+    data = await measureModel(input, specs, parseBits(o.bits ?? '2,3,4,6,8'), { allFloat: o.allFloat, quiet: o.quiet });
+  }
+  const report = buildBoundsReport({ source: { kind: isJson ? 'profile' : 'model', path: input }, alpha, ...data });
+  if (!isJson && input.toLowerCase().endsWith('.onnx')) report.fc = await fcSection(input, o);
+  const files: string[] = [];
+  if (o.out) {
+    const jsonPath = join(o.out, 'bounds.json');
+    await writeFileAtomic(jsonPath, JSON.stringify(report, null, 2) + '\n');
+    files.push(jsonPath);
+    if (o.plot !== false) {
+      const svgPath = join(o.out, 'fig4-rd-bounds.svg');
+      await writeFileAtomic(svgPath, await renderVegaLiteSvg(fig4Spec(report)));
+      files.push(svgPath);
+    }
+  }
+  return { report, files };
+}

@@ -1,0 +1,132 @@
+/**
+ * `coquant distortion` minus option parsing: picks the calibration inputs, measures D_o against D_p
+ * for every configuration and bit-width, writes distortion.json and Fig. 3, prints JSON or a table.
+ */
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.ts';
+import { bundledModels } from '../io/bundled-models.ts';
+import { parseBits, parseFamily, parseGranularity, parseRange, type QuantSpec } from '../quant/spec.ts';
+import { parseDimFlags } from '../data/random-inputs.ts';
+import type { ImagePreset } from '../data/images.ts';
+import { createSession, inputSpecs } from '../runtime/ort/session.ts';
+import { loadPpocrCharset } from '../ocr/dictionary.ts';
+import { renderVegaLiteSvg } from '../report/render-svg.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { progressBar } from '../util/progress.ts';
+import { ctcDecoder, looksLikeCtc } from './decoders.ts';
+import { guessPreset, imageCalibration, npyCalibration, randomCalibration, renderedCalibration } from './calibration.ts';
+import { runDistortion, type CalibrationSet } from './engine.ts';
+import { formatTable } from './table.ts';
+import { figure3Spec } from './plot.ts';
+
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/** The flags of `coquant distortion`, as commander hands them over. */
+export interface DistortionCliOptions {
+  inputs?: string;
+  npy?: string[];
+  random?: string;
+  render?: string;
+  labels?: string;
+  families: string;
+  bits: string;
+  granularity: string;
+  range: string;
+  dim: string[];
+  seed: string;
+  preset?: string;
+  allFloat?: boolean;
+  output?: string;
+  threads?: string;
+  cache: boolean;
+  json?: boolean;
+  out: string;
+  quiet?: boolean;
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} needs a positive integer, got '${v}'`);
+  return n;
+}
+
+/** Cartesian product of the listed families × granularities × ranges (fp8 ignores nothing: it has its own levels). */
+export function schemesFrom(families: string, granularities: string, ranges: string): QuantSpec[] {
+  const out: QuantSpec[] = [];
+  for (const f of list(families)) for (const g of list(granularities)) for (const r of list(ranges)) out.push({ family: parseFamily(f), granularity: parseGranularity(g), range: parseRange(r) });
+  if (out.length === 0) throw new UsageError('no quantizer configurations given', 'e.g. --families uniform-symmetric --granularity tensor,channel');
+  return out;
+}
+
+export async function runDistortionCli(modelArg: string | undefined, opts: DistortionCliOptions): Promise<void> {
+  const model = resolve(modelArg ?? bundledModels().rec);
+  const schemes = schemesFrom(opts.families, opts.granularity, opts.range);
+  const bits = parseBits(opts.bits);
+  const seed = Number(opts.seed);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed needs a non-negative integer, got '${opts.seed}'`);
+  const sources = [opts.inputs, opts.npy, opts.random, opts.render].filter((x) => x !== undefined).length;
+  if (sources > 1) throw new UsageError('choose one calibration source: --inputs, --npy, --random or --render');
+  if (opts.labels && !opts.inputs) throw new UsageError('--labels goes with --inputs (rendered lines carry their own labels)');
+  const threads = opts.threads ? positiveInt(opts.threads, '--threads') : undefined;
+
+  // Inspect the model once: input spec (for presets and random inputs) and output shape (for a decoder).
+  const probe = await createSession(model, { intraOpThreads: 1, label: model });
+  const specs = inputSpecs(probe);
+  const outName = opts.output ?? probe.outputNames[0];
+  const outMeta = probe.outputMetadata.find((m) => m.name === outName);
+  await probe.release();
+  const charset = await loadPpocrCharset();
+  const decoder = outMeta && outMeta.isTensor && looksLikeCtc(outMeta.shape, charset) ? ctcDecoder(charset) : undefined;
+  const guessed = guessPreset(specs[0]);
+  const preset = (opts.preset ?? guessed) as ImagePreset | undefined;
+  if (opts.preset && opts.preset !== 'ppocr-rec' && opts.preset !== 'ppocr-det') throw new UsageError(`unknown --preset '${opts.preset}'`, 'use ppocr-rec or ppocr-det');
+
+  let calib: CalibrationSet;
+  if (opts.inputs) {
+    if (!preset) throw new UsageError('cannot tell how to preprocess images for this model', 'give --preset ppocr-rec or ppocr-det, or use --npy');
+    calib = await imageCalibration(opts.inputs, specs, preset, opts.labels);
+  } else if (opts.npy) {
+    calib = await npyCalibration(opts.npy, specs);
+  } else if (opts.random) {
+    calib = randomCalibration(positiveInt(opts.random, '--random'), seed, specs, parseDimFlags(opts.dim));
+  } else if (opts.render || (guessed === 'ppocr-rec' && decoder)) {
+    calib = await renderedCalibration(opts.render ? positiveInt(opts.render, '--render') : 16, seed, specs, join(opts.out, 'lines'));
+  } else {
+    throw new UsageError('no calibration inputs for this model', 'give --inputs DIR, --npy FILES or --random N (with --dim for dynamic sizes)');
+  }
+
+  const total = schemes.reduce((a, s) => a + (s.family.startsWith('fp8') ? 1 : bits.length), 0);
+  const bar = progressBar(total, 'distortion', { quiet: opts.quiet });
+  let doc;
+  try {
+    doc = await runDistortion({
+      modelPath: model,
+      calibration: calib,
+      schemes,
+      bits,
+      decoder,
+      allFloat: opts.allFloat,
+      output: opts.output,
+      cacheDir: opts.cache ? '.cache/distortion' : null,
+      threads,
+      onPoint: (p) => bar.tick(1, `${p.family}/${p.granularity}/${p.range} ${p.bits}b`),
+    });
+  } finally {
+    bar.stop();
+  }
+
+  const json = `${JSON.stringify(doc, null, 2)}\n`;
+  await writeFileAtomic(join(opts.out, 'distortion.json'), json);
+  const svg = await renderVegaLiteSvg(figure3Spec(doc.configs, `D_o and α·D_p vs bit-width (${doc.inputs.samples} inputs)`));
+  await writeFileAtomic(join(opts.out, 'fig3-distortion.svg'), svg);
+  if (opts.json) {
+    process.stdout.write(json);
+  } else {
+    process.stdout.write(formatTable(doc));
+    process.stdout.write(`wrote ${join(opts.out, 'distortion.json')} and ${join(opts.out, 'fig3-distortion.svg')}\n`);
+  }
+}
