@@ -11,6 +11,7 @@
  */
 import { assertFinite, float16Table, NonFiniteWeightError, readChunks, toFloat32, type TensorInfo, type WeightSource } from '../io/index.ts';
 import { chooseLevels, errorSums, forEachSlice, levelParams, sliceBounds, type QuantSpec } from '../quant/index.ts';
+import { chooseLevelsForBits, prepareSlice } from '../quant/range-search.ts';
 import { effectiveBits } from '../quant/validate.ts';
 import { float32MagnitudeKey, MAGNITUDE_BINS, type MagnitudeKey } from '../theory/exponential.ts';
 import { bitsFor, type ProfileOptions } from './options.ts';
@@ -138,21 +139,42 @@ function tensorEntrySums(entries: Entry[], idx: number[], v: Float32Array | Floa
   }
 }
 
-/** Error sums of per-channel / per-group entries, slice by slice. */
+/**
+ * Error sums of per-channel / per-group entries, slice by slice. Entries of one granularity share
+ * the slice's bounds and sorted copy; the bit-widths of one family and range go through one
+ * `chooseLevelsForBits` call (pot reuses its search once wider grids stop mattering).
+ */
 function sliceEntrySums(entries: Entry[], idx: number[], values: Float32Array, shape: number[], out: Float64Array): void {
-  const byGran = new Map<string, number[]>();
+  const byGran = new Map<string, Map<string, number[]>>();
   for (const i of idx) {
-    const key = JSON.stringify(entries[i].spec.granularity);
-    byGran.set(key, [...(byGran.get(key) ?? []), i]);
+    const { spec } = entries[i];
+    const g = JSON.stringify(spec.granularity);
+    const inner = byGran.get(g) ?? new Map<string, number[]>();
+    byGran.set(g, inner);
+    const k = `${spec.family}/${spec.range}`;
+    inner.set(k, [...(inner.get(k) ?? []), i]);
   }
-  for (const group of byGran.values()) {
-    forEachSlice(values.length, shape, entries[group[0]].spec.granularity, (s, e) => {
-      const bounds = sliceBounds(values, s, e);
-      for (const i of group) {
-        const { spec, bits } = entries[i];
-        const { sums } = chooseLevels(spec.family, effectiveBits({ family: spec.family, bits }), spec.range, values, null, s, e, bounds);
-        out[2 * i] += sums[0];
-        out[2 * i + 1] += sums[1];
+  for (const groups of byGran.values()) {
+    const first = [...groups.values()][0][0];
+    const lists = [...groups.values()].map((group) => ({ group, spec: entries[group[0]].spec, bits: group.map((i) => effectiveBits({ family: entries[i].spec.family, bits: entries[i].bits })) }));
+    const needsSorted = lists.some((l) => l.spec.range !== 'absmax');
+    forEachSlice(values.length, shape, entries[first].spec.granularity, (s, e) => {
+      const slice = needsSorted ? prepareSlice(values, s, e) : undefined;
+      const bounds = slice?.bounds ?? sliceBounds(values, s, e);
+      for (const { group, spec, bits } of lists) {
+        if (slice && spec.range !== 'absmax') {
+          const res = chooseLevelsForBits(spec.family, bits, spec.range, values, s, e, slice);
+          group.forEach((i, k) => {
+            out[2 * i] += res[k].sums[0];
+            out[2 * i + 1] += res[k].sums[1];
+          });
+          continue;
+        }
+        group.forEach((i, k) => {
+          const { sums } = chooseLevels(spec.family, bits[k], spec.range, values, null, s, e, bounds);
+          out[2 * i] += sums[0];
+          out[2 * i + 1] += sums[1];
+        });
       }
     });
   }

@@ -1,10 +1,11 @@
 /**
  * Hot loops: sum of |x − Q(x)| and (x − Q(x))² over a slice, optionally weighted by counts
  * (a histogram of distinct values). One monomorphic loop per family so V8 inlines the scalar
- * map; they compute exactly what `quantizeOne` computes, and tests check that.
+ * map; they compute exactly what `quantizeOne` computes, and tests check that. Rounding goes
+ * through `roundHalfUp` (the value of Math.round, faster).
  */
 import { roundToFp8 } from './fp8-format.ts';
-import { type LevelParams, potRatio } from './levels.ts';
+import { type LevelParams, potRatio, roundHalfUp } from './levels.ts';
 
 export type Values = Float32Array | Float64Array;
 
@@ -50,7 +51,7 @@ function symErr(v: Values, w: Float64Array | null, s: number, e: number, inv: nu
   if (w === null) {
     for (let i = s; i < e; i++) {
       const x = v[i];
-      let q = Math.round(x * inv);
+      let q = roundHalfUp(x * inv);
       q = q > n ? n : q < -n ? -n : q;
       const d = x - q * step;
       l1 += Math.abs(d);
@@ -59,7 +60,7 @@ function symErr(v: Values, w: Float64Array | null, s: number, e: number, inv: nu
   } else {
     for (let i = s; i < e; i++) {
       const x = v[i];
-      let q = Math.round(x * inv);
+      let q = roundHalfUp(x * inv);
       q = q > n ? n : q < -n ? -n : q;
       const d = x - q * step;
       const k = w[i];
@@ -77,7 +78,7 @@ function asymErr(v: Values, w: Float64Array | null, s: number, e: number, inv: n
   let sq = 0;
   for (let i = s; i < e; i++) {
     const x = v[i];
-    let q = Math.round(x * inv) + z;
+    let q = roundHalfUp(x * inv) + z;
     q = q > n ? n : q < 0 ? 0 : q;
     const d = x - (q - z) * step;
     const k = w === null ? 1 : w[i];
@@ -119,4 +120,192 @@ function fp8Err(p: LevelParams, v: Values, w: Float64Array | null, s: number, e:
   acc[0] += l1;
   acc[1] += sq;
   return acc;
+}
+
+/** Which error sum a clip search minimises: 0 = L1 (acc[0]), 1 = squared (acc[1]). */
+export type Objective = 0 | 1;
+
+// Per-value errors x − Q(x), written once and inlined by V8 into every loop below, with the
+// same operations in the same order as the loops above, so they give the same bits.
+function symD(x: number, inv: number, step: number, n: number): number {
+  let q = roundHalfUp(x * inv);
+  q = q > n ? n : q < -n ? -n : q;
+  return x - q * step;
+}
+function asymD(x: number, inv: number, step: number, n: number, z: number): number {
+  let q = roundHalfUp(x * inv) + z;
+  q = q > n ? n : q < 0 ? 0 : q;
+  return x - (q - z) * step;
+}
+function potD(x: number, inv: number, c: number, minExp: number): number {
+  const a = Math.abs(x);
+  return a - potRatio(a * inv, minExp) * c;
+}
+
+const EXIT_BLOCK = 128;
+
+/**
+ * `errorSums` of an unweighted slice into a zeroed acc, bit for bit (same terms, same order),
+ * except that it gives up once the objective's running sum reaches `limit`: every term is ≥ 0 and
+ * adding a non-negative double never lowers a sum, so the full sum could not be below `limit`.
+ * Returns false when it gave up (acc is then partial), true with acc = [L1 sum, squared sum].
+ */
+export function errorSumsBelow(p: LevelParams, v: Values, start: number, end: number, obj: Objective, limit: number, acc: Float64Array): boolean {
+  acc[0] = 0;
+  acc[1] = 0;
+  if (p.inv === 0) {
+    zeroErr(v, null, start, end, acc);
+    return acc[obj] < limit;
+  }
+  switch (p.family) {
+    case 'uniform-symmetric':
+      return symBelow(v, start, end, p.inv, p.scale, p.qmax, obj, limit, acc);
+    case 'uniform-asymmetric':
+      return asymBelow(v, start, end, p.inv, p.scale, p.qmax, p.zero, obj, limit, acc);
+    case 'pot':
+      return potBelow(v, start, end, p.inv, p.scale, p.minExp, obj, limit, acc);
+    default:
+      return fp8Below(p, v, start, end, obj, limit, acc);
+  }
+}
+
+function symBelow(v: Values, s: number, e: number, inv: number, step: number, n: number, obj: Objective, limit: number, acc: Float64Array): boolean {
+  let l1 = 0;
+  let sq = 0;
+  for (let b = s; b < e; b += EXIT_BLOCK) {
+    const be = b + EXIT_BLOCK < e ? b + EXIT_BLOCK : e;
+    for (let i = b; i < be; i++) {
+      const d = symD(v[i], inv, step, n);
+      l1 += Math.abs(d);
+      sq += d * d;
+    }
+    if ((obj === 0 ? l1 : sq) >= limit) return false;
+  }
+  acc[0] = l1;
+  acc[1] = sq;
+  return true;
+}
+
+function asymBelow(v: Values, s: number, e: number, inv: number, step: number, n: number, z: number, obj: Objective, limit: number, acc: Float64Array): boolean {
+  let l1 = 0;
+  let sq = 0;
+  for (let b = s; b < e; b += EXIT_BLOCK) {
+    const be = b + EXIT_BLOCK < e ? b + EXIT_BLOCK : e;
+    for (let i = b; i < be; i++) {
+      const d = asymD(v[i], inv, step, n, z);
+      l1 += Math.abs(d);
+      sq += d * d;
+    }
+    if ((obj === 0 ? l1 : sq) >= limit) return false;
+  }
+  acc[0] = l1;
+  acc[1] = sq;
+  return true;
+}
+
+function potBelow(v: Values, s: number, e: number, inv: number, c: number, minExp: number, obj: Objective, limit: number, acc: Float64Array): boolean {
+  let l1 = 0;
+  let sq = 0;
+  for (let b = s; b < e; b += EXIT_BLOCK) {
+    const be = b + EXIT_BLOCK < e ? b + EXIT_BLOCK : e;
+    for (let i = b; i < be; i++) {
+      const d = potD(v[i], inv, c, minExp);
+      l1 += Math.abs(d);
+      sq += d * d;
+    }
+    if ((obj === 0 ? l1 : sq) >= limit) return false;
+  }
+  acc[0] = l1;
+  acc[1] = sq;
+  return true;
+}
+
+function fp8Below(p: LevelParams, v: Values, s: number, e: number, obj: Objective, limit: number, acc: Float64Array): boolean {
+  let l1 = 0;
+  let sq = 0;
+  const f = p.fp8!;
+  for (let b = s; b < e; b += EXIT_BLOCK) {
+    const be = b + EXIT_BLOCK < e ? b + EXIT_BLOCK : e;
+    for (let i = b; i < be; i++) {
+      const x = v[i];
+      const d = x - roundToFp8(x * p.inv, f) * p.scale;
+      l1 += Math.abs(d);
+      sq += d * d;
+    }
+    if ((obj === 0 ? l1 : sq) >= limit) return false;
+  }
+  acc[0] = l1;
+  acc[1] = sq;
+  return true;
+}
+
+/**
+ * Sum of the objective's terms (|x − Q(x)| or (x − Q(x))², the very doubles the loops above add)
+ * over the values beyond the outermost levels, read from both ends of an ascending copy of the
+ * slice. Those are the values clipping hurts most, so this partial sum is a cheap lower bound
+ * on the full error. Stops as soon as it exceeds `stop`.
+ */
+export function clippedTermSum(p: LevelParams, sorted: Float64Array, obj: Objective, stop: number): number {
+  const len = sorted.length;
+  if (len === 0 || p.inv === 0) return 0;
+  const inv = p.inv;
+  const step = p.scale;
+  const n = p.qmax;
+  let sum = 0;
+  switch (p.family) {
+    case 'uniform-symmetric': {
+      const top = n * step;
+      for (let i = len - 1; i >= 0 && sorted[i] > top && sum <= stop; i--) {
+        const d = symD(sorted[i], inv, step, n);
+        sum += obj === 0 ? Math.abs(d) : d * d;
+      }
+      for (let i = 0; i < len && sorted[i] < -top && sum <= stop; i++) {
+        const d = symD(sorted[i], inv, step, n);
+        sum += obj === 0 ? Math.abs(d) : d * d;
+      }
+      return sum;
+    }
+    case 'uniform-asymmetric': {
+      const z = p.zero;
+      const top = (n - z) * step;
+      const bottom = (0 - z) * step;
+      for (let i = len - 1; i >= 0 && sorted[i] > top && sum <= stop; i--) {
+        const d = asymD(sorted[i], inv, step, n, z);
+        sum += obj === 0 ? Math.abs(d) : d * d;
+      }
+      for (let i = 0; i < len && sorted[i] < bottom && sum <= stop; i++) {
+        const d = asymD(sorted[i], inv, step, n, z);
+        sum += obj === 0 ? Math.abs(d) : d * d;
+      }
+      return sum;
+    }
+    case 'pot': {
+      const c = step;
+      const m = p.minExp;
+      for (let i = len - 1; i >= 0 && sorted[i] > c && sum <= stop; i--) {
+        const d = potD(sorted[i], inv, c, m);
+        sum += obj === 0 ? Math.abs(d) : d * d;
+      }
+      for (let i = 0; i < len && sorted[i] < -c && sum <= stop; i++) {
+        const d = potD(sorted[i], inv, c, m);
+        sum += obj === 0 ? Math.abs(d) : d * d;
+      }
+      return sum;
+    }
+    default: {
+      const f = p.fp8!;
+      const top = f.maxFinite * step;
+      for (let i = len - 1; i >= 0 && sorted[i] > top && sum <= stop; i--) {
+        const x = sorted[i];
+        const d = x - roundToFp8(x * inv, f) * step;
+        sum += obj === 0 ? Math.abs(d) : d * d;
+      }
+      for (let i = 0; i < len && sorted[i] < -top && sum <= stop; i++) {
+        const x = sorted[i];
+        const d = x - roundToFp8(x * inv, f) * step;
+        sum += obj === 0 ? Math.abs(d) : d * d;
+      }
+      return sum;
+    }
+  }
 }

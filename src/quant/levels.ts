@@ -77,6 +77,19 @@ export function fillLevelParams(p: LevelParams, family: QuantFamily, bits: numbe
   return p;
 }
 
+/**
+ * Math.round(y) (ties toward +∞) through Math.floor, which V8 compiles to one instruction while
+ * Math.round measured about 4× slower in the error loops. floor(fl(y + 0.5)) can only overshoot
+ * Math.round(y) by one, when the addition rounds up onto an integer; q − 0.5 is exact for
+ * |q| < 2^52, so the test undoes exactly that case (and is never true for larger |y|, which are
+ * integers already). The one difference: +0 where Math.round gives −0 (y ∈ [−0.5, −0]); the error
+ * kernels only use the level in x − q·step, whose magnitude does not depend on the sign of a zero q.
+ */
+export function roundHalfUp(y: number): number {
+  const q = Math.floor(y + 0.5);
+  return q - 0.5 > y ? q - 1 : q;
+}
+
 // Exponent extraction without Math.log2: write the double, read its biased exponent field.
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
