@@ -24,6 +24,9 @@ async function init() {
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
+        // No busy-waiting intra-op threads: an edge box often shares its cores (with other
+        // workers, or with the agent in tests and the demo), and spinning steals them.
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
       sessions.set(m.name, s);
       models.push({ name: m.name, inputs: meta(s.inputMetadata), outputs: meta(s.outputMetadata) });
