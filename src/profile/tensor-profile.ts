@@ -6,7 +6,8 @@
  *    L1 and squared error are weighted sums over the ≤ 65536 distinct values.
  *  - everything else: the tensor decoded to float32; per-tensor absmax configs are fused (every
  *    config runs over one cache-sized block before the next block), per-channel/group configs run
- *    slice by slice with each slice's bounds computed once.
+ *    slice by slice; each slice's bounds and sorted copy are made once and shared by every clip
+ *    search over it (all families and bit-widths).
  * The result is plain data so a worker thread can produce it.
  */
 import { assertFinite, float16Table, NonFiniteWeightError, readChunks, toFloat32, type TensorInfo, type WeightSource } from '../io/index.ts';
