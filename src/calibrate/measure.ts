@@ -214,11 +214,7 @@ export async function modelInputSpecs(bytes: Uint8Array, label: string) {
   }
 }
 
-export function toOrtFeed(feed: Record<string, { type: string; data: unknown; dims: readonly number[] }>): OrtFeed {
-  const out: OrtFeed = {};
-  for (const [k, t] of Object.entries(feed)) out[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, [...t.dims]);
-  return out;
-}
+export { toOrtFeed } from '../runtime/ort/session.ts';
 
 export class CalibrateError extends CoquantError {
   constructor(code: string, message: string, hint?: string) {

@@ -15,4 +15,7 @@ export interface HostTensor {
 /** One calibration sample: a value for every model input, by input name. */
 export type Feed = Record<string, HostTensor>;
 
+/** The tensor's values as float32 (the data itself when it already is, a converted copy otherwise). */
+export const asFloat32 = (t: HostTensor): Float32Array => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number));
+
 export const elementCount = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);

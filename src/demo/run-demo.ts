@@ -26,10 +26,11 @@ import { profileModel, resolveOptions } from '../profile/index.ts';
 import type { ProfileDocument } from '../profile/schema.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { Agent, type AgentRecord } from '../runtime/agent/agent.ts';
-import { Replanner, type ActivePlan } from '../runtime/agent/replanner.ts';
+import { Replanner } from '../runtime/agent/replanner.ts';
+import { QuantizedSessions } from '../runtime/agent/quantized-sessions.ts';
+import { median } from '../calibrate/stats.ts';
 import { InferenceClient } from '../runtime/client/inference-client.ts';
-import { createSession, runFeed, type Session } from '../runtime/ort/session.ts';
-import { quantizeModel } from '../runtime/quantize-model.ts';
+import { createSession, runFeed } from '../runtime/ort/session.ts';
 import { startServer } from '../runtime/server/server.ts';
 import { analyzeSplit, splitAt } from '../runtime/split/split-model.ts';
 import { runBounds } from '../bounds/run-bounds.ts';
@@ -83,11 +84,6 @@ export interface DemoResult {
   figures: Record<string, string>;
   seconds: number;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const REC_WIDTH = 320;
 
@@ -215,14 +211,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   await writeFileAtomic(headPath, encodeModel(head));
   await writeFileAtomic(tailPath, encodeModel(tail));
   const cutProblem = { ...problem, cuts: problem.cuts.filter((c) => c.name === plan.cut) };
-  const sessions = new Map<string, Session>();
-  const cached = async (key: string, make: () => Promise<Uint8Array>) => {
-    let s = sessions.get(key);
-    if (!s) sessions.set(key, (s = await createSession(await make(), { label: key })));
-    return s;
-  };
-  const headFor = (p: ActivePlan) => cached(`head:${p.key}`, async () => (await quantizeModel(headPath, { bits: p.bitsByGroup, config: o.quantizer })).bytes);
-  const localFor = (p: ActivePlan) => cached(`whole:${p.key}`, async () => (await quantizeModel(rec, { bits: p.bitsByGroup, config: o.quantizer })).bytes);
+  const sessions = new QuantizedSessions(o.quantizer);
+  const replanner = new Replanner(cutProblem, plan);
 
   step('serving the tail on loopback and running the agent over the sign stream');
   const server = await startServer({ models: [{ name: 'tail', path: tailPath }], host: '127.0.0.1', port: 0, logLevel: 'silent' });
@@ -233,21 +223,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       client: new InferenceClient({ url: server.url, timeoutMs: 10_000 }),
       tailModel: 'tail',
       feature: plan.cut,
-      replanner: new Replanner(cutProblem, plan),
-      headFor,
-      localFor,
+      replanner,
+      headFor: (p) => sessions.for(headPath, p),
+      localFor: (p) => sessions.for(rec, p),
       fallback: 'local',
       backoff: { retries: 2, baseMs: 20, maxMs: 200 },
       requestTimeoutMs: 5000,
       emulateLinkBps: o.linkMbps * 1e6,
       log: (e) => agentLog.push(`${e.level}: ${e.msg}`),
     });
-    await headFor(new Replanner(cutProblem, plan).current); // load before timing
+    await sessions.for(headPath, replanner.current); // load before timing
     await agent.process('warm-up', feeds[0]);
     for (const [i, f] of feeds.entries()) records.push(await agent.process(`line-${i}`, f));
   } finally {
     await server.close();
-    for (const s of sessions.values()) await s.release();
+    await sessions.releaseAll();
   }
   const texts = records.map((r) => (r.outputs ? decoder.decode(Object.values(r.outputs)[0])[0] : ''));
   const paths: Record<string, number> = {};

@@ -19,7 +19,7 @@ import type { QuantSpec } from '../quant/spec.ts';
 import { fitAlpha } from '../theory/alpha-fit.ts';
 import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
 import { CoquantError } from '../errors.ts';
-import type { Feed, HostTensor } from '../data/tensor.ts';
+import { asFloat32, type Feed } from '../data/tensor.ts';
 import { createSession, defaultThreads, runFeed, type Session } from '../runtime/ort/session.ts';
 import { openPatchableModel } from './patcher.ts';
 import { fpCacheKey, readFpCache, writeFpCache, type CachedOutput } from './fp-cache.ts';
@@ -69,7 +69,6 @@ interface Prepared {
   started: number;
 }
 
-const toF32 = (t: HostTensor): Float32Array => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number));
 
 export async function runDistortion(o: DistortionOptions): Promise<DistortionDocument> {
   const t0 = performance.now();
@@ -112,7 +111,7 @@ export async function runDistortion(o: DistortionOptions): Promise<DistortionDoc
     ref = [];
     for (const f of feeds) {
       const out = (await runFeed(fpSession, f, [output]))[output];
-      ref.push({ dims: out.dims, data: toF32(out) });
+      ref.push({ dims: out.dims, data: asFloat32(out) });
     }
     if (o.cacheDir) await writeFpCache(o.cacheDir, cacheKey, ref);
   }
@@ -156,7 +155,7 @@ export async function runDistortion(o: DistortionOptions): Promise<DistortionDoc
     const outs: CachedOutput[] = [];
     for (let k = 0; k < feeds.length; k++) {
       const out = (await runFeed(p.session, feeds[k], [output]))[output];
-      const data = toF32(out);
+      const data = asFloat32(out);
       diff.add(ref![k].data, data);
       if (o.decoder) outs.push({ dims: out.dims, data });
     }

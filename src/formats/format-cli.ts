@@ -4,17 +4,13 @@
  * written atomically, with a report of what really runs in integer form.
  */
 import { basename, extname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { UsageError } from '../errors.ts';
 import { guessPreset, randomCalibration, renderedCalibration } from '../distortion/calibration.ts';
 import { parseDimFlags } from '../data/random-inputs.ts';
-import type { Feed } from '../data/tensor.ts';
-import { createSession, inputSpecs } from '../runtime/ort/session.ts';
+import { createSession, inputSpecs, toOrtFeed } from '../runtime/ort/session.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { FORMATS, quantizeToFormat, type FormatName } from './index.ts';
 
-const toOrt = (f: Feed): Record<string, ort.Tensor> =>
-  Object.fromEntries(Object.entries(f).map(([k, t]) => [k, new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims)]));
 
 export async function quantizeFormatCli(model: string, o: { format: string; bits?: string; blockSize: string; calib: string; dim: string[]; out?: string; json?: boolean }): Promise<void> {
   if (!FORMATS.includes(o.format as FormatName)) throw new UsageError(`unknown --format '${o.format}'`, `use one of ${FORMATS.join(', ')}`);
@@ -36,8 +32,8 @@ export async function quantizeFormatCli(model: string, o: { format: string; bits
     format,
     bits: o.bits === undefined ? undefined : Number(o.bits),
     blockSize: Number(o.blockSize),
-    calibration: calib.feeds.map(toOrt),
-    evaluation: evalSet.feeds.map(toOrt),
+    calibration: calib.feeds.map(toOrtFeed),
+    evaluation: evalSet.feeds.map(toOrtFeed),
     onWarning: (m) => log(`warning: ${m}`),
     onProgress: log,
   });

@@ -6,6 +6,7 @@
  */
 import onnxProto from 'onnx-proto';
 import { FormatError } from './errors.ts';
+import { serializeModel } from '../io/onnx-edit.ts';
 
 export const { onnx } = onnxProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -29,8 +30,9 @@ export function decodeModel(bytes: Uint8Array, where = 'model'): ModelProto {
   }
 }
 
+/** Protobuf bytes of a model, through io's serializer (which refuses the 2 GiB protobuf limit). */
 export function encodeModel(m: ModelProto): Uint8Array {
-  return onnx.ModelProto.encode(m).finish();
+  return serializeModel(m);
 }
 
 /** Deep copy through the wire format, so edits never touch the caller's message. */

@@ -5,6 +5,8 @@
  */
 import onnxProto from 'onnx-proto';
 import type { Cut, GraphIndex } from './cuts.ts';
+import { serializeModel } from '../io/onnx-edit.ts';
+import type { ModelProto } from '../io/onnx-model.ts';
 
 const { onnx } = onnxProto;
 type Model = onnxProto.onnx.IModelProto;
@@ -79,6 +81,7 @@ export function extractHalves(model: Model, index: GraphIndex, cut: Cut, type: C
   return { head, tail };
 }
 
+/** Protobuf bytes of a half, through io's serializer (which refuses the 2 GiB protobuf limit). */
 export function encodeModel(model: Model): Uint8Array {
-  return onnx.ModelProto.encode(model).finish();
+  return serializeModel(model as ModelProto);
 }

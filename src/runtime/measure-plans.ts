@@ -8,7 +8,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { guessPreset, randomCalibration, renderedCalibration } from '../distortion/calibration.ts';
 import type { CalibrationSet } from '../distortion/engine.ts';
 import { ctcDecoder, looksLikeCtc, type OutputDecoder } from '../distortion/decoders.ts';
-import type { HostTensor } from '../data/tensor.ts';
+import { asFloat32 } from '../data/tensor.ts';
 import { UsageError } from '../errors.ts';
 import { openOnnx } from '../io/onnx-weights.ts';
 import { selectWeights } from '../io/open-weights.ts';
@@ -43,10 +43,6 @@ export interface MeasureOptions {
 
 type Point = { axis: string; T0: number; E0: number; method: string; plan: PlanResult };
 
-function f32(t: HostTensor): Float32Array {
-  return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number);
-}
-
 export async function measurePlans(model: string, points: Point[], o: MeasureOptions): Promise<MeasuredPlan[]> {
   const src = await openOnnx(model);
   const names = new Set(selectWeights(src.tensors).map((t) => t.name));
@@ -63,16 +59,14 @@ export async function measurePlans(model: string, points: Point[], o: MeasureOpt
   const rec = specs.length === 1 && guessPreset(specs[0]) === 'ppocr-rec';
   const cal: CalibrationSet = rec ? await renderedCalibration(o.lines, o.seed, specs) : randomCalibration(o.lines, o.seed, specs, new Map());
   const fpOut: Float32Array[] = [];
+  const charset = rec ? await loadPpocrCharset() : undefined;
   let decoder: OutputDecoder | undefined;
   const fpTexts: string[] = [];
   for (const f of cal.feeds) {
     const y = (await runFeed(fp, f, [output]))[output];
-    fpOut.push(f32(y));
-    if (rec) {
-      const charset = await loadPpocrCharset();
-      if (looksLikeCtc(y.dims, charset)) decoder ??= ctcDecoder(charset);
-      if (decoder) fpTexts.push(...decoder.decode(y));
-    }
+    fpOut.push(asFloat32(y));
+    if (charset && looksLikeCtc(y.dims, charset)) decoder ??= ctcDecoder(charset);
+    if (decoder) fpTexts.push(...decoder.decode(y));
   }
   await fp.release();
 
@@ -99,7 +93,7 @@ export async function measurePlans(model: string, points: Point[], o: MeasureOpt
       const texts: string[] = [];
       for (const [i, f] of cal.feeds.entries()) {
         const yq = (await runFeed(s, f, [output]))[output];
-        const a = f32(yq);
+        const a = asFloat32(yq);
         const b = fpOut[i];
         for (let k = 0; k < a.length; k++) {
           const d = a[k] - b[k];

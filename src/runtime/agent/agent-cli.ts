@@ -15,10 +15,10 @@ import type { PlanResult } from '../../plan/result.ts';
 import { parseQuantSpec } from '../../quant/index.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { InferenceClient } from '../client/inference-client.ts';
-import { createSession, inputSpecs, outputNames, type Session } from '../ort/session.ts';
-import { quantizeModel } from '../quantize-model.ts';
+import { createSession, inputSpecs, outputNames } from '../ort/session.ts';
 import { Agent, type AgentRecord, type EnergyMeter } from './agent.ts';
 import { Replanner, type ActivePlan } from './replanner.ts';
+import { QuantizedSessions } from './quantized-sessions.ts';
 
 export interface AgentCliInput {
   server: string;
@@ -72,21 +72,16 @@ export async function runAgentCli(o: AgentCliInput): Promise<void> {
   const replanner = new Replanner({ ...sys.problem, cuts: [cut] }, plan, { battery: o.battery });
 
   const config = parseQuantSpec(o.quantizer);
-  const sessions = new Map<string, Session>();
-  const cached = async (key: string, make: () => Promise<Uint8Array>) => {
-    let s = sessions.get(key);
-    if (!s) sessions.set(key, (s = await createSession(await make(), { label: key })));
-    return s;
-  };
+  const sessions = new QuantizedSessions(config);
   const probe = await createSession(o.head, { label: o.head });
   const heads = outputNames(probe);
   const specs = inputSpecs(probe);
   await probe.release();
   const feature = o.feature ?? (heads.length === 1 ? heads[0] : undefined);
   if (!feature || !heads.includes(feature)) throw new UsageError(`the head has outputs ${heads.join(', ')}; name the cut tensor with --feature`);
-  const headFor = (p: ActivePlan) => cached(`head:${p.key}`, async () => (await quantizeModel(o.head, { bits: p.bitsByGroup, config })).bytes);
+  const headFor = (p: ActivePlan) => sessions.for(o.head, p);
   const full = o.full;
-  const localFor = full ? (p: ActivePlan) => cached(`full:${p.key}`, async () => (await quantizeModel(full, { bits: p.bitsByGroup, config })).bytes) : undefined;
+  const localFor = full ? (p: ActivePlan) => sessions.for(full, p) : undefined;
 
   const device = detectDevice(o.sysfs);
   for (const n of device.notes) log(`note: ${n}`);
@@ -125,7 +120,7 @@ export async function runAgentCli(o: AgentCliInput): Promise<void> {
         `${(r.energy.totalJ * 1000).toFixed(3)} mJ${text !== undefined ? ` → "${text}"` : ''}${r.error ? ` [${r.error.code}: ${r.error.message}]` : ''}`,
     );
   }
-  for (const s of sessions.values()) await s.release();
+  await sessions.releaseAll();
   const ok = records.filter((r) => r.status === 'ok').length;
   process.stdout.write(`${ok}/${records.length} inputs answered (${records.filter((r) => r.path === 'edge').length} by the edge, ${records.filter((r) => r.path === 'local').length} locally)\n`);
   if (cal.labels && texts.some((t) => t)) {

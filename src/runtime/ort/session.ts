@@ -58,14 +58,20 @@ export function outputNames(session: Session): string[] {
   return [...session.outputNames];
 }
 
-function toOrt(t: HostTensor): ort.Tensor {
-  return new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
+function toOrt(t: Pick<HostTensor, 'type' | 'data' | 'dims'>): ort.Tensor {
+  return new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, [...t.dims]);
+}
+
+/** A host feed as onnxruntime tensors (views, no copy of the data). */
+export function toOrtFeed(feed: Readonly<Record<string, Pick<HostTensor, 'type' | 'data' | 'dims'>>>): Record<string, ort.Tensor> {
+  const out: Record<string, ort.Tensor> = {};
+  for (const [k, t] of Object.entries(feed)) out[k] = toOrt(t);
+  return out;
 }
 
 /** Runs one feed; returns every output (or the named ones) as host tensors. */
 export async function runFeed(session: Session, feed: Feed, names?: readonly string[]): Promise<Record<string, HostTensor>> {
-  const ortFeed: Record<string, ort.Tensor> = {};
-  for (const [k, v] of Object.entries(feed)) ortFeed[k] = toOrt(v);
+  const ortFeed = toOrtFeed(feed);
   let res: ort.InferenceSession.OnnxValueMapType;
   try {
     res = names ? await session.run(ortFeed, names as string[]) : await session.run(ortFeed);

@@ -3,11 +3,10 @@
  * cross the link at each one with a real forward pass, and write the two halves of a chosen
  * cut. The CLI and the demo both call these.
  */
-import * as ort from 'onnxruntime-node';
 import { CoquantError, UsageError } from '../../errors.ts';
 import { loadOnnxModel, type OnnxModel } from '../../io/onnx-model.ts';
 import { randomInputs, type InputSpec } from '../../data/random-inputs.ts';
-import { createSession, inputSpecs, releaseSession } from '../ort/session.ts';
+import { createSession, inputSpecs, releaseSession, toOrtFeed } from '../ort/session.ts';
 import { cutAt, findCuts, indexGraph, weightsUsed, type Cut, type GraphIndex } from '../../graph/cuts.ts';
 import { extractHalves, type SplitModels } from '../../graph/extract.ts';
 import { onnxElemType, probeTensors, type ProbedTensor } from './probe.ts';
@@ -59,12 +58,8 @@ export async function analyzeSplit(path: string, dims: ReadonlyMap<string, numbe
   const specs = inputSpecs(session);
   await releaseSession(session);
   const feed = randomInputs(specs, { count: 1, seed, dims: sampleDims(specs, dims) })[0];
-  const ortFeed: Record<string, ort.Tensor> = {};
-  const sampleShapes: Record<string, number[]> = {};
-  for (const [k, t] of Object.entries(feed)) {
-    ortFeed[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
-    sampleShapes[k] = [...t.dims];
-  }
+  const ortFeed = toOrtFeed(feed);
+  const sampleShapes = Object.fromEntries(Object.entries(feed).map(([k, t]) => [k, [...t.dims]]));
   let probed: Map<string, ProbedTensor>;
   try {
     probed = await probeTensors(model.proto, cuts.map((c) => c.tensor), ortFeed);
