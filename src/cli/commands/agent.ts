@@ -1,35 +1,19 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
+import type { AgentCliInput } from '../../runtime/agent/agent-cli.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-interface AgentCliOptions {
-  server: string;
-  model: string;
-  token?: string;
-  head: string;
-  feature?: string;
-  full?: string;
-  plan: string;
-  system?: string;
-  preset?: string;
-  agentPreset?: string;
-  serverPreset?: string;
-  profile?: string;
-  inputs?: string;
-  labels?: string;
+/** The flags as commander hands them over: the runner's input, with the parsed fields still text. */
+type AgentCliOptions = Omit<AgentCliInput, 'render' | 'seed' | 'retries' | 'timeoutMs' | 'emulateLinkBps' | 'battery'> & {
   render?: string;
   seed: string;
-  quantizer: string;
-  fallback: string;
   retries: string;
   timeoutMs: string;
   emulateLinkMbps?: string;
   battery?: string;
-  out?: string;
   dim: string[];
-  sysfs: string;
-}
+};
 
 function int(v: string, flag: string, min: number): number {
   const x = Number(v);
