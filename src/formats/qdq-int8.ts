@@ -52,6 +52,12 @@ export interface QdqOptions {
   ops?: readonly QdqOp[];
   /** Node names to leave in float. */
   excludeNodes?: readonly string[];
+  /**
+   * Activation ranges measured before (e.g. on the all-int8 model): when they cover every tensor
+   * this model needs, calibration is skipped, so mixed plans built one after another cost no
+   * extra forward passes and share the same scales.
+   */
+  ranges?: ReadonlyMap<string, TensorRange>;
 }
 
 export interface FloatWeight {
@@ -191,7 +197,8 @@ export async function quantizeQdqInt8(
     }
     graphInputRanges.set(name, { min: lo, max: hi, rank });
   }
-  const ranges = await calibrateRanges(source, [...probe], feeds, opts.calibration);
+  const known = opts.ranges;
+  const ranges = known && [...probe].every((t) => known.has(t)) ? new Map([...probe].map((t) => [t, known.get(t)!])) : await calibrateRanges(source, [...probe], feeds, opts.calibration);
   for (const [k, v] of graphInputRanges) ranges.set(k, v);
 
   // 3. Opset 13 for DequantizeLinear's axis.

@@ -14,6 +14,8 @@ export interface SessionOptions {
   intraOpThreads?: number;
   /** Label for error messages (e.g. the model path). */
   label?: string;
+  /** Turn on onnxruntime's profiler (a Chrome-trace JSON of per-node kernel times) with this file prefix. */
+  profilePrefix?: string;
 }
 
 export type Session = ort.InferenceSession;
@@ -32,6 +34,7 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
     // Idle intra-op threads otherwise spin for work: on a small machine shared with the edge
     // server (or other sessions) that doubles the CPU a run takes (measured 54 vs 29 CPU-ms).
     extra: { session: { intra_op: { allow_spinning: '0' } } },
+    ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
   };
   const label = opts.label ?? (typeof model === 'string' ? model : 'in-memory model');
   try {

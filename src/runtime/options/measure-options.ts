@@ -1,0 +1,338 @@
+/**
+ * Measures a `coquant.options/1` document for an ONNX model on the emulated agent device:
+ *  - latency: for each clock, the model written entirely in each executable format runs on the
+ *    device, once plainly (the mean and spread of real round trips) and once under onnxruntime's
+ *    profiler (per-kernel times, attributed to groups and weightless nodes by kernel-trace.ts).
+ *    Kernel times are rescaled so that they add up to the plain run's compute time, and the
+ *    rest of the round trip (session overhead, the hop to the device) is the per-run overhead;
+ *  - sensitivity: for each group and option, the model with only that group in that option runs
+ *    at full speed on the calibration inputs, and the change in output distortion (and a task
+ *    metric) against fp32 is recorded;
+ *  - bytes and parameter distortion of the weights as actually written.
+ * The server-side fp32 time of every node is measured the same way at this machine's speed.
+ */
+import * as ort from 'onnxruntime-node';
+import type { Feed, HostTensor } from '../../data/tensor.ts';
+import { CoquantError } from '../../errors.ts';
+import { EXEC_FORMATS, weightGroupsOf, writeMixedFormat, type ExecFormat, type WeightGroup } from '../../formats/mixed-format.ts';
+import { DT, encodeModel, GraphIndex, makeNode, onnx, tensorToFloat32, type ModelProto, type TensorProto } from '../../formats/onnx-graph.ts';
+import { preoptimize } from '../../formats/preoptimize.ts';
+import { unpackNBits } from '../../formats/nbits-pack.ts';
+import { OPTIONS_SCHEMA, type OptionsDocument } from '../../plan/options-doc.ts';
+import { createSession, runFeed, toOrtFeed } from '../ort/session.ts';
+import type { EmulatedDevice } from '../device-host/emulated-device.ts';
+import { attributeTrace, parseTrace, type GraphNames } from './kernel-trace.ts';
+import type { TensorRange } from '../../formats/calibrate-ranges.ts';
+
+export interface MeasureOptionsInput {
+  model: Uint8Array;
+  source: string;
+  /** Calibration inputs: the same inputs the distortion measurement uses. */
+  feeds: Feed[];
+  device: EmulatedDevice;
+  deviceName: string;
+  /** Clocks to measure at, Hz (any order; stored ascending). */
+  clocksHz: number[];
+  /** Timed runs per variant and clock (default 15, plus the same number profiled). */
+  runs?: number;
+  /** Formats to offer (default all executable ones). */
+  formats?: readonly ExecFormat[];
+  /** Optional task metric of a run's outputs against fp32 outputs (e.g. CER), lower is better. */
+  task?: { name: string; score(outputs: Record<string, HostTensor>[], reference: Record<string, HostTensor>[]): number };
+  /** Time the server-side fp32 nodes too (default true). */
+  server?: boolean;
+  synthetic?: boolean;
+  progress?: (done: number, total: number, what: string) => void;
+}
+
+const QUANTILES = [0.5, 0.9, 0.95];
+
+/** A model with the same inputs and a one-number output: its round trip is the fixed cost of a run. */
+function probeModel(pre: ModelProto): Uint8Array {
+  const g = pre.graph!;
+  const x = g.input![0].name!;
+  const node = makeNode('ReduceMean', [x], ['probe_out'], 'probe_reduce');
+  const out = onnx.ValueInfoProto.create({ name: 'probe_out', type: { tensorType: { elemType: DT.FLOAT } } });
+  const graph = onnx.GraphProto.create({ name: 'probe', node: [node], input: [g.input![0]], output: [out] });
+  return encodeModel(onnx.ModelProto.create({ irVersion: pre.irVersion, opsetImport: [{ domain: '', version: 13 }], graph }));
+}
+
+function graphNames(m: ModelProto): GraphNames {
+  const nodes = new Set<string>();
+  const producer = new Map<string, string>();
+  for (const n of m.graph?.node ?? []) {
+    nodes.add(n.name ?? '');
+    for (const o of n.output ?? []) producer.set(o, n.name ?? '');
+  }
+  return { nodes, producer };
+}
+
+const mean = (a: readonly number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
+function quantile(a: readonly number[], q: number): number {
+  const s = [...a].sort((x, y) => x - y);
+  const pos = q * (s.length - 1);
+  const lo = Math.floor(pos);
+  return s[lo] + (s[Math.min(s.length - 1, lo + 1)] - s[lo]) * (pos - lo);
+}
+
+function meanAbsDiff(a: Record<string, HostTensor>, b: Record<string, HostTensor>): number {
+  let s = 0;
+  let n = 0;
+  for (const [k, t] of Object.entries(a)) {
+    const u = b[k];
+    if (!(t.data instanceof Float32Array) || !(u?.data instanceof Float32Array)) continue;
+    for (let i = 0; i < t.data.length; i++) s += Math.abs(t.data[i] - u.data[i]);
+    n += t.data.length;
+  }
+  return n ? s / n : 0;
+}
+
+/** Bytes and mean|w − ŵ| of one group's weights as written in `m`. */
+function writtenWeight(m: ModelProto, g: WeightGroup, f: ExecFormat, ref: Float32Array): { bytes: number; Dp: number } {
+  const ix = new GraphIndex(m.graph!);
+  const node = (m.graph!.node ?? []).find((n) => n.name === g.node || (n.name ?? '').startsWith(`${g.node}_`));
+  const init = (name: string | undefined): TensorProto | undefined => (name ? ix.inits.get(name) : undefined);
+  const sizeOf = (t: TensorProto | undefined) => (t ? (t.rawData?.length ?? 0) || tensorToFloat32(t).length * 4 : 0);
+  if (f === 'fp32' || !node) return { bytes: ref.length * 4, Dp: 0 };
+  let w: Float32Array;
+  let bytes = 0;
+  if (f === 'qdq-int8') {
+    // The weight input of the compute node is DequantizeLinear(w_int8, scale, zero point, axis).
+    const dqName = node.input?.[1];
+    const dq = (m.graph!.node ?? []).find((n) => n.opType === 'DequantizeLinear' && n.output?.[0] === dqName);
+    const q = init(dq?.input?.[0]);
+    const s = init(dq?.input?.[1]);
+    if (!dq || !q || !s) return { bytes: ref.length, Dp: NaN };
+    const qv = q.rawData ? new Int8Array(q.rawData.buffer, q.rawData.byteOffset, q.rawData.length) : Int8Array.from(q.int32Data ?? []);
+    const sv = tensorToFloat32(s);
+    const axisAttr = dq.attribute?.find((a) => a.name === 'axis');
+    const axis = Number(axisAttr?.i ?? 1);
+    const dims = (q.dims ?? []).map(Number);
+    const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const ch = dims[axis];
+    w = new Float32Array(qv.length);
+    for (let i = 0; i < qv.length; i++) w[i] = qv[i] * sv[sv.length === 1 ? 0 : Math.floor(i / inner) % ch];
+    bytes = qv.length + sizeOf(s) + sizeOf(init(dq.input?.[2]));
+  } else {
+    const bits = f === 'nbits4' ? 4 : 8;
+    const b = init(node.input?.[1]);
+    const s = init(node.input?.[2]);
+    const z = init(node.input?.[3]);
+    const K = Number(node.attribute?.find((a) => a.name === 'K')?.i ?? 0);
+    const N = Number(node.attribute?.find((a) => a.name === 'N')?.i ?? 0);
+    const block = Number(node.attribute?.find((a) => a.name === 'block_size')?.i ?? 64);
+    if (!b || !s) return { bytes: ref.length, Dp: NaN };
+    const bRaw = new Uint8Array(b.rawData!.buffer, b.rawData!.byteOffset, b.rawData!.length);
+    const zRaw = z?.rawData ? new Uint8Array(z.rawData.buffer, z.rawData.byteOffset, z.rawData.length) : undefined;
+    w = unpackNBits({ K, N, bits, blockSize: block, kBlocks: Math.ceil(K / block), blobSize: (block * bits) / 8, b: bRaw, scales: tensorToFloat32(s), zeroPoints: zRaw });
+    bytes = bRaw.length + sizeOf(s) + (zRaw?.length ?? 0);
+  }
+  let l1 = 0;
+  if (w.length === ref.length) for (let i = 0; i < w.length; i++) l1 += Math.abs(w[i] - ref[i]);
+  return { bytes, Dp: w.length === ref.length ? l1 / w.length : NaN };
+}
+
+export async function measureOptions(inp: MeasureOptionsInput): Promise<OptionsDocument> {
+  const runs = inp.runs ?? 15;
+  const progress = inp.progress ?? (() => undefined);
+  if (inp.feeds.length === 0) throw new CoquantError('E_NO_CALIBRATION', 'measuring options needs at least one calibration input');
+  const pre = await preoptimize(inp.model, inp.source);
+  const groups = weightGroupsOf(pre);
+  if (groups.length === 0) throw new CoquantError('E_NO_WEIGHTS', `${inp.source}: no Conv/MatMul/Gemm weights to choose formats for`, { hint: 'coquant options plans weight formats; this model has no weight-carrying compute nodes' });
+  const formats: ExecFormat[] = (inp.formats ?? EXEC_FORMATS).filter((f) => f !== 'fp32');
+  const names = graphNames(pre);
+  const ortFeeds = inp.feeds.map((f) => toOrtFeed(f) as Record<string, ort.Tensor>);
+  const clocks = [...new Set(inp.clocksHz)].sort((a, b) => a - b);
+  const groupNodes = new Set(groups.map((g) => g.node));
+
+  // Variants: everything that can take format f takes it.
+  let ranges: ReadonlyMap<string, TensorRange> | undefined;
+  const variants: { format: ExecFormat; model: ModelProto; bytes: Uint8Array }[] = [{ format: 'fp32', model: pre, bytes: encodeModel(pre) }];
+  for (const f of formats) {
+    const assignment = Object.fromEntries(groups.filter((g) => g.formats.includes(f)).map((g) => [g.name, f]));
+    if (Object.keys(assignment).length === 0) continue;
+    const r = await writeMixedFormat(pre, assignment, { calibration: ortFeeds, ranges });
+    if (f === 'qdq-int8') ranges = r.ranges;
+    variants.push({ format: f, model: r.model, bytes: encodeModel(r.model) });
+  }
+
+  const steps = (clocks.length + 1) * variants.length + groups.reduce((s, g) => s + g.formats.filter((f) => formats.includes(f)).length, 0) + 1;
+  let done = 0;
+  const tick = (what: string) => progress(++done, steps, what);
+
+  // Latency on the device. Per-kernel shares come from onnxruntime's profiler at one full core
+  // (profiling under bandwidth control would pin each throttling stall on whichever kernel was
+  // running); each clock's own plain runs then give the measured slow-down of each variant, and
+  // group g in format f at clock k costs share(g, f) · compute(f, k).
+  const feed = inp.feeds[0];
+  const dev = inp.device;
+  const share = new Map<string, number>(); // `${format}\n${origin}` → seconds at one full core
+  const fullCompute = new Map<ExecFormat, number>();
+  await dev.setFullCore();
+  for (const v of variants) {
+    await dev.load('prof', v.bytes, true);
+    await dev.run('prof', feed);
+    const plain: number[] = [];
+    for (let i = 0; i < runs; i++) await dev.run('prof', feed);
+    const trace = parseTrace(await dev.endProfile('prof'));
+    await dev.release('prof');
+    await dev.load('plain', v.bytes);
+    await dev.run('plain', feed);
+    for (let i = 0; i < runs; i++) plain.push((await dev.run('plain', feed)).computeMs / 1000);
+    await dev.release('plain');
+    trace.runs.shift(); // the warm-up run
+    trace.runUs.shift();
+    const att = attributeTrace(trace, names);
+    // Profiled kernels run a little slower than plain ones: rescale to the plain compute time.
+    const scale = mean(plain) / ((att.kernelUs + att.unattributedUs) / 1e6);
+    fullCompute.set(v.format, mean(plain));
+    for (const [origin, us] of att.byOrigin) {
+      if (!groupNodes.has(origin) && v.format !== 'fp32') continue; // weightless nodes: from fp32
+      share.set(`${groupNodes.has(origin) ? v.format : 'fp32'}\n${origin}`, (us / 1e6) * scale);
+    }
+    tick(`kernel times of ${v.format}`);
+  }
+  const probe = probeModel(pre);
+  const slow = new Map<ExecFormat, number[]>();
+  const overheadS: number[] = [];
+  const outputByteS: number[] = [];
+  const ratios: number[][] = [];
+  let fullOutBytes = 0;
+  for (const [k, hz] of clocks.entries()) {
+    await dev.setClock(hz);
+    const rowRatios: number[][] = [];
+    const over: number[] = [];
+    for (const v of variants) {
+      await dev.load('plain', v.bytes);
+      const w = await dev.run('plain', feed);
+      fullOutBytes = Object.values(w.outputs).reduce((a, t) => a + t.data.byteLength, 0);
+      const rt: number[] = [];
+      const compute: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const r = await dev.run('plain', feed);
+        rt.push(r.ms / 1000);
+        compute.push(r.computeMs / 1000);
+      }
+      await dev.release('plain');
+      const sl = slow.get(v.format) ?? clocks.map(() => 1);
+      sl[k] = mean(compute) / fullCompute.get(v.format)!;
+      slow.set(v.format, sl);
+      over.push(mean(rt) - mean(compute));
+      const m = mean(rt);
+      rowRatios.push(QUANTILES.map((q) => quantile(rt, q) / m));
+      tick(`latency of ${v.format} at ${(hz / 1e9).toFixed(2)} GHz`);
+    }
+    // The hop to the device costs more for larger outputs: a probe with a one-number output
+    // gives the fixed part, the full model's outputs the per-byte part.
+    await dev.load('probe', probe);
+    await dev.run('probe', feed);
+    const small: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await dev.run('probe', feed);
+      small.push((r.ms - r.computeMs) / 1000);
+    }
+    await dev.release('probe');
+    const fixed = mean(small);
+    overheadS.push(fixed);
+    outputByteS.push(Math.max(0, (mean(over) - fixed) / Math.max(1, fullOutBytes)));
+    ratios.push(QUANTILES.map((_, j) => mean(rowRatios.map((r) => r[j]))));
+  }
+  await dev.setClock(clocks[clocks.length - 1]);
+  const lat = new Map<string, number[]>();
+  for (const [key, sec] of share) {
+    const f = key.slice(0, key.indexOf('\n')) as ExecFormat;
+    lat.set(key, clocks.map((_, k) => sec * slow.get(f)![k]));
+  }
+
+  // Sensitivity at full speed, in this process.
+  const fpSession = await createSession(variants[0].bytes, { label: inp.source });
+  const refOut: Record<string, HostTensor>[] = [];
+  for (const f of inp.feeds) refOut.push(await runFeed(fpSession, f));
+  let serverNodeS: Record<string, number> | undefined;
+  let serverOverheadS = 0;
+  await fpSession.release();
+  const initByName = new GraphIndex(pre.graph!).inits;
+  const docGroups: OptionsDocument['groups'] = [];
+  for (const g of groups) {
+    const ref = tensorToFloat32(initByName.get(g.weight)!);
+    const opts: OptionsDocument['groups'][number]['options'] = [
+      { format: 'fp32', executable: true, bits: 32, latencyS: lat.get(`fp32\n${g.node}`) ?? clocks.map(() => 0), bytes: ref.length * 4, Dp: 0, deltaDo: 0, ...(inp.task ? { task: 0 } : {}) },
+    ];
+    for (const f of g.formats) {
+      if (f === 'fp32' || !formats.includes(f)) continue;
+      const r = await writeMixedFormat(pre, { [g.name]: f }, { calibration: ortFeeds, ranges });
+      if (r.applied[g.name] !== f) {
+        tick(`${g.name} cannot take ${f}`);
+        continue;
+      }
+      const s = await createSession(encodeModel(r.model), { label: `${inp.source} (${g.name} in ${f})` });
+      const outs: Record<string, HostTensor>[] = [];
+      let d = 0;
+      for (const [i, fd] of inp.feeds.entries()) {
+        const o = await runFeed(s, fd);
+        outs.push(o);
+        d += meanAbsDiff(refOut[i], o);
+      }
+      await s.release();
+      const w = writtenWeight(r.model, g, f, ref);
+      opts.push({
+        format: f,
+        executable: true,
+        bits: f === 'nbits4' ? 4 : 8,
+        latencyS: lat.get(`${f}\n${g.node}`) ?? clocks.map(() => 0),
+        bytes: w.bytes,
+        ...(Number.isFinite(w.Dp) ? { Dp: w.Dp } : {}),
+        deltaDo: d / inp.feeds.length,
+        ...(inp.task ? { task: inp.task.score(outs, refOut) } : {}),
+      });
+      tick(`sensitivity of ${g.name} in ${f}`);
+    }
+    let abs = 0;
+    for (let i = 0; i < ref.length; i++) abs += Math.abs(ref[i]);
+    docGroups.push({ name: g.name, node: g.node, op: g.op, params: g.params, ...(abs > 0 ? { lambda: ref.length / abs } : {}), options: opts });
+  }
+
+  if (inp.server !== false) {
+    const s = await createSession(variants[0].bytes, { label: inp.source, profilePrefix: `${process.env.TMPDIR ?? '/tmp'}/coquant-server-${process.pid}-` });
+    await runFeed(s, feed);
+    const rt: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await runFeed(s, feed);
+      rt.push((performance.now() - t0) / 1000);
+    }
+    (s as unknown as { endProfiling(): unknown }).endProfiling();
+    await s.release();
+    const { readdir, readFile, rm } = await import('node:fs/promises');
+    const dir = process.env.TMPDIR ?? '/tmp';
+    const file = (await readdir(dir)).find((f) => f.startsWith(`coquant-server-${process.pid}-`) && f.endsWith('.json'));
+    if (file) {
+      const trace = parseTrace(JSON.parse(await readFile(`${dir}/${file}`, 'utf8')) as unknown[]);
+      await rm(`${dir}/${file}`, { force: true });
+      trace.runs.shift();
+      trace.runUs.shift();
+      const att = attributeTrace(trace, names);
+      serverNodeS = {};
+      // Profiled kernels run slower than plain ones: rescale to the plain run's time.
+      const scale = mean(rt) / (att.kernelUs / 1e6);
+      for (const [o, us] of att.byOrigin) serverNodeS[o] = (us / 1e6) * scale;
+      serverOverheadS = 0;
+    }
+  }
+  tick('done');
+
+  const weightless = [...lat.entries()].filter(([k]) => k.startsWith('fp32\n') && !groupNodes.has(k.slice(5))).map(([k, v]) => ({ name: k.slice(5), latencyS: v }));
+  return {
+    schema: OPTIONS_SCHEMA,
+    model: { source: inp.source, synthetic: inp.synthetic ?? false, inputs: Object.fromEntries(Object.entries(feed).map(([k, t]) => [k, [...t.dims]])) },
+    device: { name: inp.deviceName, clocksHz: clocks, emulation: `${inp.device.emulation.kind} (${(inp.device.emulation.fullSpeedShare * 100).toFixed(0)}% of one core at ${(inp.device.fMaxHz / 1e9).toFixed(2)} GHz, period ${inp.device.emulation.periodUs} µs)` },
+    overheadS,
+    outputByteS,
+    nodes: weightless,
+    spread: { quantiles: QUANTILES, ratio: ratios },
+    distortion: { metric: 'mean |y − y_fp32| over every output element (output distortion D_o)', reference: 'fp32', inputs: inp.feeds.length, ...(inp.task ? { task: inp.task.name } : {}) },
+    groups: docGroups,
+    ties: [],
+    ...(serverNodeS ? { server: { nodeS: serverNodeS, overheadS: serverOverheadS } } : {}),
+  };
+}
