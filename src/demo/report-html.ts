@@ -4,9 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PlanResult } from '../plan/result.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
-import type { DemoResult } from './run-demo.ts';
+import type { DemoResult, DemoRun } from './run-demo.ts';
 
 const esc = (s: unknown) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const ms = (x: number | undefined) => (x === undefined ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
@@ -19,16 +18,6 @@ function table(head: string[], rows: (string | number)[][]): string {
     .join('')}</tbody></table>`;
 }
 
-function bitsSummary(p: PlanResult): string {
-  if (!p.groups || p.groups.length === 0) return '–';
-  const params = p.groups.reduce((a, g) => a + g.params, 0);
-  const mean = p.groups.reduce((a, g) => a + g.bits * g.params, 0) / params;
-  const counts = new Map<number, number>();
-  for (const g of p.groups) counts.set(g.bits, (counts.get(g.bits) ?? 0) + 1);
-  const dist = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([b, n]) => `${n}×${b}b`).join(' ');
-  return `mean ${mean.toFixed(2)} bits (${dist})`;
-}
-
 async function figure(out: string, file: string | undefined, caption: string): Promise<string> {
   if (!file) return '';
   try {
@@ -39,54 +28,55 @@ async function figure(out: string, file: string | undefined, caption: string): P
   }
 }
 
+function formatsSummary(r: DemoRun): string {
+  const counts = new Map<string, number>();
+  for (const f of Object.values(r.plan.formats)) counts.set(f, (counts.get(f) ?? 0) + 1);
+  return [...counts].map(([f, n]) => `${n}×${f}`).join(', ') || '–';
+}
+
+const err = (pred: number, meas: number) => (pred > 0 && meas > 0 ? `${(((meas - pred) / pred) * 100).toFixed(0)}%` : '–');
+
 export async function writeDemoReport(r: DemoResult): Promise<void> {
   const p = r.plan;
-  const ci = r.coInference;
   const fit = r.distortion.fit;
+  const qLabel = r.constraints.quantile === 'mean' ? 'mean' : `p${Math.round(r.constraints.quantile * 100)}`;
+  const all = [r.local, p, ...(r.duPlan ? [r.duPlan] : []), ...r.baselines];
   const headline = table(
-    ['run', 'accuracy (exact match)', 'CER vs labels', 'CER vs full precision', 'median delay (ms, measured)', 'agent energy (J, device model)'],
-    [
-      [r.fp.name, pct(r.fp.accuracy), pct(r.fp.cerVsLabels), '0', ms(r.fp.stages.total), sci(r.fp.energyJ)],
-      [ci.name, pct(ci.accuracy), pct(ci.cerVsLabels), pct(ci.cerVsFp), ms(ci.stages.total), sci(ci.energyJ)],
-    ],
-  );
-  const err = (pred: number, meas: number) => (pred > 0 ? `${(((meas - pred) / pred) * 100).toFixed(0)}%` : '–');
-  // The agent's cycle coefficient was calibrated so that fMax stands for this machine's speed: at fMax
-  // the model predicts the head at c·Σ b·N / fMax (planned bits) or c·32·N / fMax (what actually ran:
-  // fake quantization executes in float32).
-  const agent = r.system.agent as { cyclesPerParamBit: number; fMax: number };
-  const headPlanned = ((agent.cyclesPerParamBit * (p.groups ?? []).reduce((a, g) => a + g.bits * g.params, 0)) / agent.fMax) * 1000;
-  const headFloat = ((agent.cyclesPerParamBit * 32 * r.cut.agentParams) / agent.fMax) * 1000;
-  const stages = table(
-    ['stage', 'predicted by the plan (ms)', 'measured median (ms)', 'model error', 'note'],
-    [
-      ['agent: quantized head, at the planned clock', ms(r.predicted.agent), ms(ci.stages.head), '–', 'the illustrative agent at its planned clock; not comparable with this machine'],
-      ['agent: head at this machine\'s speed, planned bits', ms(headPlanned), ms(ci.stages.head), err(headPlanned, ci.stages.head), 'the model (delay ∝ bits) assumes low-bit kernels; fake-quantized weights run float32 kernels'],
-      ['agent: head at this machine\'s speed, 32-bit', ms(headFloat), ms(ci.stages.head), err(headFloat, ci.stages.head), 'what actually ran: the calibrated model against the measurement'],
-      ['uplink', ms(r.predicted.link), ms(ci.stages.upload), err(r.predicted.link, ci.stages.upload), `the ${(r.system.link.rateBps / 1e6).toFixed(0)} Mbit/s link, emulated on loopback`],
-      ['edge server: tail', ms(r.predicted.server), ms(ci.stages.server), err(r.predicted.server, ci.stages.server), 'measured by the server (compute + queue)'],
-      ['downlink', '–', ms(ci.stages.download), '–', 'not in the planning model (SPEC §5 counts the uplink only)'],
-      ['total', ms(r.predicted.total), ms(ci.stages.total), err(r.predicted.total, ci.stages.total), `T0 = ${ms(p.constraints.T0 * 1000)} ms`],
-    ],
-  );
-  const methods = [p, ...r.baselines];
-  const baselines = table(
-    ['method', 'feasible', 'D_U', 'bits', 'cut', 'agent clock (GHz)', 'delay (ms)', 'energy (mJ)', 'broken constraints'],
-    methods.map((m) => [
-      m.method,
-      m.feasible ? 'yes' : 'NO',
-      sci(m.DU),
-      bitsSummary(m),
-      m.cut ?? '–',
-      m.agentHz ? (m.agentHz / 1e9).toFixed(3) : '–',
-      m.delay ? ms(m.delay.total * 1000) : '–',
-      m.energy ? ms(m.energy.total * 1000) : '–',
-      m.violations.join('; ') || (m.feasible ? '' : (m.diagnosis?.reason ?? '')),
+    ['run', 'what', 'cut', 'clock (GHz)', 'head formats', 'accuracy', 'CER vs fp32', 'total p50 / p90 (ms, measured)', `total mean / ${qLabel} (ms, predicted)`, 'met T0', 'energy p50 (mJ) vs E0'],
+    all.map((x) => [
+      x.name,
+      x.what,
+      x.plan.cut ?? '–',
+      ((x.plan.clockHz ?? 0) / 1e9).toFixed(2),
+      x === r.local ? 'all fp32' : formatsSummary(x),
+      pct(x.accuracy),
+      pct(x.cerVsFp),
+      `${ms(x.stages.total.p50)} / ${ms(x.stages.total.p90)}`,
+      `${ms(x.predicted.total)} / ${ms(x.predicted.totalQ)}`,
+      pct(x.metT0),
+      `${ms(x.energyJ.p50 * 1000)} / ${ms(r.constraints.E0 * 1000)}`,
     ]),
   );
+  const stageRows = (x: DemoRun) => {
+    const rows: [string, number, number, StageKey][] = [
+      ['head on the robot', x.predicted.head, x.predicted.headQ, 'head'],
+      ['uplink (emulated radio + protocol)', x.predicted.uplink, x.predicted.uplink, 'uplink'],
+      ['edge server: tail', x.predicted.server, x.predicted.server, 'server'],
+      ['downlink (reply)', x.predicted.downlink, x.predicted.downlink, 'downlink'],
+      ['total', x.predicted.total, x.predicted.totalQ, 'total'],
+    ];
+    return table(
+      ['stage', 'predicted mean (ms)', `predicted ${qLabel} (ms)`, 'measured p50 (ms)', 'measured p90 (ms)', 'error of the mean vs p50'],
+      rows.map(([n, m, q, k]) => [n, ms(m), ms(q), ms(x.stages[k].p50), ms(x.stages[k].p90), err(m, x.stages[k].p50)]),
+    );
+  };
+  const kernels = table(
+    ['group', 'planned format', 'kernel onnxruntime runs', 'as planned'],
+    p.kernels.filter((k) => k.planned !== 'fp32' || !k.ok).map((k) => [k.group, k.planned, k.kernel, k.ok ? 'yes' : 'NO']),
+  );
   const lines = table(
-    ['#', 'label', 'full precision read', 'co-inference read', 'answered by', 'attempts'],
-    r.labels.map((l, i) => [i, l, r.fp.texts[i], ci.texts[i], ci.records[i]?.path ?? '–', ci.records[i]?.attempts ?? 0]),
+    ['#', 'label', 'full precision read', 'co-inference read', 'answered by', 'total (ms)'],
+    r.labels.map((l, i) => [i, l, r.local.texts[i], p.texts[i], p.records[i]?.path ?? '–', ms(p.records[i]?.stages.totalMs)]),
   );
   const distRows = r.distortion.configs.flatMap((c) =>
     c.points.map((pt) => [c.config, pt.bits, sci(pt.Dp), sci(pt.Do), pt.relL2 === null ? '–' : pct(pt.relL2), pt.quality?.accuracy !== undefined ? pct(pt.quality.accuracy) : '–', pt.quality ? pct(pt.quality.cerVsFp) : '–']),
@@ -94,41 +84,44 @@ export async function writeDemoReport(r: DemoResult): Promise<void> {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>coquant demo report</title>
 <style>
-body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left}
 th{background:#f4f4f4}figure{margin:1em 0}figcaption{color:#555;font-size:12px}
 .note{background:#fff8e1;border-left:4px solid #f0c000;padding:.5em 1em}
 code{background:#f4f4f4;padding:0 3px}
 </style></head><body>
-<h1>coquant demo: a robot reading signs with a split, quantized PP-OCRv4 recognizer</h1>
-<p>Generated ${esc(new Date().toISOString())} in ${r.seconds.toFixed(1)} s by <code>coquant demo</code>. ${r.labels.length} sign texts were rendered with known labels,
-read by the full-precision model on this machine, and read again by the co-inference system the planner designed:
-the agent ran the quantized head, the edge server (<code>coquant serve</code> on loopback, KServe v2 with binary tensors) ran the tail.</p>
-<p class="note">Device numbers are <b>illustrative</b> (see "System" below): the agent's cycles per parameter-bit are calibrated from the
-full-precision latency measured here, the rest are assumptions. The loopback link is not Wi-Fi: measured upload times show runtime
-overhead, not radio time. Quantization is simulated (fake-quantized weights run in float), so measured head latency does not shrink with bits.</p>
+<h1>coquant demo: a robot reading signs with a split, mixed-format PP-OCRv4 recognizer</h1>
+<p>Generated ${esc(new Date().toISOString())} in ${r.seconds.toFixed(1)} s by <code>coquant demo</code>. ${r.labels.length} sign texts were rendered with known labels and read
+by the robot: first with the whole model in fp32, then by co-inference with each plan. The robot is <b>${esc(r.device.name)}</b>, emulated as
+<code>${esc(r.device.emulation)}</code>: its clock really changes the run time. The head runs the formats the plan names (int8 QDQ integer kernels,
+MatMulNBits, fp32), the edge server (<code>coquant serve</code> on loopback, KServe v2 with binary tensors) runs the fp32 tail.</p>
+<p class="note">What is measured and what is modelled: every time is measured. The uplink's radio time is emulated (the agent waits bits/rate before
+sending); the rest of the link is loopback. Energy is the device model κ·C·f² with C = f·t from the measured head time (no power meter here), plus
+P·S/r for the radio. The robot shares this machine's two cores with the server.</p>
 
 <h2>Result</h2>
+<p>Budgets: T0 = ${ms(r.constraints.T0 * 1000)} ms, held at the ${qLabel} of the latency; E0 = ${ms(r.constraints.E0 * 1000)} mJ per decision.</p>
 ${headline}
-<p>Answered by the edge: ${ci.paths.edge ?? 0}, locally after an edge failure: ${ci.paths.local ?? 0}, failed: ${ci.paths.none ?? 0}.</p>
 
-<h2>The plan, and the testbed: predicted against measured</h2>
-<p>Cut after tensor <code>${esc(r.cut.name)}</code>: the agent runs ${r.cut.agentParams.toLocaleString('en-US')} weights,
-the server ${r.cut.serverParams.toLocaleString('en-US')}; the feature is float32[${r.cut.featureDims.join(',')}] = ${(r.cut.featureBytes / 1024).toFixed(1)} KiB per inference.
-Agent bits: ${esc(bitsSummary(p))}; agent clock ${((p.agentHz ?? 0) / 1e9).toFixed(3)} GHz; D_U = ${sci(p.DU)}, D_L = ${sci(p.DL)}.</p>
-<p>${esc(r.binding)}</p>
-${stages}
-<p>Predicted agent energy per inference ${sci(r.predicted.energy)} J (budget E0 = ${sci(p.constraints.E0)} J).</p>
+<h2>The plan: predicted against measured, per stage</h2>
+<p>Cut after <code>${esc(p.plan.cut)}</code>, robot clock ${((p.plan.clockHz ?? 0) / 1e9).toFixed(2)} GHz, head formats ${esc(formatsSummary(p))};
+predicted D_o ${sci(p.plan.predicted?.Do)} (the sum of the groups' measured contributions); binding: ${esc(p.plan.binding.join(', '))};
+solver: ${p.plan.solver.exact ? 'certified optimal' : 'NOT certified'} over ${p.plan.solver.instances} cut × clock instances in ${p.plan.solver.ms.toFixed(1)} ms.</p>
+${stageRows(p)}
+<h3>Full precision on the robot</h3>
+${stageRows(r.local)}
+${r.duPlan ? `<h3>The D_U objective at the same budgets</h3><p>${esc(r.duPlan.what)}: accuracy ${pct(r.duPlan.accuracy)} against ${pct(p.accuracy)} for the measured-sensitivity plan.</p>${stageRows(r.duPlan)}` : ''}
 
-<h2>The exact plan against the baselines (same T0 and E0)</h2>
-${baselines}
+<h2>What onnxruntime runs for each quantized group of the head</h2>
+${p.warnings.length ? `<p class="note">${p.warnings.map(esc).join('<br>')}</p>` : '<p>Every quantized group runs the integer kernel the plan names.</p>'}
+${kernels}
 
-<h2>Rate-distortion bounds</h2>
+<h2>Rate-distortion bounds (the paper's analysis, simulation formats)</h2>
 <ul>${r.bounds.recommendations.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>
 ${await figure(r.out, r.figures.fig4, 'Figure 4: D_L and D_U against rate, and the measured quantizers.')}
 
-<h2>Output distortion, measured</h2>
+<h2>Output distortion of simulated b-bit weights (fake quantization: for analysis, not executed)</h2>
 <p>D_o ≈ α·D_p with α = ${fit.alpha.toFixed(3)} (R² = ${fit.r2.toFixed(3)}, worst relative error ${pct(fit.maxRelErr)}), fitted on ${r.distortion.inputs.samples} rendered lines.</p>
 ${table(['quantizer', 'bits', 'D_p', 'D_o', 'rel. L2', 'accuracy', 'CER vs full precision'], distRows)}
 ${await figure(r.out, r.figures.fig3, 'Figure 3: measured output distortion and α·D_p against bit-width.')}
@@ -141,11 +134,11 @@ ${await figure(r.out, r.figures.fig3p, 'Parameter distortion against bit-width p
 
 <h2>Every line</h2>
 ${lines}
-
-<h2>System (illustrative)</h2>
-<pre>${esc(JSON.stringify({ ...r.system, model: { ...r.system.model, groups: `${r.system.model.groups?.length} groups from the profile` }, splits: `${r.system.splits?.length} cut candidates from split` }, null, 2))}</pre>
-<p>Files: <a href="plan.json">plan.json</a>, <a href="profile.json">profile.json</a>, <a href="distortion.json">distortion.json</a>, <a href="bounds.json">bounds.json</a>, <a href="demo.json">demo.json</a>, <a href="head.onnx">head.onnx</a>, <a href="tail.onnx">tail.onnx</a>.</p>
+<p>Files: <a href="options.json">options.json</a> (the measured formats, <code>coquant.options/1</code>), <a href="plan.json">plan.json</a>, <a href="profile.json">profile.json</a>, <a href="distortion.json">distortion.json</a>,
+<a href="bounds.json">bounds.json</a>, <a href="demo.json">demo.json</a>, <a href="head.onnx">head.onnx</a>, <a href="tail.onnx">tail.onnx</a>.</p>
 </body></html>
 `;
   await writeFileAtomic(r.report, html);
 }
+
+type StageKey = 'head' | 'uplink' | 'server' | 'downlink' | 'total';

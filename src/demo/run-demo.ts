@@ -1,13 +1,18 @@
 /**
- * `coquant demo`: the whole workflow of SPEC §6 on the bundled PP-OCRv4 recognizer, for real.
- * profile → distortion (α) → bounds → split candidates → plan → split + quantize the head →
- * serve the tail on loopback → agent over rendered, labelled sign texts → HTML report.
+ * `coquant demo`: the whole workflow of SPEC §6 on the bundled PP-OCRv4 recognizer, for real,
+ * with the plan and the run being the same program:
+ * profile → distortion (α) → bounds → cuts → measure the formats on the emulated robot
+ * (latency per group per clock, sensitivity per group per format) → plan cut, formats and clock
+ * under T0 (at a latency quantile) and E0 → write the mixed-format head the plan names → serve
+ * the tail on loopback → run the agent at the planned clock over the signs → report predicted
+ * against measured per stage, for the plan and for the baselines.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type * as ort from 'onnxruntime-node';
 import { loadRgb, preprocessRec } from '../data/images.ts';
 import { renderTextLines } from '../data/text-lines.ts';
-import type { Feed } from '../data/tensor.ts';
+import type { Feed, HostTensor } from '../data/tensor.ts';
 import { runDistortion } from '../distortion/engine.ts';
 import { ctcDecoder } from '../distortion/decoders.ts';
 import { figure3Spec } from '../distortion/plot.ts';
@@ -16,21 +21,24 @@ import { encodeModel } from '../graph/extract.ts';
 import { bundledModels } from '../io/bundled-models.ts';
 import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
 import { loadPpocrCharset } from '../ocr/dictionary.ts';
-import { solveMethod } from '../plan/baselines.ts';
-import { solveExact } from '../plan/exact.ts';
+import { withArgmaxOutput } from '../ocr/argmax-output.ts';
+import { ctcDecodeIndices } from '../ocr/ctc.ts';
+import { relaxedPaper } from '../plan/baselines.ts';
 import { toProblem } from '../plan/problem.ts';
-import { METHODS, type PlanResult } from '../plan/result.ts';
 import { parseSystem, type SystemInput } from '../plan/system.ts';
-import { explainBinding } from '../plan/summary.ts';
+import { planFromOptions, budgetFloor, type OptionsCut, type OptionsPlan, type OptionsSystem } from '../plan/options-plan.ts';
+import type { OptionsDocument } from '../plan/options-doc.ts';
 import { profileModel, resolveOptions } from '../profile/index.ts';
 import type { ProfileDocument } from '../profile/schema.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { Agent, type AgentRecord } from '../runtime/agent/agent.ts';
-import { Replanner } from '../runtime/agent/replanner.ts';
-import { QuantizedSessions } from '../runtime/agent/quantized-sessions.ts';
-import { median } from '../calibrate/stats.ts';
+import { ExecPlanSource } from '../runtime/agent/exec-plan-source.ts';
 import { InferenceClient } from '../runtime/client/inference-client.ts';
-import { createSession, runFeed } from '../runtime/ort/session.ts';
+import { EmulatedDevice } from '../runtime/device-host/emulated-device.ts';
+import { execCuts } from '../runtime/options/exec-cuts.ts';
+import { writeExecHead, type GroupKernel } from '../runtime/options/exec-head.ts';
+import { measureOptions } from '../runtime/options/measure-options.ts';
+import { toOrtFeed } from '../runtime/ort/session.ts';
 import { startServer } from '../runtime/server/server.ts';
 import { analyzeSplit, splitAt } from '../runtime/split/split-model.ts';
 import { runBounds } from '../bounds/run-bounds.ts';
@@ -45,52 +53,97 @@ export interface DemoOptions {
   out: string;
   lines: number;
   seed: number;
-  /** Deadline in s; default: 50% of the full-precision time measured here (the agent's cost at fMax). */
+  /** Deadline in s; default: between the fastest co-inference plan and full precision on the robot. */
   T0?: number;
-  /** Energy budget in J; default: 15% of the full-precision energy at fMax by the device model. */
+  /** Agent energy budget in J; default: just under what the fastest plan at the deadline uses, so the clock matters. */
   E0?: number;
   linkMbps: number;
-  /** Quantizer the plan's bits are applied with. */
+  /** The robot is this many times slower than this machine's core at its top clock (default 4). */
+  slowdown: number;
+  /** Robot clocks the planner may choose, Hz. */
+  clocksHz: number[];
+  /** Latency quantile the deadline must hold at (default 0.95). */
+  quantile: number | 'mean';
+  emulation: 'auto' | 'cgroup' | 'dilation';
+  /** Quantizer of the paper's simulation analysis (distortion, α). */
   quantizer: { family: 'uniform-symmetric'; granularity: { kind: 'channel' }; range: 'absmax' | 'clip-l1' };
   log: (msg: string) => void;
+  progress?: (done: number, total: number, what: string) => void;
+}
+
+/** Median and p90 of a stage, ms. */
+export interface StageStats {
+  p50: number;
+  p90: number;
 }
 
 export interface DemoRun {
   name: string;
+  /** What the method is, in a line. */
+  what: string;
+  plan: OptionsPlan;
   texts: string[];
   accuracy: number;
   cerVsLabels: number;
   cerVsFp: number;
-  /** Median milliseconds per stage. */
-  stages: Record<string, number>;
-  energyJ: number;
+  stages: Record<'head' | 'uplink' | 'server' | 'downlink' | 'total', StageStats>;
+  /** Predicted per stage, ms (head at the mean and at the planned quantile). */
+  predicted: Record<'head' | 'headQ' | 'uplink' | 'server' | 'downlink' | 'total' | 'totalQ', number>;
+  /** Share of inferences that met T0. */
+  metT0: number;
+  energyJ: StageStats;
+  paths: Record<string, number>;
+  kernels: GroupKernel[];
+  warnings: string[];
+  records: AgentRecord[];
 }
 
 export interface DemoResult {
   out: string;
   report: string;
   labels: string[];
-  fp: DemoRun;
-  coInference: DemoRun & { records: AgentRecord[]; paths: Record<string, number> };
-  plan: PlanResult;
-  baselines: PlanResult[];
-  binding: string;
+  /** Full precision, the whole model on the robot at its top clock. */
+  local: DemoRun;
+  plan: DemoRun;
+  /** The same budgets with the D_U objective: what the paper's distortion measure picks. */
+  duPlan: DemoRun | null;
+  baselines: DemoRun[];
+  constraints: { T0: number; E0: number; quantile: number | 'mean' };
+  device: { name: string; emulation: string; clocksHz: number[]; slowdown: number };
+  options: OptionsDocument;
   system: SystemInput;
   profile: ProfileDocument;
   distortion: DistortionDocument;
   bounds: BoundsReport;
-  cut: { name: string; agentParams: number; serverParams: number; featureBytes: number; featureDims: number[] };
-  predicted: { agent: number; link: number; server: number; total: number; energy: number };
   figures: Record<string, string>;
   seconds: number;
 }
 
 const REC_WIDTH = 320;
+const KAPPA = 1e-27;
+const TX_POWER_W = 0.8;
+
+const quantileOf = (xs: readonly number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = q * (s.length - 1);
+  const lo = Math.floor(pos);
+  return s[lo] + (s[Math.min(s.length - 1, lo + 1)] - s[lo]) * (pos - lo);
+};
+const stats = (xs: readonly number[]): StageStats => ({ p50: quantileOf(xs, 0.5), p90: quantileOf(xs, 0.9) });
+
+/** Nearest executable format to a continuous bit-width (the paper's rounding, to what runs). */
+function nearestFormat(bits: number, formats: readonly string[]): string {
+  const widths: Record<string, number> = { fp32: 32, 'qdq-int8': 8, nbits4: 4, nbits8: 8 };
+  let best = formats[0];
+  for (const f of formats) if (Math.abs((widths[f] ?? 32) - bits) < Math.abs((widths[best] ?? 32) - bits) || (Math.abs((widths[f] ?? 32) - bits) === Math.abs((widths[best] ?? 32) - bits) && (widths[f] ?? 32) > (widths[best] ?? 32))) best = f;
+  return best;
+}
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = performance.now();
   const out = resolve(o.out);
   await mkdir(out, { recursive: true });
+  const STEPS = 11;
   const step = (() => {
     let n = 0;
     let last = performance.now();
@@ -98,13 +151,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const now = performance.now();
       if (n > 0) o.log(`      done in ${((now - last) / 1000).toFixed(1)} s`);
       last = now;
-      o.log(`[${++n}/10] ${msg}`);
+      o.log(`[${++n}/${STEPS}] ${msg}`);
     };
   })();
   const models = bundledModels();
   const rec = models.rec;
   const charset = await loadPpocrCharset(models.dict);
   const decoder = ctcDecoder(charset);
+  // Logits (calibration, sensitivity) or class indices (the served tails and the local model end with ArgMax).
+  const decode = (outs: Record<string, HostTensor> | undefined) => {
+    const t = outs ? Object.values(outs)[0] : undefined;
+    if (!t) return '';
+    return t.type === 'int64' ? ctcDecodeIndices(t.data as BigInt64Array, charset).trim() : decoder.decode(t)[0];
+  };
   const figures: Record<string, string> = {};
 
   step(`rendering ${o.lines} labelled sign texts (seed ${o.seed})`);
@@ -112,191 +171,347 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const labels = lines.map((l) => l.text);
   const feeds: Feed[] = [];
   for (const l of lines) feeds.push({ x: await preprocessRec([await loadRgb(l.png)], { minWidth: REC_WIDTH, maxWidth: REC_WIDTH }) });
+  // Calibration and sensitivity inputs: a separate rendered set, so the evaluation lines are unseen.
+  const { lines: calLines } = await renderTextLines({ count: 8, seed: o.seed + 1000, outDir: join(out, 'calibration-lines') });
+  const calFeeds: Feed[] = [];
+  for (const l of calLines) calFeeds.push({ x: await preprocessRec([await loadRgb(l.png)], { minWidth: REC_WIDTH, maxWidth: REC_WIDTH }) });
+  const calOrt = calFeeds.map((f) => toOrtFeed(f) as Record<string, ort.Tensor>);
 
-  step('running the full-precision model locally (the reference)');
-  const fpSession = await createSession(rec, { label: rec });
-  const fpTimes: number[] = [];
-  const fpTexts: string[] = [];
-  await runFeed(fpSession, feeds[0]); // warm-up
-  for (const f of feeds) {
-    const ts = performance.now();
-    const outp = await runFeed(fpSession, f);
-    fpTimes.push(performance.now() - ts);
-    fpTexts.push(decoder.decode(Object.values(outp)[0])[0]);
-  }
-  await fpSession.release();
-  const fpMs = median(fpTimes);
-
-  step('profiling the weights (statistics, exponential fit, distortion per bit-width)');
-  const profile = await profileModel(
-    rec,
-    resolveOptions({
-      threads: 2,
-      bits: [2, 3, 4, 5, 6, 7, 8, 10, 12, 16],
-      specs: [
-        ...(['uniform-symmetric', 'uniform-asymmetric', 'pot'] as const).map((family) => ({ family, granularity: { kind: 'tensor' as const }, range: 'absmax' as const })),
-        { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: 'clip-l1' },
-      ],
-    }),
-  );
-  const profilePath = join(out, 'profile.json');
-  await writeFileAtomic(profilePath, `${JSON.stringify(profile, null, 2)}\n`);
-  Object.assign(figures, await profilePlots(profile, out));
-
-  step('measuring output distortion with real forward passes (fits α)');
-  const distortion = await runDistortion({
-    modelPath: rec,
-    calibration: { feeds: feeds.slice(0, Math.min(8, feeds.length)), labels: labels.slice(0, Math.min(8, feeds.length)), source: `rendered:${Math.min(8, feeds.length)} sign texts (seed ${o.seed})`, seed: o.seed },
-    // The applied quantizer first (its fit is the α the plan uses), then clip-l1 for contrast: it is
-    // closer to the parameter bound but worse at the output on this model.
-    schemes: [
-      { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: o.quantizer.range },
-      { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: o.quantizer.range === 'absmax' ? 'clip-l1' : 'absmax' },
-    ],
-    bits: [3, 4, 5, 6, 8],
-    decoder,
-    cacheDir: join('.cache', 'distortion'),
-  });
-  const distortionPath = join(out, 'distortion.json');
-  await writeFileAtomic(distortionPath, `${JSON.stringify(distortion, null, 2)}\n`);
-  figures.fig3 = 'fig3-output-distortion.svg';
-  await writeFileAtomic(join(out, figures.fig3), await renderVegaLiteSvg(figure3Spec(distortion.configs, 'PP-OCRv4 rec: measured D_o and α·D_p')));
-
-  step('rate-distortion bounds beside the measured quantizers');
-  const { report: bounds } = await runBounds(profilePath, { distortion: distortionPath, out, quiet: true });
-  figures.fig4 = 'fig4-rd-bounds.svg';
-
-  step('finding the cut points and measuring the feature size at each');
-  const analysis = await analyzeSplit(rec, new Map([['p2o.DynamicDimension.1', REC_WIDTH]]));
-
-  const alpha = distortion.fit.alpha > 0 && Number.isFinite(distortion.fit.alpha) ? distortion.fit.alpha : 1;
-  const system = demoSystem({
-    groups: profile.groups.map((g) => ({ name: g.name, params: g.params, lambda: g.lambda })),
-    alpha,
-    cuts: analysis.candidates,
-    fpSeconds: fpMs / 1000,
-    totalParams: profile.totals.params,
-    T0: 1,
-    E0: 1,
-    linkMbps: o.linkMbps,
-  });
-  const agentDev = system.agent as { kappa: number; cyclesPerParamBit: number; fMax: number };
-  const fpEnergy = agentDev.kappa * agentDev.cyclesPerParamBit * 32 * profile.totals.params * agentDev.fMax ** 2;
-  // Default budgets scale with this machine: a share of the full-precision compute, plus the radio
-  // cost of the smallest feature any cut sends, so the plan does not change with the machine's speed.
-  const minFeatureBits = Math.min(...analysis.candidates.map((c) => c.featureBytes * 8));
-  const linkS = minFeatureBits / system.link.rateBps;
-  system.constraints = {
-    T0: o.T0 ?? 0.5 * (fpMs / 1000) + linkS,
-    E0: o.E0 ?? 0.15 * fpEnergy + system.link.txPowerW * linkS,
-  };
-  step(`planning bits, clocks and cut under T0 = ${(system.constraints.T0 * 1000).toFixed(2)} ms, E0 = ${(system.constraints.E0 * 1000).toFixed(2)} mJ`);
-  const parsed = parseSystem(system);
-  if (!parsed.ok) throw new Error(`demo system is invalid: ${parsed.errors.join('; ')}`);
-  const problem = toProblem(parsed.value);
-  const plan = solveExact(problem);
-  const baselines = METHODS.filter((m) => m !== 'exact').map((m) => solveMethod(problem, m));
-  const binding = explainBinding(problem, plan);
-  await writeFileAtomic(join(out, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
-  // The system the plan was made for, so `coquant agent --plan plan.json --system system.json` can re-plan.
-  await writeFileAtomic(join(out, 'system.json'), `${JSON.stringify(system, null, 2)}\n`);
-  if (!plan.feasible || !plan.cut) {
-    throw new DemoInfeasible(plan);
-  }
-
-  step(`splitting at ${plan.cut} and quantizing the head at the planned bits`);
-  const { head, tail, candidate } = splitAt(analysis, plan.cut);
-  const headPath = join(out, 'head.onnx');
-  const tailPath = join(out, 'tail.onnx');
-  await writeFileAtomic(headPath, encodeModel(head));
-  await writeFileAtomic(tailPath, encodeModel(tail));
-  const cutProblem = { ...problem, cuts: problem.cuts.filter((c) => c.name === plan.cut) };
-  const sessions = new QuantizedSessions(o.quantizer);
-  const replanner = new Replanner(cutProblem, plan);
-
-  step('serving the tail on loopback and running the agent over the sign stream');
-  const server = await startServer({ models: [{ name: 'tail', path: tailPath }], host: '127.0.0.1', port: 0, logLevel: 'silent' });
-  const records: AgentRecord[] = [];
+  const fMax = Math.max(...o.clocksHz);
+  const device = await EmulatedDevice.start({ fMaxHz: fMax, fullSpeedShare: 1 / o.slowdown, emulation: o.emulation });
+  const deviceName = `emulated robot CPU: 1 core, ${o.slowdown}× slower than this machine at ${(fMax / 1e9).toFixed(2)} GHz`;
   try {
-    const agentLog: string[] = [];
-    const agent = new Agent({
-      client: new InferenceClient({ url: server.url, timeoutMs: 10_000 }),
-      tailModel: 'tail',
-      feature: plan.cut,
-      replanner,
-      headFor: (p) => sessions.for(headPath, p),
-      localFor: (p) => sessions.for(rec, p),
-      fallback: 'local',
-      backoff: { retries: 2, baseMs: 20, maxMs: 200 },
-      requestTimeoutMs: 5000,
-      emulateLinkBps: o.linkMbps * 1e6,
-      log: (e) => agentLog.push(`${e.level}: ${e.msg}`),
+    step('profiling the weights (statistics, exponential fit, distortion per bit-width)');
+    const profile = await profileModel(
+      rec,
+      resolveOptions({
+        threads: 2,
+        bits: [2, 3, 4, 5, 6, 7, 8, 10, 12, 16],
+        specs: [
+          ...(['uniform-symmetric', 'uniform-asymmetric', 'pot'] as const).map((family) => ({ family, granularity: { kind: 'tensor' as const }, range: 'absmax' as const })),
+          { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: 'clip-l1' },
+        ],
+      }),
+    );
+    const profilePath = join(out, 'profile.json');
+    await writeFileAtomic(profilePath, `${JSON.stringify(profile, null, 2)}\n`);
+    Object.assign(figures, await profilePlots(profile, out));
+
+    step('measuring output distortion of simulated b-bit weights with real forward passes (fits α, for the paper analysis)');
+    const distortion = await runDistortion({
+      modelPath: rec,
+      calibration: { feeds: calFeeds, labels: calLines.map((l) => l.text), source: `rendered:${calFeeds.length} sign texts (seed ${o.seed + 1000})`, seed: o.seed + 1000 },
+      schemes: [
+        { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: o.quantizer.range },
+        { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: o.quantizer.range === 'absmax' ? 'clip-l1' : 'absmax' },
+      ],
+      bits: [3, 4, 5, 6, 8],
+      decoder,
+      cacheDir: join('.cache', 'distortion'),
     });
-    await sessions.for(headPath, replanner.current); // load before timing
-    await agent.process('warm-up', feeds[0]);
-    for (const [i, f] of feeds.entries()) records.push(await agent.process(`line-${i}`, f));
+    const distortionPath = join(out, 'distortion.json');
+    await writeFileAtomic(distortionPath, `${JSON.stringify(distortion, null, 2)}\n`);
+    figures.fig3 = 'fig3-output-distortion.svg';
+    await writeFileAtomic(join(out, figures.fig3), await renderVegaLiteSvg(figure3Spec(distortion.configs, 'PP-OCRv4 rec: measured D_o and α·D_p (simulation formats)')));
+
+    step('rate-distortion bounds beside the measured quantizers');
+    const { report: bounds } = await runBounds(profilePath, { distortion: distortionPath, out, quiet: true });
+    figures.fig4 = 'fig4-rd-bounds.svg';
+
+    step('finding the cut points and measuring the feature size at each');
+    const analysis = await analyzeSplit(rec, new Map([['p2o.DynamicDimension.1', REC_WIDTH]]));
+
+    step(`measuring every executable format on the ${deviceName} (${device.emulation.kind}): latency per layer per clock, sensitivity per layer`);
+    const measured = await measureOptions({
+      model: analysis.model.bytes,
+      source: rec,
+      feeds: calFeeds,
+      device,
+      deviceName,
+      clocksHz: o.clocksHz,
+      formats: ['qdq-int8', 'nbits4'],
+      runs: 15,
+      task: { name: 'CER vs fp32 on the calibration lines', score: (outs, ref) => corpusCer(outs.map(decode), ref.map(decode)) },
+      progress: o.progress,
+    });
+    const doc = measured.doc;
+    await writeFileAtomic(join(out, 'options.json'), `${JSON.stringify(doc, null, 2)}\n`);
+
+    step('measuring the network round trip on loopback (the server answers with the model output)');
+    // The robot needs the text, not every class score: the served tail and the local model end with
+    // ArgMax, so the reply is 40 class indices.
+    const localModel = withArgmaxOutput(analysis.model.bytes, rec);
+    const net = await measureNetwork(localModel, feeds[0], join(out, 'probe-full.onnx'), o.quantile);
+    const cuts = execCuts(analysis, doc, net).map((c) => ({ ...c, netSpread: net.spread }));
+    const localCut: OptionsCut = { name: '(local: whole model on the robot)', groups: doc.groups.map((g) => g.name), nodes: 'all', featureBytes: 0, outputBytes: net.replyBytes, serverS: 0, downlinkS: 0, uplinkExtraS: 0 };
+    // (the local model's ArgMax itself is a few µs; its weightless nodes are all counted)
+
+    // Budgets. T0 between the fastest co-inference plan and full precision on the robot; E0 just
+    // under the energy of the fastest plan at top clock, so the planner has to trade clock for formats.
+    const base: Omit<OptionsSystem, 'T0' | 'E0'> = { kappa: KAPPA, link: { rateBps: o.linkMbps * 1e6, txPowerW: TX_POWER_W }, quantile: o.quantile, objective: 'do' };
+    const top = doc.device.clocksHz.length - 1;
+    const localPred = planFromOptions(doc, [localCut], { ...base, T0: 1e9, E0: 1e9, fixed: {}, clocks: [top], objective: 'do' });
+    const floor = budgetFloor(doc, cuts, base);
+    const localQ = localPred.predicted!.totalQuantileS;
+    // When co-inference cannot beat full precision on the robot at all, the default is just above the fastest plan.
+    const T0 = o.T0 ?? (localQ > floor.minT0 ? floor.minT0 + 0.5 * (localQ - floor.minT0) : 1.05 * floor.minT0);
+    let E0 = o.E0;
+    if (E0 === undefined) {
+      const free = planFromOptions(doc, cuts, { ...base, T0, E0: 1e9 });
+      const ref = free.feasible ? free.predicted!.energyJ : floor.minE0 * 2;
+      E0 = ref;
+      for (const f of [0.8, 0.9, 1 + 1e-9]) {
+        if (planFromOptions(doc, cuts, { ...base, T0, E0: ref * f }).feasible) {
+          E0 = ref * f;
+          break;
+        }
+      }
+    }
+    const sys: OptionsSystem = { ...base, T0, E0 };
+
+    step(`planning cut, per-layer formats and clock under T0 = ${(T0 * 1000).toFixed(1)} ms at p${o.quantile === 'mean' ? 'mean' : Math.round(o.quantile * 100)}, E0 = ${(E0 * 1000).toFixed(1)} mJ`);
+    const plan = planFromOptions(doc, cuts, sys);
+    await writeFileAtomic(join(out, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+    if (!plan.feasible) throw new DemoInfeasible(plan);
+    const duPlan = planFromOptions(doc, cuts, { ...sys, objective: 'du', alpha: distortion.fit.alpha > 0 ? distortion.fit.alpha : 1 });
+    const allInt8 = Object.fromEntries(doc.groups.map((g) => [g.name, 'qdq-int8']));
+    const allFp32 = Object.fromEntries(doc.groups.map((g) => [g.name, 'fp32']));
+    const fixedInt8 = planFromOptions(doc, cuts, { ...sys, fixed: allInt8 });
+    const fp32Top = planFromOptions(doc, cuts, { ...sys, fixed: allFp32, clocks: [top] });
+    // The paper's method on the bits model: continuous bits and clock by SCA, rounded to the
+    // nearest executable format and the nearest clock the robot has, at the cut it picked.
+    const system = demoSystem({
+      groups: profile.groups.map((g) => ({ name: g.name, params: g.params, lambda: g.lambda })),
+      alpha: distortion.fit.alpha > 0 && Number.isFinite(distortion.fit.alpha) ? distortion.fit.alpha : 1,
+      cuts: analysis.candidates,
+      fpSeconds: localPred.predicted!.headMeanS,
+      totalParams: profile.totals.params,
+      T0,
+      E0,
+      linkMbps: o.linkMbps,
+    });
+    await writeFileAtomic(join(out, 'system.json'), `${JSON.stringify(system, null, 2)}\n`);
+    const parsed = parseSystem(system);
+    if (!parsed.ok) throw new Error(`demo system is invalid: ${parsed.errors.join('; ')}`);
+    const sca = relaxedPaper(toProblem(parsed.value));
+    let paper: OptionsPlan | null = null;
+    if (sca) {
+      const fmt: Record<string, string> = {};
+      sca.cut.groups.forEach((g, i) => {
+        const dg = doc.groups.find((x) => x.name === g.name);
+        if (dg) fmt[g.name] = nearestFormat(sca.bits[i], dg.options.map((x) => x.format));
+      });
+      const clocks = doc.device.clocksHz;
+      let k = 0;
+      for (let j = 0; j < clocks.length; j++) if (Math.abs(clocks[j] - sca.relaxed.hz) < Math.abs(clocks[k] - sca.relaxed.hz)) k = j;
+      paper = planFromOptions(doc, cuts, { ...sys, fixed: fmt, clocks: [k], cuts: [sca.cut.name], T0: 1e9, E0: 1e9 });
+      if (paper.feasible) paper.constraints = { T0, E0 };
+    }
+
+    step('writing the planned mixed-format heads and tails, serving the tails on loopback');
+    const runs: { name: string; what: string; plan: OptionsPlan }[] = [
+      { name: 'planned (measured sensitivity)', what: `exact plan, objective: measured output distortion, T0 at p${o.quantile === 'mean' ? 'mean' : Math.round(o.quantile * 100)}`, plan },
+      ...(duPlan.feasible ? [{ name: 'planned (D_U objective)', what: 'same budgets, objective: the D_U bound of the formats\' bits', plan: duPlan }] : []),
+      ...(fixedInt8.feasible ? [{ name: 'fixed int8', what: 'every head layer qdq-int8; cut and clock optimised', plan: fixedInt8 }] : []),
+      ...(fp32Top.feasible ? [{ name: 'fp32 at top clock', what: 'head in fp32 at the top clock; cut optimised', plan: fp32Top }] : []),
+      ...(paper?.feasible ? [{ name: "paper's method", what: 'SCA on the bits model, rounded to the nearest executable format and clock', plan: paper }] : []),
+    ];
+    const heads = new Map<string, { head: Uint8Array; tail: Uint8Array; kernels: GroupKernel[]; warnings: string[] }>();
+    for (const r of runs) {
+      const key = `${r.plan.cut}\n${JSON.stringify(r.plan.formats)}`;
+      if (heads.has(key)) continue;
+      const halves = splitAt(analysis, r.plan.cut!);
+      const h = await writeExecHead(encodeModel(halves.head), r.plan.formats, { calibration: calOrt, ranges: measured.ranges, where: `head at ${r.plan.cut}` });
+      heads.set(key, { head: h.bytes, tail: withArgmaxOutput(encodeModel(halves.tail), `tail at ${r.plan.cut}`), kernels: h.kernels, warnings: h.warnings });
+    }
+    const main = heads.get(`${plan.cut}\n${JSON.stringify(plan.formats)}`)!;
+    await writeFileAtomic(join(out, 'head.onnx'), main.head);
+    await writeFileAtomic(join(out, 'tail.onnx'), main.tail);
+    const tailNames = new Map<string, string>();
+    const tailSpecs: { name: string; path: string }[] = [];
+    for (const r of runs) {
+      if (tailNames.has(r.plan.cut!)) continue;
+      const name = `tail${tailNames.size}`;
+      const path = join(out, `${name}.onnx`);
+      await writeFileAtomic(path, heads.get(`${r.plan.cut}\n${JSON.stringify(r.plan.formats)}`)!.tail);
+      tailNames.set(r.plan.cut!, name);
+      tailSpecs.push({ name, path });
+    }
+    const server = await startServer({ models: tailSpecs, host: '127.0.0.1', port: 0, logLevel: 'silent' });
+    let results: DemoRun[] = [];
+    let local: DemoRun;
+    try {
+      step(`running the robot over ${feeds.length} signs: full precision locally, then each plan at its clock`);
+      local = await runLocal(device, localModel, feeds, labels, localPred, decode, T0);
+      const fpTexts = local.texts;
+      for (const r of runs) {
+        const h = heads.get(`${r.plan.cut}\n${JSON.stringify(r.plan.formats)}`)!;
+        results.push(await runPlan({ ...r, device, head: h, server: server.url, tailModel: tailNames.get(r.plan.cut!)!, feeds, labels, fpTexts, linkBps: o.linkMbps * 1e6, decode, T0 }));
+      }
+    } finally {
+      await server.close();
+    }
+    results = results.filter(Boolean);
+
+    step('writing the report');
+    const result: DemoResult = {
+      out,
+      report: join(out, 'report.html'),
+      labels,
+      local,
+      plan: results[0],
+      duPlan: results.find((r) => r.name === 'planned (D_U objective)') ?? null,
+      baselines: results.filter((r) => r.name !== 'planned (measured sensitivity)' && r.name !== 'planned (D_U objective)'),
+      constraints: { T0, E0, quantile: o.quantile },
+      device: { name: deviceName, emulation: doc.device.emulation, clocksHz: doc.device.clocksHz, slowdown: o.slowdown },
+      options: doc,
+      system,
+      profile,
+      distortion,
+      bounds,
+      figures,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    await writeDemoReport(result);
+    const strip = (r: DemoRun) => ({ ...r, records: r.records.map(({ outputs: _o, ...x }) => x) });
+    await writeFile(
+      join(out, 'demo.json'),
+      `${JSON.stringify({ ...result, local: strip(local), plan: strip(result.plan), duPlan: result.duPlan ? strip(result.duPlan) : null, baselines: result.baselines.map(strip), options: undefined, profile: undefined, distortion: undefined, bounds: undefined }, null, 2)}\n`,
+    );
+    return result;
+  } finally {
+    await device.close();
+  }
+}
+
+/** Round trip on loopback beyond the server's compute, with the full model served (its reply is the model output, as every tail's is). */
+async function measureNetwork(model: Uint8Array, feed: Feed, path: string, q: number | 'mean'): Promise<{ overheadS: number; replyBytes: number; spread: number }> {
+  await writeFileAtomic(path, model);
+  const server = await startServer({ models: [{ name: 'probe', path }], host: '127.0.0.1', port: 0, logLevel: 'silent' });
+  try {
+    const client = new InferenceClient({ url: server.url, timeoutMs: 10_000 });
+    const x = feed.x;
+    const input = { name: 'x', datatype: 'FP32' as const, shape: [...x.dims], data: x.data as Float32Array };
+    const over: number[] = [];
+    const rtts: number[] = [];
+    let replyBytes = 0;
+    for (let i = 0; i < 22; i++) {
+      const ts = performance.now();
+      const r = await client.infer('probe', [input]);
+      const rtt = performance.now() - ts;
+      const p = r.parameters ?? {};
+      const serverMs = ((typeof p.compute_us === 'number' ? p.compute_us : 0) + (typeof p.queue_us === 'number' ? p.queue_us : 0)) / 1000;
+      replyBytes = r.outputs.reduce((a, t) => a + (t.data as { byteLength: number }).byteLength, 0);
+      if (i >= 2) {
+        over.push((rtt - serverMs) / 1000);
+        rtts.push(rtt);
+      }
+    }
+    const mean = rtts.reduce((a, b) => a + b, 0) / rtts.length;
+    // The probe sends the raw input, larger than most cut features: an upper estimate of the hop.
+    return { overheadS: over.reduce((a, b) => a + b, 0) / over.length, replyBytes, spread: q === 'mean' ? 1 : quantileOf(rtts, q) / mean };
   } finally {
     await server.close();
-    await sessions.releaseAll();
   }
-  const texts = records.map((r) => (r.outputs ? decoder.decode(Object.values(r.outputs)[0])[0] : ''));
-  const paths: Record<string, number> = {};
-  for (const r of records) paths[r.path] = (paths[r.path] ?? 0) + 1;
-  const stage = (k: keyof AgentRecord['stages']) => median(records.map((r) => r.stages[k]));
-  const coInference = {
-    name: `co-inference at planned bits (cut ${plan.cut})`,
+}
+
+async function runLocal(device: EmulatedDevice, model: Uint8Array, feeds: Feed[], labels: string[], pred: OptionsPlan, decode: (o: Record<string, HostTensor>) => string, T0: number): Promise<DemoRun> {
+  await device.setClock(pred.clockHz!);
+  await device.load('local', model);
+  await device.run('local', feeds[0]);
+  const times: number[] = [];
+  const texts: string[] = [];
+  for (const f of feeds) {
+    const r = await device.run('local', f);
+    times.push(r.ms);
+    texts.push(decode(r.outputs));
+  }
+  await device.release('local');
+  const p = pred.predicted!;
+  const zero = { p50: 0, p90: 0 };
+  const energies = times.map((t) => KAPPA * pred.clockHz! ** 3 * (t / 1000));
+  return {
+    name: 'full precision on the robot',
+    what: 'the whole model in fp32 on the robot at its top clock, no server',
+    plan: pred,
     texts,
     accuracy: exactMatchRate(texts, labels),
     cerVsLabels: corpusCer(texts, labels),
-    cerVsFp: corpusCer(texts, fpTexts),
-    stages: { head: stage('headMs'), upload: stage('uploadMs'), server: stage('serverMs'), download: stage('downloadMs'), total: stage('totalMs') },
-    energyJ: median(records.map((r) => r.energy.totalJ)),
-    records,
-    paths,
-  };
-  const fp: DemoRun = {
-    name: 'full precision, whole model on the agent',
-    texts: fpTexts,
-    accuracy: exactMatchRate(fpTexts, labels),
-    cerVsLabels: corpusCer(fpTexts, labels),
     cerVsFp: 0,
-    stages: { head: fpMs, total: fpMs },
-    energyJ: fpEnergy,
+    stages: { head: stats(times), uplink: zero, server: zero, downlink: zero, total: stats(times) },
+    predicted: { head: p.headMeanS * 1000, headQ: p.headQuantileS * 1000, uplink: 0, server: 0, downlink: 0, total: p.totalMeanS * 1000, totalQ: p.totalQuantileS * 1000 },
+    metT0: times.filter((t) => t <= T0 * 1000).length / Math.max(1, times.length),
+    energyJ: stats(energies),
+    paths: { local: feeds.length },
+    kernels: [],
+    warnings: [],
+    records: [],
   };
+}
 
-  step('writing the report');
-  const result: DemoResult = {
-    out,
-    report: join(out, 'report.html'),
-    labels,
-    fp,
-    coInference,
+async function runPlan(a: {
+  name: string;
+  what: string;
+  plan: OptionsPlan;
+  device: EmulatedDevice;
+  head: { head: Uint8Array; kernels: GroupKernel[]; warnings: string[] };
+  server: string;
+  tailModel: string;
+  feeds: Feed[];
+  labels: string[];
+  fpTexts: string[];
+  linkBps: number;
+  decode: (o: Record<string, HostTensor> | undefined) => string;
+  T0: number;
+}): Promise<DemoRun> {
+  const { device, plan } = a;
+  const key = `head:${a.name}`;
+  await device.load(key, a.head.head);
+  const source = new ExecPlanSource(plan, KAPPA, TX_POWER_W);
+  const runner = { runFeed: async (feed: Feed, names?: readonly string[]) => (await device.run(key, feed, names ? [...names] : undefined)).outputs };
+  const agent = new Agent({
+    client: new InferenceClient({ url: a.server, timeoutMs: 10_000 }),
+    tailModel: a.tailModel,
+    feature: plan.cut!,
+    replanner: source,
+    headFor: async () => runner,
+    fallback: 'fail',
+    backoff: { retries: 2, baseMs: 20, maxMs: 200 },
+    requestTimeoutMs: 5000,
+    emulateLinkBps: a.linkBps,
+    setClock: (hz) => device.setClock(hz),
+  });
+  await agent.process('warm-up', a.feeds[0]);
+  const records: AgentRecord[] = [];
+  for (const [i, f] of a.feeds.entries()) records.push(await agent.process(`line-${i}`, f));
+  await device.release(key);
+  const texts = records.map((r) => a.decode(r.outputs));
+  const paths: Record<string, number> = {};
+  for (const r of records) paths[r.path] = (paths[r.path] ?? 0) + 1;
+  const st = (f: (r: AgentRecord) => number) => stats(records.map(f));
+  const p = plan.predicted!;
+  return {
+    name: a.name,
+    what: a.what,
     plan,
-    baselines,
-    binding,
-    system,
-    profile,
-    distortion,
-    bounds,
-    cut: { name: candidate.name, agentParams: candidate.agentParams, serverParams: candidate.serverParams, featureBytes: candidate.featureBytes, featureDims: candidate.featureDims },
-    predicted: {
-      agent: (plan.delay?.agent ?? 0) * 1000,
-      link: (plan.delay?.link ?? 0) * 1000,
-      server: (plan.delay?.server ?? 0) * 1000,
-      total: (plan.delay?.total ?? 0) * 1000,
-      energy: plan.energy?.total ?? 0,
-    },
-    figures,
-    seconds: (performance.now() - t0) / 1000,
+    texts,
+    accuracy: exactMatchRate(texts, a.labels),
+    cerVsLabels: corpusCer(texts, a.labels),
+    cerVsFp: corpusCer(texts, a.fpTexts),
+    stages: { head: st((r) => r.stages.headMs), uplink: st((r) => r.stages.uploadMs), server: st((r) => r.stages.serverMs), downlink: st((r) => r.stages.downloadMs), total: st((r) => r.stages.totalMs) },
+    predicted: { head: p.headMeanS * 1000, headQ: p.headQuantileS * 1000, uplink: p.uplinkS * 1000, server: p.serverS * 1000, downlink: p.downlinkS * 1000, total: p.totalMeanS * 1000, totalQ: p.totalQuantileS * 1000 },
+    metT0: records.filter((r) => r.status === 'ok' && r.stages.totalMs <= a.T0 * 1000).length / Math.max(1, records.length),
+    energyJ: st((r) => r.energy.totalJ),
+    paths,
+    kernels: a.head.kernels,
+    warnings: a.head.warnings,
+    records,
   };
-  await writeDemoReport(result);
-  await writeFile(join(out, 'demo.json'), `${JSON.stringify({ ...result, coInference: { ...coInference, records: records.map(({ outputs: _o, ...r }) => r) }, profile: undefined, distortion: undefined, bounds: undefined }, null, 2)}\n`);
-  return result;
 }
 
 /** The demo's budgets admit no plan: carries the planner's diagnosis to the CLI. */
 export class DemoInfeasible extends CoquantError {
-  constructor(readonly plan: PlanResult) {
+  constructor(readonly plan: OptionsPlan) {
     const d = plan.diagnosis;
     super('E_INFEASIBLE', `no plan meets the demo's budgets: ${d?.reason ?? 'every choice breaks a constraint'}`, {
       hint: `${d?.minT0 ? `a deadline of ${(d.minT0 * 1000).toFixed(1)} ms would do (--T0-ms)` : ''}${d?.minT0 && d?.minE0 ? ', or ' : ''}${d?.minE0 ? `an energy budget of ${(d.minE0 * 1000).toFixed(1)} mJ (--E0-mj)` : ''}`,

@@ -76,3 +76,20 @@ export function ctcGreedyDecodeBatch(probs: Float32Array, dims: readonly number[
   for (let b = 0; b < batch; b++) out.push(ctcGreedyDecode(probs.subarray(b * stride, (b + 1) * stride), steps, classes, charset));
   return out;
 }
+
+/**
+ * Greedy decoding from per-step class indices (the argmax already taken, e.g. by an ArgMax node
+ * at the end of the model, so a server returns 40 indices instead of 40 × 6625 scores).
+ * Same result as ctcGreedyDecode on the scores: collapse runs, drop the blank.
+ */
+export function ctcDecodeIndices(indices: ArrayLike<number | bigint>, charset: CtcCharset): string {
+  let text = '';
+  let prev = -1;
+  for (let t = 0; t < indices.length; t++) {
+    const c = Number(indices[t]);
+    if (c < 0 || c >= charset.chars.length) throw new CoquantError('E_CTC_CLASSES', `class index ${c} is outside the dictionary's ${charset.chars.length} classes`);
+    if (c !== 0 && c !== prev) text += charset.chars[c];
+    prev = c;
+  }
+  return text;
+}

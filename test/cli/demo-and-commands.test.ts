@@ -28,20 +28,26 @@ describe('coquant demo (the README command) end to end', () => {
     const r = coquant('demo', '--lines', '4', '--out', out);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/co-inference: accuracy/);
-    for (const f of ['report.html', 'plan.json', 'system.json', 'head.onnx', 'tail.onnx', 'profile.json', 'distortion.json', 'bounds.json']) {
+    for (const f of ['report.html', 'plan.json', 'options.json', 'system.json', 'head.onnx', 'tail.onnx', 'profile.json', 'distortion.json', 'bounds.json']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const demo = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8'));
-    // Every sign is accounted for, answered by the edge server, and the plan met its budgets.
-    expect(demo.coInference.records).toHaveLength(4);
-    expect(demo.coInference.paths.edge).toBe(4);
-    expect(demo.plan.feasible).toBe(true);
-    expect(demo.predicted.total).toBeLessThanOrEqual(demo.plan.constraints.T0 * 1000 * (1 + 1e-9));
-    expect(demo.fp.accuracy).toBe(1);
-    expect(demo.coInference.accuracy).toBeGreaterThanOrEqual(0.75);
+    // Every sign is accounted for and answered by the edge server; the plan is feasible, certified,
+    // executable, and the head it wrote runs the integer kernels it names.
+    expect(demo.plan.records).toHaveLength(4);
+    expect(demo.plan.paths.edge).toBe(4);
+    expect(demo.plan.plan.feasible).toBe(true);
+    expect(demo.plan.plan.simulation).toBe(false);
+    expect(demo.plan.plan.solver.exact).toBe(true);
+    expect(demo.plan.plan.predicted.totalQuantileS).toBeLessThanOrEqual(demo.constraints.T0 * (1 + 1e-9));
+    expect(demo.plan.kernels.every((k: { ok: boolean }) => k.ok)).toBe(true);
+    expect(demo.local.accuracy).toBe(1);
+    expect(demo.plan.accuracy).toBeGreaterThanOrEqual(0.75);
+    // The emulated robot clock is recorded with every run.
+    expect(demo.device.emulation).toMatch(/cgroup|time-dilation/);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toMatch(/<svg/);
-    expect(html).toMatch(/against the baselines/);
+    expect(html).toMatch(/predicted against measured/);
   });
 });
 

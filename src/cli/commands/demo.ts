@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
+import { progressBar, type Progress } from '../../util/progress.ts';
 
 function num(v: string, flag: string, min: number, max: number): number {
   const x = Number(v);
@@ -12,21 +13,32 @@ export function register(program: Command): void {
     .command('demo')
     .summary('run the whole pipeline on the bundled PaddleOCR model and write an HTML report')
     .description(
-      'The main job, end to end on real models: render labelled sign texts, profile the PP-OCRv4 recognizer,\n' +
-        'measure its output distortion, compute the rate-distortion bounds, plan bits, clock and cut under T0/E0,\n' +
-        'split the model, quantize the head, serve the tail on loopback (KServe v2), run the agent over the\n' +
-        'signs and compare accuracy, delay and energy with full precision and with the baseline planners.',
+      'The main job, end to end on real models. A robot (emulated for real: a process under Linux CPU\n' +
+        'bandwidth control, 4× slower than this machine at its top clock) reads rendered sign texts with the\n' +
+        'PP-OCRv4 recognizer. coquant profiles the model, measures every executable format (fp32, int8 QDQ,\n' +
+        'MatMulNBits int4) per layer on the robot at each clock, plans the cut, the per-layer formats and the\n' +
+        'clock under T0 (at p95) and E0, writes exactly that mixed-format head, serves the tail on loopback\n' +
+        '(KServe v2), runs the robot over the signs and reports predicted against measured per stage, with\n' +
+        'the baselines (fixed int8, fp32 at the top clock, the paper\'s rounded continuous design).',
     )
     .option('--out <dir>', 'output folder (report.html and everything it links)', 'out/demo')
     .option('--lines <n>', 'number of rendered sign texts', '24')
     .option('--seed <n>', 'seed for the rendered texts', '1')
-    .option('--T0-ms <ms>', 'deadline per decision, ms (default: half the full-precision compute time measured here, plus the radio time of the smallest cut feature)')
-    .option('--E0-mj <mJ>', 'agent energy budget per decision, mJ (default: 15% of the full-precision compute energy, plus the radio energy of the smallest cut feature)')
-    .option('--link-mbps <rate>', 'uplink rate assumed by the plan, Mbit/s', '20')
-    .addHelpText('after', '\nExample:\n  coquant demo --lines 32 --T0-ms 30 --out out/demo\n')
-    .action(async (opts: { out: string; lines: string; seed: string; T0Ms?: string; E0Mj?: string; linkMbps: string }) => {
-      const log = (m: string) => process.stderr.write(`${m}\n`);
+    .option('--T0-ms <ms>', 'deadline per decision, ms (default: between the fastest co-inference plan and full precision on the robot)')
+    .option('--E0-mj <mJ>', 'robot energy budget per decision, mJ (default: just under what the fastest plan at T0 uses)')
+    .option('--deadline-quantile <q>', "latency quantile the deadline must hold at: 0.5, 0.9, 0.95 or 'mean'", '0.95')
+    .option('--link-mbps <rate>', 'uplink rate, Mbit/s (the radio time is emulated on loopback)', '50')
+    .option('--slowdown <x>', 'the robot is this many times slower than one core of this machine at its top clock', '4')
+    .option('--clocks-ghz <list>', 'robot clock levels the planner may choose, GHz', '0.5,1,1.5')
+    .option('--clock-emulation <kind>', "'auto' (cgroup CPU bandwidth when root on Linux, else time dilation), 'cgroup' or 'dilation'", 'auto')
+    .addHelpText('after', '\nExamples:\n  coquant demo\n  coquant demo --lines 32 --T0-ms 60 --deadline-quantile 0.5 --out out/demo\n  coquant demo --slowdown 2 --clocks-ghz 0.8,1.6\n')
+    .action(async (opts: { out: string; lines: string; seed: string; T0Ms?: string; E0Mj?: string; linkMbps: string; slowdown: string; clocksGhz: string; deadlineQuantile: string; clockEmulation: string }) => {
+      const log = (m: string) => void process.stderr.write(`${m}\n`);
+      const q = opts.deadlineQuantile === 'mean' ? 'mean' : num(opts.deadlineQuantile, '--deadline-quantile', 0.01, 0.99);
+      const clocks = opts.clocksGhz.split(',').map((s) => num(s.trim(), '--clocks-ghz', 0.01, 100) * 1e9);
+      if (!['auto', 'cgroup', 'dilation'].includes(opts.clockEmulation)) throw new UsageError(`--clock-emulation must be auto, cgroup or dilation (got '${opts.clockEmulation}')`);
       const { runDemo } = await import('../../demo/run-demo.ts');
+      let bar: Progress | null = null;
       const r = await runDemo({
         out: opts.out,
         lines: num(opts.lines, '--lines', 1, 1000),
@@ -34,15 +46,32 @@ export function register(program: Command): void {
         T0: opts.T0Ms === undefined ? undefined : num(opts.T0Ms, '--T0-ms', 0.001, 1e7) / 1000,
         E0: opts.E0Mj === undefined ? undefined : num(opts.E0Mj, '--E0-mj', 0.001, 1e7) / 1000,
         linkMbps: num(opts.linkMbps, '--link-mbps', 0.001, 1e6),
+        slowdown: num(opts.slowdown, '--slowdown', 1, 1000),
+        clocksHz: clocks,
+        quantile: q,
+        emulation: opts.clockEmulation as 'auto' | 'cgroup' | 'dilation',
         quantizer: { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: 'absmax' },
         log,
+        progress: (done, total, what) => {
+          bar ??= progressBar(total, '      measuring');
+          bar.tick(1, what);
+          if (done >= total) {
+            bar.stop();
+            bar = null;
+          }
+        },
       });
-      const ci = r.coInference;
+      const p = r.plan;
       const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+      const f1 = (x: number) => x.toFixed(1);
+      const counts = new Map<string, number>();
+      for (const f of Object.values(p.plan.formats)) counts.set(f, (counts.get(f) ?? 0) + 1);
       process.stdout.write(
-        `\nco-inference: accuracy ${pct(ci.accuracy)} (full precision ${pct(r.fp.accuracy)}), CER vs full precision ${pct(ci.cerVsFp)}\n` +
-          `  cut ${r.cut.name}, ${ci.paths.edge ?? 0}/${r.labels.length} answered by the edge, median ${ci.stages.total.toFixed(1)} ms per sign (full precision locally ${r.fp.stages.total.toFixed(1)} ms)\n` +
-          `  plan: D_U ${r.plan.DU?.toExponential(3)}, predicted ${r.predicted.total.toFixed(1)} ms and ${(r.predicted.energy * 1000).toFixed(2)} mJ (T0 ${(r.plan.constraints.T0 * 1000).toFixed(0)} ms, E0 ${(r.plan.constraints.E0 * 1000).toFixed(1)} mJ)\n` +
+        `\nco-inference: accuracy ${pct(p.accuracy)} (full precision ${pct(r.local.accuracy)}), CER vs full precision ${pct(p.cerVsFp)}\n` +
+          `  cut ${p.plan.cut}, robot clock ${((p.plan.clockHz ?? 0) / 1e9).toFixed(2)} GHz, head formats ${[...counts].map(([f, n]) => `${n}×${f}`).join(', ')}\n` +
+          `  end to end: predicted ${f1(p.predicted.total)} ms mean / ${f1(p.predicted.totalQ)} ms p${r.constraints.quantile === 'mean' ? 'mean' : Math.round((r.constraints.quantile as number) * 100)}, measured ${f1(p.stages.total.p50)} ms p50 / ${f1(p.stages.total.p90)} ms p90\n` +
+          `  met T0 = ${f1(r.constraints.T0 * 1000)} ms in ${pct(p.metT0)} of the signs; full precision on the robot: ${f1(r.local.stages.total.p50)} ms p50\n` +
+          `  robot energy ${(p.energyJ.p50 * 1000).toFixed(1)} mJ p50 (E0 ${(r.constraints.E0 * 1000).toFixed(1)} mJ)\n` +
           `report: ${r.report}\n`,
       );
     });

@@ -15,9 +15,26 @@ import { fromOrtType, toOrtType } from '../protocol/datatypes.ts';
 import type { InferTensor } from '../protocol/tensor-codec.ts';
 import { runFeed, type Session } from '../ort/session.ts';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.ts';
-import type { Replanner, ActivePlan } from './replanner.ts';
+import type { ActivePlan } from './replanner.ts';
 
 export type FallbackPolicy = 'local' | 'fail';
+
+/** Where the agent's plan comes from: a Replanner (bits plans that adapt) or a fixed executable plan. */
+export interface PlanSource {
+  beforeRequest(): string | undefined;
+  readonly current: ActivePlan;
+  observeLink(bits: number, seconds: number): void;
+  /** Energy of one request, by the device model; `headSeconds` is the measured head time. */
+  energyOf(plan: ActivePlan, linkSeconds: number, headSeconds: number): { agentJ: number; linkJ: number; totalJ: number };
+  afterRequest(joules: number): void;
+}
+
+/** Something that runs a feed: an onnxruntime session here, or a model on the emulated device. */
+export interface FeedRunner {
+  runFeed(feed: Feed, names?: readonly string[]): Promise<Record<string, HostTensor>>;
+}
+
+const runOn = (h: Session | FeedRunner, feed: Feed, names?: readonly string[]) => ('runFeed' in h ? h.runFeed(feed, names) : runFeed(h, feed, names));
 
 export interface StageTimes {
   headMs: number;
@@ -39,7 +56,7 @@ export interface AgentRecord {
   attempts: number;
   stages: StageTimes;
   energy: { agentJ: number; linkJ: number; totalJ: number; source: 'device-model' | 'power-meter' };
-  plan: { bits: number | Record<string, number>; agentHz: number };
+  plan: { bits: number | Record<string, number>; agentHz: number; formats?: Record<string, string> };
   replanned?: string;
 }
 
@@ -62,11 +79,11 @@ export interface AgentOptions {
   feature: string;
   /** Outputs wanted from the tail (all when omitted). */
   outputs?: string[];
-  replanner: Replanner;
+  replanner: PlanSource;
   /** Quantized head session for a plan; called again (and cached by the caller) when a re-plan changes bits. */
-  headFor(plan: ActivePlan): Promise<Session>;
+  headFor(plan: ActivePlan): Promise<Session | FeedRunner>;
   /** Whole model at the planned bits, for `fallback: 'local'`. Created lazily on first use. */
-  localFor?(plan: ActivePlan): Promise<Session>;
+  localFor?(plan: ActivePlan): Promise<Session | FeedRunner>;
   fallback: FallbackPolicy;
   backoff: BackoffPolicy;
   requestTimeoutMs: number;
@@ -146,7 +163,7 @@ export class Agent {
       await this.applyClock(plan);
       const head = await this.o.headFor(plan);
       const th = performance.now();
-      const feature = (await runFeed(head, feed, [this.o.feature]))[this.o.feature];
+      const feature = (await runOn(head, feed, [this.o.feature]))[this.o.feature];
       stages.headMs = performance.now() - th;
       featureBits = byteLen(feature) * 8;
       const edge = await this.tryEdge(id, feature, stages, () => attempts++);
@@ -162,14 +179,14 @@ export class Agent {
       record = { id, status: 'error', path: 'none', error: err };
     }
     stages.totalMs = performance.now() - t0;
-    const model = this.o.replanner.energyOf(plan, linkSeconds);
+    const model = this.o.replanner.energyOf(plan, linkSeconds, (stages.headMs + stages.localMs) / 1000);
     let energy: AgentRecord['energy'] = { ...model, source: 'device-model' };
     if (this.o.meter && e0 !== undefined) {
       const e1 = await this.o.meter.readJoules().catch(() => undefined);
       if (e1 !== undefined && e1 >= e0) energy = { agentJ: e1 - e0, linkJ: 0, totalJ: e1 - e0, source: 'power-meter' };
     }
     this.o.replanner.afterRequest(energy.totalJ);
-    return { ...record, attempts, stages, energy, plan: { bits: plan.bits, agentHz: plan.agentHz }, ...(change ? { replanned: change } : {}) };
+    return { ...record, attempts, stages, energy, plan: { bits: plan.bits, agentHz: plan.agentHz, ...(plan.formats ? { formats: plan.formats } : {}) }, ...(change ? { replanned: change } : {}) };
   }
 
   private async tryEdge(
@@ -223,7 +240,7 @@ export class Agent {
     if (this.o.fallback === 'local' && this.o.localFor) {
       const local = await this.o.localFor(plan);
       const tl = performance.now();
-      const outputs = await runFeed(local, feed, this.o.outputs);
+      const outputs = await runOn(local, feed, this.o.outputs);
       stages.localMs = performance.now() - tl;
       return { id, status: 'ok', path: 'local', outputs, error: { code: edgeError.code, message: `edge failed (${edgeError.message}); answered locally` } };
     }

@@ -26,6 +26,8 @@ export interface ActivePlan {
   serverHz: number;
   /** Identifies the bit assignment, for caching quantized heads. */
   key: string;
+  /** Executable plans: the format of each agent-side group (then `bits` is 0 and the formats are what runs). */
+  formats?: Record<string, string>;
 }
 
 export interface ReplannerOptions {

@@ -132,7 +132,13 @@ function writtenWeight(m: ModelProto, g: WeightGroup, f: ExecFormat, ref: Float3
   return { bytes, Dp: w.length === ref.length ? l1 / w.length : NaN };
 }
 
-export async function measureOptions(inp: MeasureOptionsInput): Promise<OptionsDocument> {
+export interface MeasuredOptions {
+  doc: OptionsDocument;
+  /** Activation ranges of the int8 calibration, for writing plans of this model with the same scales. */
+  ranges?: ReadonlyMap<string, TensorRange>;
+}
+
+export async function measureOptions(inp: MeasureOptionsInput): Promise<MeasuredOptions> {
   const runs = inp.runs ?? 15;
   const progress = inp.progress ?? (() => undefined);
   if (inp.feeds.length === 0) throw new CoquantError('E_NO_CALIBRATION', 'measuring options needs at least one calibration input');
@@ -322,7 +328,7 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<OptionsD
   tick('done');
 
   const weightless = [...lat.entries()].filter(([k]) => k.startsWith('fp32\n') && !groupNodes.has(k.slice(5))).map(([k, v]) => ({ name: k.slice(5), latencyS: v }));
-  return {
+  const doc: OptionsDocument = {
     schema: OPTIONS_SCHEMA,
     model: { source: inp.source, synthetic: inp.synthetic ?? false, inputs: Object.fromEntries(Object.entries(feed).map(([k, t]) => [k, [...t.dims]])) },
     device: { name: inp.deviceName, clocksHz: clocks, emulation: `${inp.device.emulation.kind} (${(inp.device.emulation.fullSpeedShare * 100).toFixed(0)}% of one core at ${(inp.device.fMaxHz / 1e9).toFixed(2)} GHz, period ${inp.device.emulation.periodUs} µs)` },
@@ -335,4 +341,5 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<OptionsD
     ties: [],
     ...(serverNodeS ? { server: { nodeS: serverNodeS, overheadS: serverOverheadS } } : {}),
   };
+  return { doc, ranges };
 }

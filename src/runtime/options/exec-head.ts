@@ -1,0 +1,73 @@
+/**
+ * Writes and checks the program a plan runs: the head of the planned cut, canonicalised, with
+ * each group in its planned format, and the census of what onnxruntime then executes for each
+ * group. A group planned as integer that runs a float kernel is a warning, never silent.
+ */
+import { FormatError } from '../../formats/errors.ts';
+import { isIntegerOp } from '../../formats/inspect.ts';
+import { weightGroupsOf, writeMixedFormat, type ExecFormat } from '../../formats/mixed-format.ts';
+import { encodeModel, type ModelProto } from '../../formats/onnx-graph.ts';
+import { ortOptimizedModel, preoptimize } from '../../formats/preoptimize.ts';
+import type { TensorRange } from '../../formats/calibrate-ranges.ts';
+import type * as ort from 'onnxruntime-node';
+import { originByName } from './kernel-trace.ts';
+
+export interface GroupKernel {
+  group: string;
+  planned: string;
+  /** Kernel onnxruntime runs for the group's compute node. */
+  kernel: string;
+  integer: boolean;
+  ok: boolean;
+}
+
+export interface ExecHead {
+  bytes: Uint8Array;
+  applied: Record<string, ExecFormat>;
+  kernels: GroupKernel[];
+  warnings: string[];
+}
+
+/** Which kernel runs each group's compute node in the executed graph of `bytes`. */
+export async function groupKernels(pre: ModelProto, bytes: Uint8Array, planned: Readonly<Record<string, string>>): Promise<GroupKernel[]> {
+  const executed = await ortOptimizedModel(bytes, 'all', 'planned head');
+  const nodes = new Set((pre.graph?.node ?? []).map((n) => n.name ?? ''));
+  const producer = new Map<string, string>();
+  for (const n of pre.graph?.node ?? []) for (const o of n.output ?? []) producer.set(o, n.name ?? '');
+  const kernelOf = new Map<string, string>();
+  for (const n of executed.graph?.node ?? []) {
+    const op = n.opType ?? '';
+    if (['QuantizeLinear', 'DequantizeLinear', 'ReorderInput', 'ReorderOutput', 'Transpose'].includes(op)) continue;
+    const o = originByName(n.name ?? '', { nodes, producer });
+    if (o && (!kernelOf.has(o) || isIntegerOp(op) || /Conv|MatMul|Gemm/.test(op))) kernelOf.set(o, op);
+  }
+  return weightGroupsOf(pre).map((g) => {
+    const want = planned[g.name] ?? 'fp32';
+    const kernel = kernelOf.get(g.node) ?? '(fused away)';
+    const integer = isIntegerOp(kernel);
+    return { group: g.name, planned: want, kernel, integer, ok: want === 'fp32' ? !integer : integer };
+  });
+}
+
+/** The head model bytes with the planned formats, and the per-group kernel census. */
+export async function writeExecHead(
+  headBytes: Uint8Array,
+  formats: Readonly<Record<string, string>>,
+  o: { calibration?: readonly Record<string, ort.Tensor>[]; ranges?: ReadonlyMap<string, TensorRange>; where?: string } = {},
+): Promise<ExecHead> {
+  const pre = await preoptimize(headBytes, o.where ?? 'head');
+  const present = new Set(weightGroupsOf(pre).map((g) => g.name));
+  const assignment: Record<string, ExecFormat> = {};
+  for (const [g, f] of Object.entries(formats)) {
+    if (!present.has(g)) continue; // groups on the server side of this cut
+    if (!['fp32', 'qdq-int8', 'nbits4', 'nbits8'].includes(f)) throw new FormatError('E_FORMAT', `group '${g}': '${f}' is not a format onnxruntime executes`, 'simulation plans cannot be written as a real model; plan with executable options');
+    assignment[g] = f as ExecFormat;
+  }
+  const r = await writeMixedFormat(pre, assignment, { calibration: o.calibration, ranges: o.ranges });
+  const bytes = encodeModel(r.model);
+  const kernels = await groupKernels(pre, bytes, r.applied);
+  const warnings: string[] = [];
+  for (const w of r.leftFloat) warnings.push(`group '${w.tensor}' stays fp32: ${w.reason}`);
+  for (const k of kernels) if (!k.ok) warnings.push(`group '${k.group}' is planned as ${k.planned} but onnxruntime runs ${k.kernel} for it`);
+  return { bytes, applied: r.applied, kernels, warnings };
+}
