@@ -4,6 +4,7 @@ import { register as bounds } from './bounds.ts';
 import { register as calibrate } from './calibrate.ts';
 import { register as demo } from './demo.ts';
 import { register as distortion } from './distortion.ts';
+import { register as options } from './options.ts';
 import { register as plan } from './plan.ts';
 import { register as profile } from './profile.ts';
 import { register as quantize } from './quantize.ts';
@@ -13,5 +14,5 @@ import { register as sweep } from './sweep.ts';
 
 /** Order here is the order `coquant --help` lists them: the SPEC §6 workflow. */
 export const commands: Array<(p: Command) => void> = [
-  profile, bounds, distortion, plan, sweep, split, quantize, serve, agent, calibrate, demo,
+  profile, bounds, distortion, options, plan, sweep, split, quantize, serve, agent, calibrate, demo,
 ];

@@ -45,9 +45,25 @@ export function register(program: Command): void {
     .description('choose bit-widths and clocks that minimise the distortion bound D_U under a deadline T0 and an energy budget E0 (exact)');
   addSystemOptions(cmd)
     .option('--method <m>', `solver: ${METHODS.join(' | ')}`, 'exact')
+    .option('--options <options.json>', 'plan executable formats per layer from a coquant.options/1 document (`coquant options`, docs/options.md)')
+    .option('--objective <o>', 'with --options: do (measured output distortion) | du (D_U of the formats\' bits) | dp', 'do')
+    .option('--deadline-quantile <q>', "with --options: latency quantile T0 must hold at (0.5, 0.95, …) or 'mean'", '0.5')
+    .option('--memory-bytes <n>', 'with --options: budget for the head\'s weight bytes', parseNumberArg('--memory-bytes'))
+    .option('--formats <list>', 'with --options: formats allowed, e.g. fp32,qdq-int8')
+    .option('--kappa <k>', 'with --options: agent switched capacitance (energy = κ·C·f², C = f·t)', parseNumberArg('--kappa'), 1e-27)
+    .option('--link-mbps <r>', 'with --options: uplink rate, Mbit/s', parseNumberArg('--link-mbps'), 50)
+    .option('--tx-power <W>', 'with --options: radio transmit power, W', parseNumberArg('--tx-power'), 0.8)
+    .option('--feature-bytes <n>', 'with --options: bytes sent to the server per inference', parseNumberArg('--feature-bytes'), 0)
+    .option('--server-ms <ms>', 'with --options: server time per inference, ms', parseNumberArg('--server-ms'), 0)
+    .option('--simulation', 'with --options: also allow simulation (non-executable) options')
     .option('--json', 'print the plan as one JSON document (schema coquant.plan/1, docs/plan.md)')
-    .addHelpText('after', '\nExamples:\n  coquant plan --preset paper\n  coquant plan --preset paper --per-group --E0 1.5 --json\n  coquant plan --agent jetson-orin-agent --server edge-gpu-server --T0 0.5 --E0 2\n  coquant plan --profile out/profile/profile.json --T0 0.01 --E0 0.01')
+    .addHelpText('after', '\nExamples:\n  coquant plan --preset paper\n  coquant plan --preset paper --per-group --E0 1.5 --json\n  coquant plan --agent jetson-orin-agent --server edge-gpu-server --T0 0.5 --E0 2\n  coquant plan --profile out/profile/profile.json --T0 0.01 --E0 0.01\n  coquant plan --options docs/examples/gpu.options.json --T0 0.004 --E0 0.5 --deadline-quantile 0.95')
     .action(async (o: Record<string, unknown>) => {
+      if (o.options) {
+        const { planOptionsCli } = await import('./plan-options.ts');
+        await planOptionsCli(o as unknown as Parameters<typeof planOptionsCli>[0]);
+        return;
+      }
       const method = o.method as string;
       if (!(METHODS as readonly string[]).includes(method)) throw new UsageError(`--method ${method}: unknown method`, `methods: ${METHODS.join(', ')}`);
       // Loaded here, not at the top: `coquant --help` should not pay for zod, yaml and the solvers.

@@ -21,6 +21,15 @@ export async function bitsFromPlanFile(path: string): Promise<BitAssignment> {
   throw new UsageError(`${path}: the plan lists no bit-widths`);
 }
 
+/** The schema of a plan file, or undefined when it cannot be read (the reader then says why). */
+async function planSchema(path: string): Promise<string | undefined> {
+  try {
+    return (JSON.parse(await readFile(path, 'utf8')) as { schema?: string }).schema;
+  } catch {
+    return undefined;
+  }
+}
+
 function fmtBytes(n: number): string {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 }
@@ -36,7 +45,7 @@ export function register(program: Command): void {
         'The output is written to a temporary file and renamed into place: it is never half-written.',
     )
     .argument('<model>', 'ONNX model file')
-    .option('--plan <plan.json>', 'a `coquant plan --json` document: its bit-widths are applied')
+    .option('--plan <plan.json>', 'a `coquant plan --json` document: bits plans are applied as simulation; executable plans (plan --options) write each layer in its planned format')
     .option('--bits <n>', 'one bit-width for every weight (2..16)')
     .option('--quantizer <spec>', 'family/granularity/range', 'uniform-symmetric/channel/absmax')
     .option('--all-float', 'also quantize biases and norms (every float tensor)')
@@ -54,7 +63,8 @@ Examples:
   coquant plan --preset paper --profile out/profile/profile.json --per-group --json > plan.json
   coquant quantize model.onnx --plan plan.json --quantizer pot/channel/absmax -o out/model.plan.onnx
   coquant quantize model.onnx --format qdq-int8          # real int8 weights and activations
-  coquant quantize model.onnx --format int4 --bits 4     # MatMulNBits weights, 4 bits, block 64`,
+  coquant quantize model.onnx --format int4 --bits 4     # MatMulNBits weights, 4 bits, block 64
+  coquant quantize out/demo/head-fp32.onnx --plan out/demo/plan.json   # mixed formats, as the executable plan says`,
     )
     .action(async (model: string, opts: { plan?: string; bits?: string; quantizer: string; allFloat?: boolean; out?: string; json?: boolean; format: string; blockSize: string; calib: string; dim: string[] }) => {
       if (opts.format !== 'fake') {
@@ -63,6 +73,11 @@ Examples:
         return;
       }
       if (!opts.plan === !opts.bits) throw new UsageError('give exactly one of --plan or --bits');
+      if (opts.plan && (await planSchema(opts.plan)) === 'coquant.exec-plan/1') {
+        const { quantizeExecCli } = await import('./quantize-exec.ts');
+        await quantizeExecCli(model, opts.plan, { out: opts.out, json: opts.json, calib: opts.calib, dim: opts.dim });
+        return;
+      }
       let bits: BitAssignment;
       if (opts.bits) {
         bits = Number(opts.bits);

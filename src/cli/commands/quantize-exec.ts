@@ -1,0 +1,47 @@
+/**
+ * `coquant quantize MODEL --plan exec-plan.json`: writes the model (or a head from `split`) with
+ * each group in the format the executable plan names, and reports which kernel onnxruntime
+ * runs for each group. A group that falls back to float is a warning, and exit code 4.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { CoquantError, UsageError } from '../../errors.ts';
+
+export async function quantizeExecCli(model: string, planPath: string, o: { out?: string; json?: boolean; calib: string; dim: string[] }): Promise<void> {
+  const plan = JSON.parse(await readFile(planPath, 'utf8')) as { schema?: string; feasible?: boolean; formats?: Record<string, string>; simulation?: boolean; cut?: string };
+  if (!plan.feasible) throw new CoquantError('E_INFEASIBLE_PLAN', `${planPath} is an infeasible plan: it names no formats`, { hint: 'relax T0/E0 and plan again' });
+  if (plan.simulation) throw new UsageError(`${planPath} uses simulation formats, which no kernel executes`, 'plan without --simulation to get an executable plan');
+  const [{ guessPreset, randomCalibration, renderedCalibration }, { parseDimFlags }, { createSession, inputSpecs, toOrtFeed }, { writeExecHead }, { writeFileAtomic }] = await Promise.all([
+    import('../../distortion/calibration.ts'),
+    import('../../data/random-inputs.ts'),
+    import('../../runtime/ort/session.ts'),
+    import('../../runtime/options/exec-head.ts'),
+    import('../../util/atomic-write.ts'),
+  ]);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(model);
+  } catch {
+    throw new UsageError(`${model}: no such file`);
+  }
+  const session = await createSession(bytes, { label: model });
+  const specs = inputSpecs(session);
+  await session.release();
+  const n = Number(o.calib);
+  const rec = specs.length === 1 && guessPreset(specs[0]) === 'ppocr-rec';
+  const calib = rec ? await renderedCalibration(n, 11, specs) : randomCalibration(n, 11, specs, parseDimFlags(o.dim));
+  const head = await writeExecHead(bytes, plan.formats ?? {}, { calibration: calib.feeds.map((f) => toOrtFeed(f)), where: model });
+  const out = o.out ?? join('out', `${basename(model, extname(model))}.plan.onnx`);
+  await writeFileAtomic(out, head.bytes);
+  const counts = new Map<string, number>();
+  for (const f of Object.values(head.applied)) counts.set(f, (counts.get(f) ?? 0) + 1);
+  const report = { out, bytes: head.bytes.length, formats: Object.fromEntries(counts), kernels: head.kernels, warnings: head.warnings };
+  if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    process.stdout.write(`wrote ${out} (${(head.bytes.length / (1 << 20)).toFixed(2)} MiB): ${[...counts].map(([f, c]) => `${c}×${f}`).join(', ')}\n`);
+    const integer = head.kernels.filter((k) => k.integer).length;
+    process.stdout.write(`  onnxruntime runs ${integer} of ${head.kernels.length} groups in integer kernels, as planned for ${head.kernels.filter((k) => k.ok).length}\n`);
+    for (const w of head.warnings) process.stdout.write(`  warning: ${w}\n`);
+  }
+  if (head.warnings.length) process.exitCode = 4;
+}
