@@ -35,6 +35,7 @@ import { Agent, type AgentRecord } from '../runtime/agent/agent.ts';
 import { ExecPlanSource } from '../runtime/agent/exec-plan-source.ts';
 import { InferenceClient } from '../runtime/client/inference-client.ts';
 import { EmulatedDevice } from '../runtime/device-host/emulated-device.ts';
+import { detectDevice } from '../device/detect.ts';
 import { execCuts } from '../runtime/options/exec-cuts.ts';
 import { writeExecHead, type GroupKernel } from '../runtime/options/exec-head.ts';
 import { measureOptions } from '../runtime/options/measure-options.ts';
@@ -178,7 +179,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const calOrt = calFeeds.map((f) => toOrtFeed(f) as Record<string, ort.Tensor>);
 
   const fMax = Math.max(...o.clocksHz);
-  const device = await EmulatedDevice.start({ fMaxHz: fMax, fullSpeedShare: 1 / o.slowdown, emulation: o.emulation });
+  // A board with real clock control (cpufreq, Jetson devfreq) uses it; elsewhere the clock is emulated.
+  const dvfs = o.emulation === 'auto' ? detectDevice().dvfs : undefined;
+  const device = await EmulatedDevice.start({ fMaxHz: fMax, fullSpeedShare: 1 / o.slowdown, emulation: o.emulation, dvfs });
   const deviceName = `emulated robot CPU: 1 core, ${o.slowdown}× slower than this machine at ${(fMax / 1e9).toFixed(2)} GHz`;
   try {
     step('profiling the weights (statistics, exponential fit, distortion per bit-width)');
@@ -480,6 +483,7 @@ async function runPlan(a: {
     requestTimeoutMs: 5000,
     emulateLinkBps: a.linkBps,
     setClock: (hz) => device.setClock(hz),
+    clockSource: device.emulation.kind,
   });
   await agent.process('warm-up', a.feeds[0]);
   const records: AgentRecord[] = [];

@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { CoquantError } from '../errors.ts';
 
-export type ClockEmulationKind = 'cgroup-v1' | 'cgroup-v2' | 'time-dilation';
+/** 'dvfs': a real clock (cpufreq or Jetson devfreq); the others emulate one on a fixed-clock CPU. */
+export type ClockEmulationKind = 'dvfs' | 'cgroup-v1' | 'cgroup-v2' | 'time-dilation';
 
 export interface ClockEmulation {
   kind: ClockEmulationKind;

@@ -112,3 +112,25 @@ describe('coquant.options/1 measured on a small real model', () => {
     }
   });
 });
+
+describe('a board with real clock control', () => {
+  it('sets the clock through cpufreq instead of emulating it, and says so', async () => {
+    const { fakeSysfs } = await import('../device/fake-sysfs.ts');
+    const { CpufreqDvfs } = await import('../../src/device/cpufreq.ts');
+    const p = 'devices/system/cpu/cpufreq/policy0';
+    const fs = fakeSysfs({
+      [`${p}/scaling_cur_freq`]: '1500000', [`${p}/cpuinfo_min_freq`]: '400000', [`${p}/cpuinfo_max_freq`]: '1500000',
+      [`${p}/scaling_available_frequencies`]: '400000 800000 1200000 1500000', [`${p}/scaling_governor`]: 'schedutil',
+      [`${p}/scaling_available_governors`]: 'userspace schedutil', [`${p}/scaling_setspeed`]: '1500000', [`${p}/scaling_max_freq`]: '1500000',
+    });
+    const dev = await EmulatedDevice.start({ fMaxHz: 1.5e9, fullSpeedShare: 0.25, dvfs: new CpufreqDvfs(fs.root) });
+    try {
+      expect(dev.emulation.kind).toBe('dvfs');
+      expect(await dev.setClock(1e9)).toBe(0.8e9); // snapped down to an available step
+      expect(fs.read(`${p}/scaling_setspeed`)).toBe('800000');
+      expect(fs.read(`${p}/scaling_governor`)).toBe('userspace');
+    } finally {
+      await dev.close();
+    }
+  });
+});

@@ -59,7 +59,9 @@ export function register(program: Command): void {
       const rec = specs.length === 1 && guessPreset(specs[0]) === 'ppocr-rec';
       const calib = rec ? await renderedCalibration(n, 11, specs) : randomCalibration(n, 11, specs, parseDimFlags(o.dim));
       const fMax = Math.max(...clocks);
-      const device = await EmulatedDevice.start({ fMaxHz: fMax, fullSpeedShare: 1 / slowdown, emulation: o.clockEmulation as 'auto' | 'cgroup' | 'dilation' });
+      const { detectDevice } = await import('../../device/detect.ts');
+      const dvfs = o.clockEmulation === 'auto' ? detectDevice().dvfs : undefined;
+      const device = await EmulatedDevice.start({ fMaxHz: fMax, fullSpeedShare: 1 / slowdown, emulation: o.clockEmulation as 'auto' | 'cgroup' | 'dilation', dvfs });
       let bar: Progress | null = null;
       try {
         const { doc } = await measureOptions({

@@ -57,6 +57,8 @@ export interface AgentRecord {
   stages: StageTimes;
   energy: { agentJ: number; linkJ: number; totalJ: number; source: 'device-model' | 'power-meter' };
   plan: { bits: number | Record<string, number>; agentHz: number; formats?: Record<string, string> };
+  /** The clock the head ran at and how it was produced (a real DVFS setting or an emulation). */
+  device?: { clockHz: number; emulation: string };
   replanned?: string;
 }
 
@@ -99,6 +101,8 @@ export interface AgentOptions {
   emulateLinkBps?: number;
   /** Applies a clock (DVFS); returns the clock actually set. */
   setClock?(hz: number): Promise<number>;
+  /** How the clock is produced, recorded with every request (e.g. 'cgroup-v1', 'dvfs'). */
+  clockSource?: string;
   log?(e: AgentEvent): void;
   rand?: () => number;
   sleep?(ms: number): Promise<void>;
@@ -186,7 +190,15 @@ export class Agent {
       if (e1 !== undefined && e1 >= e0) energy = { agentJ: e1 - e0, linkJ: 0, totalJ: e1 - e0, source: 'power-meter' };
     }
     this.o.replanner.afterRequest(energy.totalJ);
-    return { ...record, attempts, stages, energy, plan: { bits: plan.bits, agentHz: plan.agentHz, ...(plan.formats ? { formats: plan.formats } : {}) }, ...(change ? { replanned: change } : {}) };
+    return {
+      ...record,
+      attempts,
+      stages,
+      energy,
+      plan: { bits: plan.bits, agentHz: plan.agentHz, ...(plan.formats ? { formats: plan.formats } : {}) },
+      ...(this.o.clockSource ? { device: { clockHz: this.clockHz || plan.agentHz, emulation: this.o.clockSource } } : {}),
+      ...(change ? { replanned: change } : {}),
+    };
   }
 
   private async tryEdge(

@@ -11,6 +11,7 @@ import { CoquantError } from '../../errors.ts';
 import type { Feed, HostTensor } from '../../data/tensor.ts';
 import { CpuBandwidthGroup, DEFAULT_PERIOD_US, detectCpuBandwidth, type ClockEmulation } from '../../device/cpu-bandwidth.ts';
 import type { HostReply, HostRequest } from './messages.ts';
+import type { DvfsAdapter } from '../../device/types.ts';
 
 export interface EmulatedDeviceOptions {
   /** The device's top clock in Hz (the clock at which it gets `fullSpeedShare` of a core). */
@@ -19,6 +20,11 @@ export interface EmulatedDeviceOptions {
   fullSpeedShare: number;
   /** 'auto' uses cgroups when possible and time dilation otherwise. */
   emulation?: 'auto' | 'cgroup' | 'dilation';
+  /**
+   * A real clock control (a board with cpufreq or Jetson devfreq, from device/detect.ts): then
+   * clocks are set for real, nothing is emulated, and `fullSpeedShare` is not used.
+   */
+  dvfs?: DvfsAdapter;
   periodUs?: number;
 }
 
@@ -47,6 +53,7 @@ export class EmulatedDevice {
     private readonly group: CpuBandwidthGroup | null,
     readonly emulation: ClockEmulation,
     readonly fMaxHz: number,
+    private readonly dvfs: DvfsAdapter | null = null,
   ) {
     this.clockHz = fMaxHz;
     child.on('message', (r: HostReply) => {
@@ -65,7 +72,7 @@ export class EmulatedDevice {
   static async start(o: EmulatedDeviceOptions): Promise<EmulatedDevice> {
     if (!(o.fullSpeedShare > 0)) throw new CoquantError('E_CLOCK', `fullSpeedShare must be positive, got ${o.fullSpeedShare}`);
     const want = o.emulation ?? 'auto';
-    const cg = want === 'dilation' ? null : detectCpuBandwidth();
+    const cg = want === 'dilation' || o.dvfs ? null : detectCpuBandwidth();
     if (want === 'cgroup' && !cg) throw new CoquantError('E_NO_CGROUP', 'cgroup CPU bandwidth control is not available to this process', { hint: 'run as root on Linux, or choose --clock-emulation dilation' });
     const child = fork(new URL('./host-boot.mjs', import.meta.url), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
     const ready = new Promise<void>((res, rej) => {
@@ -79,8 +86,10 @@ export class EmulatedDevice {
       group = CpuBandwidthGroup.create(`coquant-agent-${process.pid}-${child.pid}`, o.periodUs ?? DEFAULT_PERIOD_US);
       group.add(child.pid!);
     }
-    const emulation: ClockEmulation = { kind: cg ?? 'time-dilation', fullSpeedShare: o.fullSpeedShare, periodUs: o.periodUs ?? DEFAULT_PERIOD_US, ...(group ? { where: group.dir } : {}) };
-    const d = new EmulatedDevice(child, group, emulation, o.fMaxHz);
+    const emulation: ClockEmulation = o.dvfs
+      ? { kind: 'dvfs', fullSpeedShare: 1, periodUs: 0, where: `${o.dvfs.kind} ${o.dvfs.where}` }
+      : { kind: cg ?? 'time-dilation', fullSpeedShare: o.fullSpeedShare, periodUs: o.periodUs ?? DEFAULT_PERIOD_US, ...(group ? { where: group.dir } : {}) };
+    const d = new EmulatedDevice(child, group, emulation, o.fMaxHz, o.dvfs ?? null);
     await d.setClock(o.fMaxHz);
     return d;
   }
@@ -97,6 +106,10 @@ export class EmulatedDevice {
   /** Applies a clock in (0, fMax]; returns the clock set. */
   async setClock(hz: number): Promise<number> {
     if (!(hz > 0) || hz > this.fMaxHz * (1 + 1e-9)) throw new CoquantError('E_CLOCK', `clock ${(hz / 1e9).toFixed(3)} GHz is outside (0, ${(this.fMaxHz / 1e9).toFixed(3)}] GHz`);
+    if (this.dvfs) {
+      this.clockHz = this.dvfs.setFrequency(hz);
+      return this.clockHz;
+    }
     this.group?.setShare(this.shareAt(hz));
     this.clockHz = hz;
     return hz;
@@ -104,6 +117,10 @@ export class EmulatedDevice {
 
   /** One whole core of this machine (no throttling): for measurements that bandwidth control would blur. */
   async setFullCore(): Promise<void> {
+    if (this.dvfs) {
+      this.clockHz = this.dvfs.setFrequency(this.fMaxHz);
+      return;
+    }
     this.group?.setShare(1);
     this.clockHz = this.fMaxHz / this.emulation.fullSpeedShare;
   }
@@ -132,6 +149,7 @@ export class EmulatedDevice {
     let ms = performance.now() - t0;
     let computeMs = r.ms;
     if (this.emulation.kind === 'time-dilation') {
+      // The run happened at full speed: wait out the difference so wall time follows the clock.
       const stretch = 1 / this.shareAt(this.clockHz);
       const extra = ms * (stretch - 1);
       await new Promise((res) => setTimeout(res, extra));
