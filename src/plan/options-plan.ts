@@ -89,6 +89,8 @@ export interface OptionsPlan {
   } | null;
   quantile: number | 'mean';
   constraints: { T0: number; E0: number; memoryBytes?: number };
+  /** The energy model the plan was made with (the agent re-evaluates energy with it). */
+  energyModel: { kappa: number; txPowerW: number };
   solver: { exact: boolean; lowerBound: number; nodes: number; instances: number; ms: number };
   /** What keeps a better plan out: deadline, energy, memory or formats. */
   binding: string[];
@@ -275,6 +277,7 @@ export function planFromOptions(doc: OptionsDocument, cuts: readonly OptionsCut[
           },
           quantile: sys.quantile,
           constraints: { T0: sys.T0, E0: sys.E0, ...(sys.memoryBytes !== undefined ? { memoryBytes: sys.memoryBytes } : {}) },
+          energyModel: { kappa: sys.kappa, txPowerW: sys.link.txPowerW },
           solver: { exact: true, lowerBound: 0, nodes: 0, instances: 0, ms: 0 },
           binding,
           notes: simulation ? ['some groups use simulation formats: their latency does not change with their bits, so this plan is for analysis, not for running'] : [],
@@ -296,6 +299,7 @@ export function planFromOptions(doc: OptionsDocument, cuts: readonly OptionsCut[
       predicted: null,
       quantile: sys.quantile,
       constraints: { T0: sys.T0, E0: sys.E0, ...(sys.memoryBytes !== undefined ? { memoryBytes: sys.memoryBytes } : {}) },
+      energyModel: { kappa: sys.kappa, txPowerW: sys.link.txPowerW },
       solver: { exact: true, lowerBound: Infinity, nodes, instances, ms },
       binding: [],
       notes: [],

@@ -15,8 +15,10 @@ import type { PlanResult } from '../../plan/result.ts';
 import { parseQuantSpec } from '../../quant/index.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { InferenceClient } from '../client/inference-client.ts';
-import { createSession, inputSpecs, outputNames } from '../ort/session.ts';
-import { Agent, type AgentRecord, type EnergyMeter } from './agent.ts';
+import { createSession, inputSpecs, outputNames, type Session } from '../ort/session.ts';
+import type { OptionsPlan } from '../../plan/options-plan.ts';
+import { ExecPlanSource } from './exec-plan-source.ts';
+import { Agent, type AgentRecord, type EnergyMeter, type PlanSource } from './agent.ts';
 import { Replanner, type ActivePlan } from './replanner.ts';
 import { QuantizedSessions } from './quantized-sessions.ts';
 
@@ -59,8 +61,31 @@ async function readPlan(path: string): Promise<PlanResult> {
   return doc;
 }
 
-export async function runAgentCli(o: AgentCliInput): Promise<void> {
-  const log = (m: string) => process.stderr.write(`${m}\n`);
+/** The agent's plan source and head sessions for either kind of plan document. */
+async function planSources(o: AgentCliInput): Promise<{ replanner: PlanSource; headFor: (p: ActivePlan) => Promise<Session>; localFor?: (p: ActivePlan) => Promise<Session>; release: () => Promise<void> }> {
+  let schema: string | undefined;
+  try {
+    schema = (JSON.parse(await readFile(o.plan, 'utf8')) as { schema?: string }).schema;
+  } catch {
+    schema = undefined;
+  }
+  if (schema === 'coquant.exec-plan/1') {
+    // An executable plan: the head file already holds the planned formats; it runs as written.
+    const plan = JSON.parse(await readFile(o.plan, 'utf8')) as OptionsPlan;
+    if (!plan.feasible) throw new CoquantError('E_INFEASIBLE_PLAN', `${o.plan} is an infeasible plan; there is nothing to run`, { hint: 'relax T0/E0 and plan again' });
+    const replanner = new ExecPlanSource(plan, plan.energyModel?.kappa ?? 1e-27, plan.energyModel?.txPowerW ?? 0.8);
+    const head = createSession(o.head, { label: o.head });
+    const local = o.full ? createSession(o.full, { label: o.full }) : undefined;
+    return {
+      replanner,
+      headFor: () => head,
+      localFor: local ? () => local : undefined,
+      release: async () => {
+        await (await head).release();
+        if (local) await (await local).release();
+      },
+    };
+  }
   const plan = await readPlan(o.plan);
   const sys = await loadSystem({ system: o.system, preset: o.preset, agent: o.agentPreset, server: o.serverPreset, profile: o.profile, T0: plan.constraints.T0, E0: plan.constraints.E0 });
   const cutName = plan.cut ?? sys.problem.cuts[0]?.name;
@@ -70,18 +95,25 @@ export async function runAgentCli(o: AgentCliInput): Promise<void> {
   const missing = plan.groups!.filter((g) => !known.has(g.name));
   if (missing.length) throw new UsageError(`the plan names groups the system does not have (e.g. '${missing[0].name}')`, 'pass the same --system/--preset/--profile the plan was made with');
   const replanner = new Replanner({ ...sys.problem, cuts: [cut] }, plan, { battery: o.battery });
+  const sessions = new QuantizedSessions(parseQuantSpec(o.quantizer));
+  const full = o.full;
+  return {
+    replanner,
+    headFor: (p) => sessions.for(o.head, p),
+    localFor: full ? (p) => sessions.for(full, p) : undefined,
+    release: () => sessions.releaseAll(),
+  };
+}
 
-  const config = parseQuantSpec(o.quantizer);
-  const sessions = new QuantizedSessions(config);
+export async function runAgentCli(o: AgentCliInput): Promise<void> {
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const { replanner, headFor, localFor, release } = await planSources(o);
   const probe = await createSession(o.head, { label: o.head });
   const heads = outputNames(probe);
   const specs = inputSpecs(probe);
   await probe.release();
   const feature = o.feature ?? (heads.length === 1 ? heads[0] : undefined);
   if (!feature || !heads.includes(feature)) throw new UsageError(`the head has outputs ${heads.join(', ')}; name the cut tensor with --feature`);
-  const headFor = (p: ActivePlan) => sessions.for(o.head, p);
-  const full = o.full;
-  const localFor = full ? (p: ActivePlan) => sessions.for(full, p) : undefined;
 
   const device = detectDevice(o.sysfs);
   for (const n of device.notes) log(`note: ${n}`);
@@ -104,6 +136,7 @@ export async function runAgentCli(o: AgentCliInput): Promise<void> {
     emulateLinkBps: o.emulateLinkBps,
     meter,
     setClock,
+    clockSource: device.dvfs ? `dvfs (${device.dvfs.kind})` : 'none (the OS sets the clock)',
     log: (e) => log(`${e.level}: ${e.msg}`),
   });
   const charset = await loadPpocrCharset().catch(() => undefined);
@@ -120,7 +153,7 @@ export async function runAgentCli(o: AgentCliInput): Promise<void> {
         `${(r.energy.totalJ * 1000).toFixed(3)} mJ${text !== undefined ? ` → "${text}"` : ''}${r.error ? ` [${r.error.code}: ${r.error.message}]` : ''}`,
     );
   }
-  await sessions.releaseAll();
+  await release();
   const ok = records.filter((r) => r.status === 'ok').length;
   process.stdout.write(`${ok}/${records.length} inputs answered (${records.filter((r) => r.path === 'edge').length} by the edge, ${records.filter((r) => r.path === 'local').length} locally)\n`);
   if (cal.labels && texts.some((t) => t)) {
