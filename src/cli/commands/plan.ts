@@ -83,6 +83,8 @@ export function register(program: Command): void {
         else result.notes.push(...why, 'delay model: linear T = c·b·N/f with the device profile\'s fitted c');
       }
       result.notes.push(...loaded.notes);
+      // Bit-widths 2..16 are the paper's analysis: no CPU kernel runs an 11-bit weight.
+      result.notes.push('simulation plan: these bit-widths are applied as fake quantization, which runs float kernels, so the delay model is not what a runtime measures; `plan --options` plans the formats onnxruntime executes');
       if (loaded.system.illustrative) result.notes.push('illustrative system: the numbers are a simulation, not measurements');
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ ...result, system: { origin: loaded.origin, label: loaded.system.label ?? null } }, null, 2)}\n`);
