@@ -38,26 +38,13 @@ export function register(program: Command): void {
       const slowdown = num(o.slowdown, '--slowdown', 1, 1000);
       const n = num(o.calib, '--calib', 1, 1000);
       const runs = num(o.runs, '--runs', 3, 1000);
-      const [{ readFile }, { guessPreset, randomCalibration, renderedCalibration }, { parseDimFlags }, { createSession, inputSpecs }, { EmulatedDevice }, { measureOptions }, { writeFileAtomic }] = await Promise.all([
-        import('node:fs/promises'),
-        import('../../distortion/calibration.ts'),
-        import('../../data/random-inputs.ts'),
-        import('../../runtime/ort/session.ts'),
+      const [{ modelWithInputs }, { EmulatedDevice }, { measureOptions }, { writeFileAtomic }] = await Promise.all([
+        import('../model-inputs.ts'),
         import('../../runtime/device-host/emulated-device.ts'),
         import('../../runtime/options/measure-options.ts'),
         import('../../util/atomic-write.ts'),
       ]);
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(model);
-      } catch {
-        throw new UsageError(`${model}: no such file`);
-      }
-      const session = await createSession(bytes, { label: model });
-      const specs = inputSpecs(session);
-      await session.release();
-      const rec = specs.length === 1 && guessPreset(specs[0]) === 'ppocr-rec';
-      const calib = rec ? await renderedCalibration(n, 11, specs) : randomCalibration(n, 11, specs, parseDimFlags(o.dim));
+      const { bytes, calibration: calib } = await modelWithInputs(model, n, 11, o.dim);
       const fMax = Math.max(...clocks);
       const { detectDevice } = await import('../../device/detect.ts');
       const dvfs = o.clockEmulation === 'auto' ? detectDevice().dvfs : undefined;

@@ -8,28 +8,23 @@ import { basename, extname, join } from 'node:path';
 import { CoquantError, UsageError } from '../../errors.ts';
 
 export async function quantizeExecCli(model: string, planPath: string, o: { out?: string; json?: boolean; calib: string; dim: string[] }): Promise<void> {
-  const plan = JSON.parse(await readFile(planPath, 'utf8')) as { schema?: string; feasible?: boolean; formats?: Record<string, string>; simulation?: boolean; cut?: string };
+  let plan: { schema?: string; feasible?: boolean; formats?: Record<string, string>; simulation?: boolean; cut?: string };
+  try {
+    plan = JSON.parse(await readFile(planPath, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read plan ${planPath}: ${(e as Error).message.split('\n')[0]}`);
+  }
   if (!plan.feasible) throw new CoquantError('E_INFEASIBLE_PLAN', `${planPath} is an infeasible plan: it names no formats`, { hint: 'relax T0/E0 and plan again' });
   if (plan.simulation) throw new UsageError(`${planPath} uses simulation formats, which no kernel executes`, 'plan without --simulation to get an executable plan');
-  const [{ guessPreset, randomCalibration, renderedCalibration }, { parseDimFlags }, { createSession, inputSpecs, toOrtFeed }, { writeExecHead }, { writeFileAtomic }] = await Promise.all([
-    import('../../distortion/calibration.ts'),
-    import('../../data/random-inputs.ts'),
+  const [{ modelWithInputs }, { toOrtFeed }, { writeExecHead }, { writeFileAtomic }] = await Promise.all([
+    import('../model-inputs.ts'),
     import('../../runtime/ort/session.ts'),
     import('../../runtime/options/exec-head.ts'),
     import('../../util/atomic-write.ts'),
   ]);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(model);
-  } catch {
-    throw new UsageError(`${model}: no such file`);
-  }
-  const session = await createSession(bytes, { label: model });
-  const specs = inputSpecs(session);
-  await session.release();
   const n = Number(o.calib);
-  const rec = specs.length === 1 && guessPreset(specs[0]) === 'ppocr-rec';
-  const calib = rec ? await renderedCalibration(n, 11, specs) : randomCalibration(n, 11, specs, parseDimFlags(o.dim));
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--calib must be a positive integer (got '${o.calib}')`);
+  const { bytes, calibration: calib } = await modelWithInputs(model, n, 11, o.dim);
   const head = await writeExecHead(bytes, plan.formats ?? {}, { calibration: calib.feeds.map((f) => toOrtFeed(f)), where: model });
   const out = o.out ?? join('out', `${basename(model, extname(model))}.plan.onnx`);
   await writeFileAtomic(out, head.bytes);
