@@ -7,6 +7,16 @@
  *   upper (test channel, §4)     D_U(R) = 2^(−R) / λ       ⇔  D_U(b) = 2^(1−b) / λ
  * so D_U = 2·D_L everywhere: one bit of rate.
  *
+ * Beside them, in this one module (one place per formula), the paper's bounds (Lyu et al.,
+ * arXiv 2602.13052, §IV; Eq. numbers are the paper's) and the exact rate-distortion function:
+ *   paper lower  R^L(D) = −log2(2λD) (Eq. 23), D^L(R) = 1/(λ·2^(R+1)) (Eq. 24): the same formulas as
+ *                our D_L, so `rateDL` and `rateForDL` are both;
+ *   paper upper  R^U(D) = log2(1/(λD) + λD/(λD+1)) (Eq. 25),
+ *                D^U(R) = (1/(2λ))·(√(1 + 4/(2^R − 1)) − 1) (Eq. 26), from a Laplacian test channel;
+ *   exact        D(R) = −ln(1 − 2^(−(R+1)))/λ, R(D) = −log2(2·(1 − e^(−λD))) for D ≤ ln2/λ (derived in
+ *                docs/theory.md, checked against Blahut–Arimoto in test/theory/blahut-arimoto.test.ts).
+ * Ordering, for every R > 0: D_L < D(R) < D_U(ours) < D^U(paper).
+ *
  * Everything here is plain arithmetic with no allocation, because the planner evaluates these
  * inside its search loops. Conventions for degenerate inputs, chosen so loops need no guards:
  * λ = Infinity (an all-zero group) gives distortion 0; groups with 0 parameters contribute nothing.
@@ -30,7 +40,7 @@ export function groupDU(b: number, lambda: number): number {
   return Math.pow(2, 1 - b) / lambda;
 }
 
-/** D_L as a function of the magnitude rate R (bits per parameter, sign excluded). */
+/** D_L as a function of the magnitude rate R (bits per parameter, sign excluded); also the paper's D^L (Eq. 24). */
 export function rateDL(R: number, lambda: number): number {
   return Math.pow(2, -R) / (2 * lambda);
 }
@@ -106,7 +116,7 @@ export function rateForDU(target: number, lambda: number): number {
   return Math.log2(1 / (lambda * target));
 }
 
-/** Magnitude rate R at which D_L(R) = target: the fewest bits any quantizer can use for D. */
+/** Magnitude rate R at which D_L(R) = target: the fewest bits any quantizer can use for D; also the paper's R^L (Eq. 23). */
 export function rateForDL(target: number, lambda: number): number {
   return Math.log2(1 / (2 * lambda * target));
 }
@@ -126,4 +136,86 @@ export function minBitsForGap(eps: number, lambda: number, bMin = 2, bMax = 16):
   // gap(b) = 2^(−b)/λ ≤ eps  ⇔  b ≥ log2(1/(λ·eps))
   const b = Math.max(bMin, Math.ceil(Math.log2(1 / (lambda * eps)) - 1e-12));
   return b <= bMax ? b : undefined;
+}
+
+// ---- the paper's upper bound (Laplacian test channel), and the exact D(R) --------------------
+
+/**
+ * The paper's D^U(R) (Eq. 26), (1/(2λ))·(√(1 + 4t) − 1) with t = 1/(2^R − 1), computed as
+ * 2t/(λ·(1 + √(1 + 4t))), which is the same number without the cancellation at high rate.
+ * Infinite for R ≤ 0: the Laplacian channel only reaches rate 0 at infinite distortion.
+ */
+export function paperRateDU(R: number, lambda: number): number {
+  if (!(R > 0)) return Infinity;
+  const t = 1 / Math.expm1(R * Math.LN2);
+  return (2 * t) / (lambda * (1 + Math.sqrt(1 + 4 * t)));
+}
+
+/**
+ * The paper's R^U(D) (Eq. 25), log2(1/(λD) + λD/(λD+1)), computed as log2(1 + 1/(u(u+1))) with
+ * u = λD (the same number: 1/u − 1 + u/(u+1) = 1/(u(u+1))). Positive for every D.
+ */
+export function paperRateForDU(D: number, lambda: number): number {
+  const u = lambda * D;
+  return Math.log1p(1 / (u * (u + 1))) / Math.LN2;
+}
+
+/** The paper's D^U at b bits (R = b − 1). */
+export function paperGroupDU(b: number, lambda: number): number {
+  return paperRateDU(b - 1, lambda);
+}
+
+/** Model-level paper bound α Σ_g (N_g/N)·D^U(b_g − 1; λ_g), same conventions as `modelDU`. */
+export function modelDUPaper(bits: number | ArrayLike<number>, groups: readonly RdGroup[], alpha = 1): number {
+  let total = 0;
+  let acc = 0;
+  const shared = typeof bits === 'number';
+  for (let g = 0; g < groups.length; g++) {
+    const n = groups[g].params;
+    if (n <= 0) continue;
+    total += n;
+    const lam = groups[g].lambda;
+    if (lam === Infinity) continue;
+    acc += n * paperRateDU((shared ? bits : bits[g]) - 1, lam);
+  }
+  return total > 0 ? (alpha * acc) / total : 0;
+}
+
+/**
+ * The exact rate-distortion function of Exp(λ) under |x − x̂|, as distortion of rate:
+ * D(R) = −ln(1 − 2^(−(R+1)))/λ for R ≥ 0 (ln2/λ at R = 0, the mean distance to the median).
+ */
+export function rateDExact(R: number, lambda: number): number {
+  return -Math.log1p(-Math.pow(2, -(Math.max(0, R) + 1))) / lambda;
+}
+
+/** The exact R(D) = −log2(2·(1 − e^(−λD))) for 0 < D ≤ ln2/λ, and 0 beyond. */
+export function rateForDExact(D: number, lambda: number): number {
+  return Math.max(0, -Math.log2(-2 * Math.expm1(-lambda * D)));
+}
+
+// ---- choosing a bound -------------------------------------------------------------------------
+
+/** Which upper bound a report, plot or plan uses: ours (exponential test channel) or the paper's (Laplacian). */
+export type BoundKind = 'ours' | 'paper';
+export const BOUND_KINDS: readonly BoundKind[] = ['ours', 'paper'];
+
+/** D_U(R) of the chosen bound. */
+export function rateDUOf(kind: BoundKind, R: number, lambda: number): number {
+  return kind === 'paper' ? paperRateDU(R, lambda) : rateDU(R, lambda);
+}
+
+/** R_U(D) of the chosen bound: the rate its test channel needs for distortion D. */
+export function rateForDUOf(kind: BoundKind, D: number, lambda: number): number {
+  return kind === 'paper' ? paperRateForDU(D, lambda) : rateForDU(D, lambda);
+}
+
+/** D_U at b bits of the chosen bound. */
+export function groupDUOf(kind: BoundKind, b: number, lambda: number): number {
+  return kind === 'paper' ? paperGroupDU(b, lambda) : groupDU(b, lambda);
+}
+
+/** Model-level D_U of the chosen bound. */
+export function modelDUOf(kind: BoundKind, bits: number | ArrayLike<number>, groups: readonly RdGroup[], alpha = 1): number {
+  return kind === 'paper' ? modelDUPaper(bits, groups, alpha) : modelDU(bits, groups, alpha);
 }
