@@ -211,7 +211,8 @@ export async function runDistortion(o: DistortionOptions): Promise<DistortionDoc
     const label = configLabel(s);
     const pts = points.filter((p) => p.family === s.family && p.range === s.range && p.granularity === (s.granularity.kind === 'group' ? `group${s.granularity.size}` : s.granularity.kind));
     const usable = pts.filter((p) => p.Do !== null && Number.isFinite(p.Do) && p.Dp > 0);
-    const fit: DistortionFit = { ...fitAlpha(usable.map((p) => p.Dp), usable.map((p) => p.Do!)), config: label, bits: usable.map((p) => p.bits) };
+    const af = fitAlpha(usable.map((p) => p.Dp), usable.map((p) => p.Do!));
+    const fit: DistortionFit = { ...af, config: label, bits: usable.map((p) => p.bits), ...(af.alphaMaxIndex >= 0 ? { alphaMaxBits: usable[af.alphaMaxIndex].bits } : {}) };
     return { config: label, family: s.family, granularity: pts[0]?.granularity ?? '', range: s.range, points: pts, fit };
   });
 

@@ -30,6 +30,7 @@ export function formatTable(doc: DistortionDocument): string {
     lines.push(fmt(head));
     for (const r of rows) lines.push(fmt(r));
     lines.push(`fit D_o ≈ α·D_p: α = ${sci(c.fit.alpha)}, R² = ${c.fit.r2.toFixed(4)} (uncentred ${c.fit.r2Uncentered.toFixed(4)}), worst relative error ${c.fit.maxRelErr.toFixed(3)} over ${c.fit.n} bit-widths`);
+    if (c.fit.alphaMax !== undefined) lines.push(`paper's α (largest measured D_o/D_p${c.fit.alphaMaxBits !== undefined ? `, at ${c.fit.alphaMaxBits} bits` : ''}) = ${sci(c.fit.alphaMax)}`);
   }
   lines.push('');
   lines.push(`${doc.run.seconds.toFixed(1)} s with ${doc.run.threads} onnxruntime threads`);

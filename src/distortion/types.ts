@@ -43,6 +43,8 @@ export interface DistortionFit extends AlphaFit {
   config: string;
   /** Bit-widths that entered the fit (finite D_o and D_p > 0). */
   bits: number[];
+  /** The bit-width whose D_o/D_p sets alphaMax (the paper's α); absent when no point entered the fit. */
+  alphaMaxBits?: number;
 }
 
 export interface DistortionConfigResult {

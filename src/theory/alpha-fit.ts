@@ -7,6 +7,10 @@
  * "D_o is constant" and can go negative when the line through the origin is worse than that.
  * The uncentred one, 1 − SS_res / Σ Do² (what R's lm reports without intercept), is always at
  * least as large and is given as `r2Uncentered` for comparison.
+ *
+ * Beside it, the paper's estimate (Lyu et al. §VI-A): an empirical upper-bound constant, the
+ * largest measured ratio α_max = max_i Do_i/Dp_i, so that Do_i ≤ α_max·Dp_i at every measured
+ * point. The least-squares α is the Dp²-weighted mean of the same ratios, so α ≤ α_max always.
  */
 
 export interface AlphaFit {
@@ -19,6 +23,10 @@ export interface AlphaFit {
   maxRelErr: number;
   /** Number of points used. */
   n: number;
+  /** The paper's α: the largest Do_i/Dp_i over points with Dp_i > 0 (0 when there are none). */
+  alphaMax: number;
+  /** Index (into the inputs) of the point that sets alphaMax; −1 when there is none. */
+  alphaMaxIndex: number;
 }
 
 export function fitAlpha(dp: readonly number[], dO: readonly number[]): AlphaFit {
@@ -40,15 +48,21 @@ export function fitAlpha(dp: readonly number[], dO: readonly number[]): AlphaFit
   let ssRes = 0;
   let ssTot = 0;
   let maxRelErr = 0;
+  let alphaMax = 0;
+  let alphaMaxIndex = -1;
   for (let i = 0; i < n; i++) {
     const fit = alpha * dp[i];
     ssRes += (dO[i] - fit) ** 2;
     ssTot += (dO[i] - mean) ** 2;
     if (dO[i] > 0) maxRelErr = Math.max(maxRelErr, Math.abs(fit - dO[i]) / dO[i]);
     else if (fit !== 0) maxRelErr = Infinity;
+    if (dp[i] > 0 && (alphaMaxIndex < 0 || dO[i] / dp[i] > alphaMax)) {
+      alphaMax = dO[i] / dp[i];
+      alphaMaxIndex = i;
+    }
   }
   // With all Do equal the centred R² is undefined; an exact fit still deserves 1.
   const r2 = ssTot > 0 ? 1 - ssRes / ssTot : ssRes === 0 ? 1 : 0;
   const r2Uncentered = syy > 0 ? 1 - ssRes / syy : ssRes === 0 ? 1 : 0;
-  return { alpha, r2, r2Uncentered, maxRelErr, n };
+  return { alpha, r2, r2Uncentered, maxRelErr, n, alphaMax, alphaMaxIndex };
 }
