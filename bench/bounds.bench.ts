@@ -3,11 +3,23 @@
  * Synthetic profile: 1000 groups (1.0e9 parameters), 6 quantizer configs × 15 bit-widths at
  * model scope and per group (90 090 distortion entries, like a real profile). Baseline: reading
  * and JSON-parsing the same file, measured in the same run.
+ *
+ * Also the Blahut–Arimoto pieces: the one-off reference curve every report scales (timed cold,
+ * in this fresh process, before anything else touches it), and D_BA at R = 1..7 at the test
+ * resolution (32) and the docs-table resolution (256). Baseline for those: one O(N) pass over the
+ * same grid (a sum of N exponentials), so the ratio says how many grid passes a solve costs.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runBounds } from '../src/bounds/run-bounds.ts';
+import { baAtRate, baReferenceCurve } from '../src/theory/blahut-arimoto.ts';
 import { mulberry32 } from '../src/util/rng.ts';
+
+{
+  const t0 = performance.now();
+  const ref = baReferenceCurve();
+  console.log(`BA reference curve (${ref.rows.length} rates, resolution ${ref.resolution}), cold: ${(performance.now() - t0).toFixed(1)} ms`);
+}
 
 const dir = join('.cache', 'bench');
 await mkdir(dir, { recursive: true });
@@ -58,3 +70,16 @@ const noPlot = await time('bounds, JSON written, no plot', () => runBounds(path,
 const full = await time('bounds, JSON + Fig. 4 SVG', () => runBounds(path, { out: join(dir, 'bounds-out'), quiet: true }));
 console.log(`ratio to baseline: no plot ${(noPlot / base).toFixed(2)}×, with plot ${(full / base).toFixed(2)}×`);
 console.log(`requirement < 1000 ms: ${full < 1000 ? 'met' : 'NOT met'} (${full.toFixed(0)} ms with plot)`);
+
+for (const resolution of [32, 256]) {
+  for (const R of [1, 4, 7]) {
+    const cells = baAtRate(R, { resolution }).point.grid.cells;
+    const pass = await time(`  baseline: one pass over ${cells} cells`, async () => {
+      let acc = 0;
+      for (let i = 0; i < cells; i++) acc += Math.exp(-i * 1e-6);
+      return acc;
+    }, 3);
+    const t = await time(`D_BA at R = ${R}, resolution ${resolution}`, async () => baAtRate(R, { resolution }), 3);
+    console.log(`  ${(t / pass).toFixed(0)} grid passes per rate (${baAtRate(R, { resolution }).solves} BA solves)`);
+  }
+}

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { CoquantError } from '../errors.ts';
-import type { AlphaInput, BoundsGroupInput, QuantSeriesInput } from '../theory/bounds-report.ts';
+import type { AlphaInput, AlphaRule, BoundsGroupInput, QuantSeriesInput } from '../theory/bounds-report.ts';
 
 const profileSchema = z.object({
   schema: z.literal('coquant.profile/1'),
@@ -65,16 +65,44 @@ export function fromProfile(doc: unknown, path: string): { groups: BoundsGroupIn
 }
 
 const distortionSchema = z.object({
-  fit: z.object({ alpha: z.number(), r2: z.number().optional(), maxRelErr: z.number().optional(), config: z.string().optional() }),
+  fit: z.object({
+    alpha: z.number(),
+    /** The paper's α (largest measured D_o/D_p); absent in documents written before it was added. */
+    alphaMax: z.number().optional(),
+    r2: z.number().optional(),
+    maxRelErr: z.number().optional(),
+    config: z.string().optional(),
+  }),
 });
 
-export async function readAlpha(path: string | undefined): Promise<AlphaInput> {
+/**
+ * α from a `coquant distortion --json` document. `rule` picks which estimate scales the output
+ * columns: `least-squares` (fit.alpha, ours) or `max-ratio` (fit.alphaMax, the paper's §VI-A);
+ * both are carried into the report when present.
+ */
+export async function readAlpha(path: string | undefined, rule: AlphaRule = 'least-squares'): Promise<AlphaInput> {
   if (!path) return { value: 1, source: 'default' };
   const doc = await readJson(path, 'distortion JSON');
   const p = distortionSchema.safeParse(doc);
   if (!p.success) throw new CoquantError('E_BAD_DISTORTION', zodWhere(p.error, path), { hint: 'pass the output of `coquant distortion --json`' });
-  const { alpha, r2, maxRelErr, config } = p.data.fit;
+  const { alpha, alphaMax, r2, maxRelErr, config } = p.data.fit;
   if (!(alpha > 0) || !Number.isFinite(alpha)) throw new CoquantError('E_BAD_DISTORTION', `${path}: field fit.alpha must be a positive number, got ${alpha}`);
-  return { value: alpha, source: 'distortion', config, r2, maxRelErr };
+  if (alphaMax !== undefined && !(alphaMax > 0 && Number.isFinite(alphaMax))) {
+    throw new CoquantError('E_BAD_DISTORTION', `${path}: field fit.alphaMax must be a positive number, got ${alphaMax}`);
+  }
+  if (rule === 'max-ratio' && alphaMax === undefined) {
+    throw new CoquantError('E_BAD_DISTORTION', `${path}: has no fit.alphaMax (the paper's α), which --alpha max needs`, {
+      hint: 're-run `coquant distortion --json` to get a document with fit.alphaMax, or use --alpha lsq',
+    });
+  }
+  return {
+    value: rule === 'max-ratio' ? alphaMax! : alpha,
+    source: 'distortion',
+    config,
+    r2,
+    maxRelErr,
+    rule,
+    leastSquares: alpha,
+    ...(alphaMax !== undefined ? { maxRatio: alphaMax } : {}),
+  };
 }
-

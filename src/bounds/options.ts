@@ -9,6 +9,10 @@ export const DEFAULT_BOUNDS_SPECS = [
 
 export interface BoundsOptions {
   distortion?: string;
+  /** Headline upper bound: `ours` (default) or `paper`. */
+  bound?: string;
+  /** Which α scales the output columns: `lsq` (default, least squares) or `max` (the paper's largest D_o/D_p). */
+  alpha?: string;
   quant?: string[];
   bits?: string;
   allFloat?: boolean;

@@ -1,14 +1,16 @@
 /**
- * `coquant bounds` minus printing: the SPEC §4 rate-distortion bounds per group and for the model,
- * beside the measured quantizers (their ratio to D_U, fixed and entropy-coded rates), with
- * computed recommendations and the paper's Fig. 4 as SVG. From a profile JSON it is pure
+ * `coquant bounds` minus printing: the SPEC §4 rate-distortion bounds and the paper's (its
+ * Eqs. 23–26) per group and for the model, with the Blahut–Arimoto D(R), beside the measured
+ * quantizers (their ratio to the headline D_U, fixed and entropy-coded rates), with computed
+ * recommendations and the paper's Fig. 4 (all four curves) as SVG. From a profile JSON it is pure
  * arithmetic; from a model it measures the quantizers itself (with codes, for entropy rates).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoquantError, UsageError } from '../errors.ts';
 import { parseBits, parseQuantSpec } from '../quant/index.ts';
-import { buildBoundsReport, type BoundsGroupInput, type BoundsReport, type QuantSeriesInput } from '../theory/bounds-report.ts';
+import { buildBoundsReport, type AlphaRule, type BoundsGroupInput, type BoundsReport, type QuantSeriesInput } from '../theory/bounds-report.ts';
+import { BOUND_KINDS, type BoundKind } from '../theory/rd-bounds.ts';
 import { fig4Spec } from '../theory/bounds-plot.ts';
 import { extractFcChain } from '../theory/fc-chain.ts';
 import { fcBoundSection } from '../theory/fc-report.ts';
@@ -32,8 +34,25 @@ async function fcSection(path: string, o: BoundsOptions): Promise<NonNullable<Bo
 }
 
 /** Whole command minus printing: input → report (+ files under `out`). Exported for the benchmark. */
+/** `--bound`: which upper bound the headline uses. */
+export function parseBoundKind(v: string | undefined): BoundKind {
+  if (v === undefined) return 'ours';
+  if ((BOUND_KINDS as readonly string[]).includes(v)) return v as BoundKind;
+  throw new UsageError(`--bound must be one of ${BOUND_KINDS.join(', ')}, got '${v}'`, "ours = 2^(−R)/λ (SPEC §4), paper = the paper's Eq. 26");
+}
+
+/** `--alpha`: which α estimate scales the output-level columns. */
+export function parseAlphaRule(v: string | undefined): AlphaRule {
+  if (v === undefined || v === 'lsq') return 'least-squares';
+  if (v === 'max') return 'max-ratio';
+  throw new UsageError(`--alpha must be lsq or max, got '${v}'`, "lsq = least squares through the origin (ours), max = the largest measured D_o/D_p (the paper's)");
+}
+
 export async function runBounds(input: string, o: BoundsOptions): Promise<{ report: BoundsReport; files: string[] }> {
-  const alpha = await readAlpha(o.distortion);
+  const bound = parseBoundKind(o.bound);
+  const rule = parseAlphaRule(o.alpha);
+  if (o.alpha !== undefined && !o.distortion) throw new UsageError('--alpha needs --distortion <distortion.json>', 'α comes from a `coquant distortion --json` fit');
+  const alpha = await readAlpha(o.distortion, rule);
   const isJson = input.toLowerCase().endsWith('.json');
   let data: { groups: BoundsGroupInput[]; quantizers: QuantSeriesInput[] };
   if (isJson) {
@@ -43,7 +62,7 @@ export async function runBounds(input: string, o: BoundsOptions): Promise<{ repo
     const specs = (o.quant?.length ? o.quant : DEFAULT_BOUNDS_SPECS).map(parseQuantSpec);
     data = await measureModel(input, specs, parseBits(o.bits ?? '2,3,4,6,8'), { allFloat: o.allFloat, quiet: o.quiet });
   }
-  const report = buildBoundsReport({ source: { kind: isJson ? 'profile' : 'model', path: input }, alpha, ...data });
+  const report = buildBoundsReport({ source: { kind: isJson ? 'profile' : 'model', path: input }, alpha, bound, ...data });
   if (!isJson && input.toLowerCase().endsWith('.onnx')) report.fc = await fcSection(input, o);
   const files: string[] = [];
   if (o.out) {
