@@ -58,8 +58,12 @@ export const optionsDocumentSchema = z.object({
     emulation: z.string().default('none'),
     note: z.string().optional(),
   }),
-  /** Per-run cost outside the groups: session overhead and the hop to the runtime, seconds per clock. */
-  overheadS: perClock,
+  /**
+   * Per-run cost outside the groups, seconds per clock: session overhead and the hop to the
+   * runtime, plus the intercept of the clock's time model (negative under CPU bandwidth control,
+   * where a run starts with its period's quota unspent).
+   */
+  overheadS: z.array(z.number()),
   /** Extra per-run cost for each byte the runtime returns (the hop of the head's output), seconds per byte per clock. */
   outputByteS: perClock.default([]),
   /** Latency of the nodes that carry no weights, per clock (for cut-dependent fixed cost). Absent: none. */

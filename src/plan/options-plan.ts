@@ -244,6 +244,7 @@ export function planFromOptions(doc: OptionsDocument, cuts: readonly OptionsCut[
         bytes += o.bytes;
         simulation ||= !o.executable;
       });
+      headS = Math.max(headS, 0);
       const agentJ = perSecJ * headS;
       const binding: string[] = [];
       const slackT = sys.T0 - (r * headS + netQ);

@@ -15,7 +15,7 @@ import * as ort from 'onnxruntime-node';
 import type { Feed, HostTensor } from '../../data/tensor.ts';
 import { CoquantError } from '../../errors.ts';
 import { EXEC_FORMATS, weightGroupsOf, writeMixedFormat, type ExecFormat, type WeightGroup } from '../../formats/mixed-format.ts';
-import { DT, encodeModel, GraphIndex, makeNode, onnx, tensorToFloat32, type ModelProto, type TensorProto } from '../../formats/onnx-graph.ts';
+import { DT, encodeModel, GraphIndex, makeNode, makeTensor, onnx, tensorToFloat32, type ModelProto, type TensorProto } from '../../formats/onnx-graph.ts';
 import { preoptimize } from '../../formats/preoptimize.ts';
 import { unpackNBits } from '../../formats/nbits-pack.ts';
 import { OPTIONS_SCHEMA, type OptionsDocument } from '../../plan/options-doc.ts';
@@ -55,6 +55,39 @@ function probeModel(pre: ModelProto): Uint8Array {
   const out = onnx.ValueInfoProto.create({ name: 'probe_out', type: { tensorType: { elemType: DT.FLOAT } } });
   const graph = onnx.GraphProto.create({ name: 'probe', node: [node], input: [g.input![0]], output: [out] });
   return encodeModel(onnx.ModelProto.create({ irVersion: pre.irVersion, opsetImport: [{ domain: '', version: 13 }], graph }));
+}
+
+/** A chain of `depth` 64×512 · 512×512 float products: a synthetic compute load of known size. */
+function loadModel(depth: number): Uint8Array {
+  const w = new Float32Array(512 * 512);
+  for (let i = 0; i < w.length; i++) w[i] = ((i * 2654435761) % 1000) / 1e6;
+  const nodes = Array.from({ length: depth }, (_, i) => makeNode('MatMul', [i === 0 ? 'x' : `h${i}`, 'W'], [i === depth - 1 ? 'y' : `h${i + 1}`], `mm${i}`));
+  const vi = (name: string) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [{ dimValue: 64 }, { dimValue: 512 }] } } } });
+  const graph = onnx.GraphProto.create({ name: 'load', node: nodes, input: [vi('x')], output: [vi('y')], initializer: [makeTensor('W', DT.FLOAT, [512, 512], w)] });
+  return encodeModel(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph }));
+}
+
+/** Least squares t = a·c + β·B + b over (c, B, t) points (normal equations, Cramer's rule). */
+export function fitRoundTrip(pts: readonly [number, number, number][]): { a: number; beta: number; b: number } {
+  // Columns: c, B, 1. Bytes are scaled to MB to keep the system well conditioned.
+  const S = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+  const r = [0, 0, 0];
+  for (const [c, B, t] of pts) {
+    const x = [c, B / 1e6, 1];
+    for (let i = 0; i < 3; i++) {
+      r[i] += x[i] * t;
+      for (let j = 0; j < 3; j++) S[i][j] += x[i] * x[j];
+    }
+  }
+  const det = (m: number[][]) => m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  const D = det(S);
+  const solve = (col: number) => det(S.map((row, i) => row.map((v, j) => (j === col ? r[i] : v)))) / D;
+  if (!(Math.abs(D) > 1e-30)) {
+    const mc = pts.reduce((s2, p) => s2 + p[0], 0);
+    const mt = pts.reduce((s2, p) => s2 + p[2], 0);
+    return { a: mc > 0 ? mt / mc : 1, beta: 0, b: 0 };
+  }
+  return { a: solve(0), beta: solve(1) / 1e6, b: solve(2) };
 }
 
 function graphNames(m: ModelProto): GraphNames {
@@ -198,56 +231,65 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
     }
     tick(`kernel times of ${v.format}`);
   }
+  // The device's round trip for a run of c seconds of full-core compute returning B bytes is
+  // modelled per clock as t = a·c + β·B + b. Bandwidth control is not a uniform slow-down (a run
+  // starts with its period's quota unspent, and a stall can land after the run, in the hop), so
+  // (a, β, b) are fitted by least squares on round trips of the variants, of synthetic loads of
+  // 1, 6 and 24 matrix products (short heads live down there) and of a probe with a one-number
+  // output. A group then costs share·a, and b and β are the per-run overhead and per-byte cost.
   const probe = probeModel(pre);
-  const slow = new Map<ExecFormat, number[]>();
+  const loadFeed: Feed = { x: { type: 'float32', data: new Float32Array(64 * 512).fill(0.01), dims: [64, 512] } };
+  const extras: { key: string; bytes: Uint8Array; feed: Feed; full: number; outBytes: number }[] = [
+    ...[1, 6, 24].map((d) => ({ key: `load${d}`, bytes: loadModel(d), feed: loadFeed, full: 0, outBytes: 0 })),
+    { key: 'probe', bytes: probe, feed, full: 0, outBytes: 0 },
+  ];
+  const timed = async (bytes: Uint8Array, f: Feed) => {
+    await dev.load('plain', bytes);
+    const w = await dev.run('plain', f);
+    const rt: number[] = [];
+    const compute: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await dev.run('plain', f);
+      rt.push(r.ms / 1000);
+      compute.push(r.computeMs / 1000);
+    }
+    await dev.release('plain');
+    return { rt, compute, outBytes: Object.values(w.outputs).reduce((a, t) => a + t.data.byteLength, 0) };
+  };
+  for (const x of extras) {
+    const r = await timed(x.bytes, x.feed);
+    x.full = mean(r.compute);
+    x.outBytes = r.outBytes;
+  }
   const overheadS: number[] = [];
   const outputByteS: number[] = [];
   const ratios: number[][] = [];
-  let fullOutBytes = 0;
-  for (const [k, hz] of clocks.entries()) {
+  const perClockA: number[] = [];
+  for (const hz of clocks) {
     await dev.setClock(hz);
     const rowRatios: number[][] = [];
-    const over: number[] = [];
+    const pts: [number, number, number][] = [];
     for (const v of variants) {
-      await dev.load('plain', v.bytes);
-      const w = await dev.run('plain', feed);
-      fullOutBytes = Object.values(w.outputs).reduce((a, t) => a + t.data.byteLength, 0);
-      const rt: number[] = [];
-      const compute: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const r = await dev.run('plain', feed);
-        rt.push(r.ms / 1000);
-        compute.push(r.computeMs / 1000);
-      }
-      await dev.release('plain');
-      const sl = slow.get(v.format) ?? clocks.map(() => 1);
-      sl[k] = mean(compute) / fullCompute.get(v.format)!;
-      slow.set(v.format, sl);
-      over.push(mean(rt) - mean(compute));
-      const m = mean(rt);
-      rowRatios.push(QUANTILES.map((q) => quantile(rt, q) / m));
+      const r = await timed(v.bytes, feed);
+      const m = mean(r.rt);
+      pts.push([fullCompute.get(v.format)!, r.outBytes, m]);
+      rowRatios.push(QUANTILES.map((q) => quantile(r.rt, q) / m));
       tick(`latency of ${v.format} at ${(hz / 1e9).toFixed(2)} GHz`);
     }
-    // The hop to the device costs more for larger outputs: a probe with a one-number output
-    // gives the fixed part, the full model's outputs the per-byte part.
-    await dev.load('probe', probe);
-    await dev.run('probe', feed);
-    const small: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const r = await dev.run('probe', feed);
-      small.push((r.ms - r.computeMs) / 1000);
+    for (const x of extras) {
+      const r = await timed(x.bytes, x.feed);
+      pts.push([x.full, x.outBytes, mean(r.rt)]);
     }
-    await dev.release('probe');
-    const fixed = mean(small);
-    overheadS.push(fixed);
-    outputByteS.push(Math.max(0, (mean(over) - fixed) / Math.max(1, fullOutBytes)));
+    const fit = fitRoundTrip(pts);
+    perClockA.push(fit.a);
+    overheadS.push(fit.b);
+    outputByteS.push(Math.max(0, fit.beta));
     ratios.push(QUANTILES.map((_, j) => mean(rowRatios.map((r) => r[j]))));
   }
   await dev.setClock(clocks[clocks.length - 1]);
   const lat = new Map<string, number[]>();
   for (const [key, sec] of share) {
-    const f = key.slice(0, key.indexOf('\n')) as ExecFormat;
-    lat.set(key, clocks.map((_, k) => sec * slow.get(f)![k]));
+    lat.set(key, clocks.map((_, k) => sec * perClockA[k]));
   }
 
   // Sensitivity at full speed, in this process.
