@@ -174,3 +174,26 @@ describe('coquant.options/1 documents', () => {
     ).toThrow(/no allowed format is left/);
   });
 });
+
+describe('the round-trip model of one clock', () => {
+  it('least squares recovers t = a·c + β·B + b exactly from noiseless points, and is the least-squares solution with noise', async () => {
+    const { fitRoundTrip } = await import('../../src/runtime/options/measure-options.ts');
+    fc.assert(
+      fc.property(fc.double({ min: 0.5, max: 10, noNaN: true }), fc.double({ min: 0, max: 1e-8, noNaN: true }), fc.double({ min: -0.01, max: 0.01, noNaN: true }), (a, beta, b) => {
+        const pts: [number, number, number][] = [[0.011, 1e6, 0], [0.009, 1e6, 0], [0.001, 1.3e5, 0], [0.006, 1.3e5, 0], [0.024, 1.3e5, 0], [0.00005, 4, 0]];
+        for (const p of pts) p[2] = a * p[0] + beta * p[1] + b;
+        const f = fitRoundTrip(pts);
+        expect(f.a).toBeCloseTo(a, 6);
+        expect(f.beta * 1e6).toBeCloseTo(beta * 1e6, 6);
+        expect(f.b).toBeCloseTo(b, 8);
+        // With noise, the residual is orthogonal to every column (the normal equations hold).
+        const noisy = pts.map(([c, B, t], i) => [c, B, t + (i % 2 ? 1e-4 : -1e-4) * (i + 1)] as [number, number, number]);
+        const g = fitRoundTrip(noisy);
+        const res = noisy.map(([c, B, t]) => t - (g.a * c + g.beta * B + g.b));
+        expect(Math.abs(res.reduce((s, r, i) => s + r * noisy[i][0], 0))).toBeLessThan(1e-10);
+        expect(Math.abs(res.reduce((s, r) => s + r, 0))).toBeLessThan(1e-10);
+      }),
+      { numRuns: 50, seed: 1 },
+    );
+  });
+});
