@@ -6,7 +6,7 @@
  * fallback is a documented time dilation: the host measures at full speed and stretches every
  * measured duration by the same factor, and every record says which emulation was used.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoquantError } from '../errors.ts';
 
@@ -60,7 +60,18 @@ export class CpuBandwidthGroup {
   static create(name: string, periodUs = DEFAULT_PERIOD_US): CpuBandwidthGroup {
     const kind = detectCpuBandwidth();
     if (!kind) throw new CoquantError('E_NO_CGROUP', 'CPU bandwidth control is not available to this process', { hint: 'run as root on Linux with the cgroup cpu controller, or use --clock-emulation dilation' });
-    const dir = join(kind === 'cgroup-v1' ? V1_ROOT : V2_ROOT, name);
+    const root = kind === 'cgroup-v1' ? V1_ROOT : V2_ROOT;
+    // Groups left by a process that was killed before it could remove its own: the kernel lets
+    // only empty groups be removed, so live ones stay.
+    for (const d of readdirSync(root)) {
+      if (!d.startsWith('coquant-agent-') || d === name) continue;
+      try {
+        rmdirSync(join(root, d));
+      } catch {
+        /* in use */
+      }
+    }
+    const dir = join(root, name);
     mkdirSync(dir, { recursive: true });
     const g = new CpuBandwidthGroup(kind, dir, periodUs);
     g.setShare(1);
