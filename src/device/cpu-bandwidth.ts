@@ -38,6 +38,15 @@ function writable(p: string): boolean {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Which bandwidth control this machine offers to this process, if any. */
 export function detectCpuBandwidth(): 'cgroup-v1' | 'cgroup-v2' | null {
   if (process.platform !== 'linux') return null;
@@ -64,7 +73,8 @@ export class CpuBandwidthGroup {
     // Groups left by a process that was killed before it could remove its own: the kernel lets
     // only empty groups be removed, so live ones stay.
     for (const d of readdirSync(root)) {
-      if (!d.startsWith('coquant-agent-') || d === name) continue;
+      const owner = /^coquant-agent-(\d+)-/.exec(d);
+      if (!owner || d === name || alive(Number(owner[1]))) continue;
       try {
         rmdirSync(join(root, d));
       } catch {
