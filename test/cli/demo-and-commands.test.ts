@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,15 @@ import { bundledModels } from '../../src/io/bundled-models.ts';
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'coquant.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'coquant-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The same, without blocking the test worker (vitest's RPC to it times out after 60 s of a blocked thread). */
+function coquantAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 240_000, maxBuffer: 64 << 20 }, (e, out, err) => {
+      res({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err });
+    });
+  });
+}
 
 function coquant(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 240_000 });
@@ -23,9 +32,9 @@ function expectCleanError(r: { code: number | null; err: string }, code: number,
 }
 
 describe('coquant demo (the README command) end to end', () => {
-  it('plans, splits, serves and runs the agent on the real model, and writes the report', () => {
+  it('plans, splits, serves and runs the agent on the real model, and writes the report', async () => {
     const out = join(dir, 'demo');
-    const r = coquant('demo', '--lines', '4', '--out', out);
+    const r = await coquantAsync('demo', '--lines', '4', '--out', out);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/co-inference: accuracy/);
     for (const f of ['report.html', 'plan.json', 'options.json', 'system.json', 'head.onnx', 'tail.onnx', 'profile.json', 'distortion.json', 'bounds.json']) {
