@@ -5,10 +5,15 @@
  *  2. the same knapsack at a fixed clock: exact solver vs the highs MILP (target ≥ 100× faster);
  *  3. shared bit-width solve (target ≤ 20 µs);
  *  4. the paper-style SCA baseline on the same instances: time and optimality gap;
- *  5. over random instances: how often rounding the SCA answer is infeasible or suboptimal, and by how much.
+ *  5. over random instances: how often rounding the SCA answer is infeasible or suboptimal, and by how much;
+ *  6. the paper presets (paper-blip2, paper-git) on the paper's axes (issue 10): every baseline's worst
+ *     D_U ratio against the exact plan and its infeasible count, with our design and the paper's P1
+ *     (alone: node --import tsx bench/plan.bench.ts --paper-only).
  */
 import highsImport, { type Highs } from 'highs';
 import { solvePaper, solvePaperRepaired } from '../src/plan/baselines.ts';
+import { paperBlip2Preset, paperGitPreset } from '../src/plan/presets.ts';
+import { runSweep, sweepRows, sweepStats } from '../src/plan/sweep.ts';
 import { bestBits, cutCap, solveExact } from '../src/plan/exact.ts';
 import { toProblem, type PlanProblem } from '../src/plan/problem.ts';
 import { parseSystem, type SystemInput } from '../src/plan/system.ts';
@@ -68,6 +73,8 @@ async function main() {
     out.push(s);
   };
   log(`node ${process.version}, ${new Date().toISOString()}`);
+  // `node --import tsx bench/plan.bench.ts --paper-only`: only section 6 (no timings; safe beside other benchmarks).
+  if (process.argv.includes('--paper-only')) return paperPresets(log);
 
   // 1. Exact per-group, 200 × 15, continuous clocks.
   const insts = Array.from({ length: 20 }, (_, i) => problem(1000 + i, 200, 'per-group'));
@@ -86,11 +93,12 @@ async function main() {
     const p = insts[i];
     const cut = p.cuts[0];
     const cap = cutCap(p, cut, { fixedAgentHz: p.agent.fMax });
-    const W = Math.floor(cap.Cmax / p.agent.cyclesPerParamBit);
-    const mine = bestBits(p, cut, W);
+    const c = p.agent.cyclesPerParamBit!;
+    const W = Math.floor(cap.Cmax / c);
+    const mine = bestBits(p, cut, W * c);
     if (!mine) continue; // the lowest bits do not fit at the maximum clock
     done++;
-    const tMine = timeIt(() => bestBits(p, cut, W), 7);
+    const tMine = timeIt(() => bestBits(p, cut, W * c), 7);
     const coef = cut.groups.map((g) => (2 * g.alpha * (g.params / p.totalParams)) / g.lambda);
     const scale = 1 / coef.reduce((s, c) => s + c * 2 ** -p.bits[0], 0);
     const obj: string[] = [];
@@ -173,6 +181,30 @@ async function main() {
       if (rep.feasible) repair.push(rep.DU! / ex.DU! - 1);
     }
     log(`    ${mode}: ${n} feasible instances; rounded SCA plan infeasible on ${infeasible} (${((100 * infeasible) / n).toFixed(1)}%; deadline broken ${breaksDeadline}, energy broken ${breaksEnergy}); feasible but suboptimal on ${subopt} (${((100 * subopt) / n).toFixed(1)}%), D_U worse by median ${(100 * median(gapsM.length ? gapsM : [0])).toFixed(2)}%, max ${(100 * Math.max(0, ...gapsM)).toFixed(2)}%; repaired: median gap ${(100 * median(repair)).toFixed(2)}%, max ${(100 * Math.max(...repair)).toFixed(2)}%`);
+  }
+  paperPresets(log);
+}
+
+/** [6] The sweep of the paper's Figures 5-8 axes on its two presets, per design, as the CLI runs it. */
+function paperPresets(log: (s: string) => void) {
+  log(`\n[6] paper presets on the paper's axes (17 deadlines at E0 = 2 J, 19 budgets at the preset T0; sweep defaults), every method`);
+  for (const [name, preset] of [['paper-blip2', paperBlip2Preset], ['paper-git', paperGitPreset]] as const) {
+    for (const [label, design] of [['ours (du, agent energy)', {}], ["paper's P1 (gap, total energy)", { objective: 'gap', energy: 'total' }]] as const) {
+      for (const agentBits of ['shared', 'per-group'] as const) {
+        const r = parseSystem({ ...preset, agentBits });
+        if (!r.ok) throw new Error(r.errors.join('\n'));
+        const p = toProblem(r.value, design);
+        const r3 = (x: number) => Number(x.toPrecision(3));
+        const range = (a: number, b: number, n: number) => Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
+        const t = performance.now();
+        const stats = sweepStats(sweepRows(runSweep(p, range(r3(0.4 * p.T0), r3(2 * p.T0), 17), range(r3(0.25 * p.E0), r3(2.5 * p.E0), 19))));
+        const ms = performance.now() - t;
+        const cells = stats
+          .filter((x) => x.method !== 'exact')
+          .map((x) => `${x.method} ${x.infeasible} inf, worst ${x.maxDuRatio === null ? '-' : x.maxDuRatio.toFixed(3)}${!('objective' in design) ? '' : ` (gap ${x.maxObjRatio === null ? '-' : x.maxObjRatio.toFixed(3)})`}`);
+        log(`    ${name}, ${label}, ${agentBits} (${(ms / 1000).toFixed(1)} s): ${cells.join('; ')}`);
+      }
+    }
   }
 }
 

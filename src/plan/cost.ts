@@ -4,6 +4,7 @@
  * from the definitions. Every solver reports its plan through `evaluatePlan`, and the tests
  * check the solvers with it, so a solver bug cannot hide behind its own bookkeeping.
  */
+import { unitDL, unitDU, unitGap, unitObjective } from './objective.ts';
 import type { Cut, Device, PlanProblem } from './problem.ts';
 
 /** Relative tolerance on T0 / E0 / clock ranges when checking a plan (floating-point slack only). */
@@ -21,10 +22,13 @@ export interface Evaluation {
   /** Human-readable, one per broken constraint, e.g. `deadline: 3.61 s > T0 = 3.5 s`. */
   violations: string[];
   delay: Stages;
-  /** `total` is what E0 limits: agent compute + link. The server's energy is reported, not constrained. */
+  /** `total` is what E0 limits: agent compute + link, plus the server with the paper's total-energy scope. */
   energy: Stages;
+  /** Model-level upper bound under the problem's bound, and the lower bound D_L (= the paper's D^L). */
   DU: number;
   DL: number;
+  /** What the plan minimises: DU (objective du) or DU − DL (objective gap). */
+  objective: number;
   slack: { delay: number; energy: number; tightness: number | null };
   agentCycles: number;
   serverCycles: number;
@@ -34,34 +38,55 @@ const POW2NEG = Float64Array.from({ length: 65 }, (_, b) => 2 ** -b);
 /** 2^(−b), from a table for the integer bit-widths every plan uses. */
 export const pow2neg = (b: number) => (Number.isInteger(b) && b >= 0 && b <= 64 ? POW2NEG[b] : 2 ** -b);
 
-/** Model-level distortion bounds (SPEC §4): D_U = Σ α_g (N_g/N) 2^(1−b_g)/λ_g (+ server part), D_L = D_U/2. */
-export function distortion(p: PlanProblem, cut: Cut, bits: readonly number[]): { DU: number; DL: number } {
+/**
+ * Model-level bounds (SPEC §4, or the paper's Eq. 26 with `bound: paper`):
+ * D_U = Σ α_g (N_g/N) D_U(b_g; λ_g) (+ server part), D_L = Σ α_g (N_g/N) 2^(−b_g)/λ_g, and the objective.
+ */
+export function distortion(p: PlanProblem, cut: Cut, bits: readonly number[]): { DU: number; DL: number; objective: number } {
+  let du = 0;
   let dl = 0;
+  let obj = 0;
   for (let i = 0; i < cut.groups.length; i++) {
     const g = cut.groups[i];
-    dl += (g.alpha * (g.params / p.totalParams) * pow2neg(bits[i])) / g.lambda;
+    const w = (g.alpha * g.params) / p.totalParams;
+    du += w * unitDU(p.bound, bits[i], g.lambda);
+    dl += w * unitDL(bits[i], g.lambda);
+    obj += w * unitObjective(p.objective, p.bound, bits[i], g.lambda);
   }
-  return { DU: 2 * dl + cut.serverDU, DL: dl + cut.serverDL };
+  return { DU: du + cut.serverDU, DL: dl + cut.serverDL, objective: obj + cut.serverObj };
 }
 
+/** Agent cycles of a plan: Σ_g work_g·b_g (c·N_g·b_g, or b_g·N_FLOP,g/(b·c) with the FLOP model). */
 export function agentCycles(p: PlanProblem, cut: Cut, bits: readonly number[]): number {
   let w = 0;
-  for (let i = 0; i < cut.groups.length; i++) w += cut.groups[i].params * bits[i];
-  return p.agent.cyclesPerParamBit * w;
+  for (let i = 0; i < cut.groups.length; i++) w += cut.groups[i].work * bits[i];
+  return w;
 }
 
-/** Delay and energy of the fixed parts: link and server (server at the given clock). */
+/** Agent cycles per bit when every group has the same bit-width. */
+export function sharedWork(cut: Cut): number {
+  let w = 0;
+  for (const g of cut.groups) w += g.work;
+  return w;
+}
+
+/** Server cycles of a cut: serverWork·serverBits (c_s·b_s·N_s, or Ñ_FLOP/c̃ at the stored bit-width). */
+export function serverCycles(p: PlanProblem, cut: Cut): number {
+  return cut.serverWork * p.serverBits;
+}
+
+/** Delay and energy of the parts that do not depend on the agent's bits: link and server (server at the given clock). */
 export function fixedStages(p: PlanProblem, cut: Cut, serverHz: number) {
   const S = cut.featureElems * p.link.featureBits;
   const linkT = S / p.link.rateBps;
   const linkE = p.link.txPowerW * linkT;
-  const serverCycles = p.server.cyclesPerParamBit * p.serverBits * cut.serverParams;
-  const serverT = serverCycles === 0 ? 0 : serverCycles / serverHz;
-  const serverE = p.server.kappa * serverCycles * serverHz * serverHz;
-  return { linkT, linkE, serverCycles, serverT, serverE };
+  const sC = serverCycles(p, cut);
+  const serverT = sC === 0 ? 0 : sC / serverHz;
+  const serverE = p.server.kappa * sC * serverHz * serverHz;
+  return { linkT, linkE, serverCycles: sC, serverT, serverE };
 }
 
-function clockAllowed(d: Device, f: number): boolean {
+function clockAllowed(d: ClockDevice, f: number): boolean {
   if (d.levels) return d.levels.some((l) => Math.abs(l - f) <= FEAS_TOL * l);
   return f >= d.fMin * (1 - FEAS_TOL) && f <= d.fMax * (1 + FEAS_TOL);
 }
@@ -76,8 +101,8 @@ export function evaluatePlan(p: PlanProblem, cut: Cut, bits: readonly number[], 
   const agentT = C === 0 ? 0 : C / agentHz;
   const agentE = p.agent.kappa * C * agentHz * agentHz;
   const delay: Stages = { agent: agentT, link: fx.linkT, server: fx.serverT, total: agentT + fx.linkT + fx.serverT };
-  const energy: Stages = { agent: agentE, link: fx.linkE, server: fx.serverE, total: agentE + fx.linkE };
-  const { DU, DL } = distortion(p, cut, bits);
+  const energy: Stages = { agent: agentE, link: fx.linkE, server: fx.serverE, total: agentE + fx.linkE + (p.energyScope === 'total' ? fx.serverE : 0) };
+  const { DU, DL, objective } = distortion(p, cut, bits);
   if (!(delay.total <= p.T0 * (1 + FEAS_TOL))) violations.push(`deadline: ${fmt(delay.total, 's')} > T0 = ${fmt(p.T0, 's')}`);
   if (!(energy.total <= p.E0 * (1 + FEAS_TOL))) violations.push(`energy: ${fmt(energy.total, 'J')} > E0 = ${fmt(p.E0, 'J')}`);
   if (!clockAllowed(p.agent, agentHz)) violations.push(`agent clock ${fmt(agentHz / 1e9, 'GHz')} is not an allowed clock`);
@@ -87,8 +112,9 @@ export function evaluatePlan(p: PlanProblem, cut: Cut, bits: readonly number[], 
   for (let i = 0; i < cut.groups.length; i++) {
     const g = cut.groups[i];
     if (!allowed.has(bits[i])) violations.push(`bits: ${g.name} uses ${bits[i]} bits, not in the allowed set`);
+    if (p.bound === 'paper' && bits[i] < 2) violations.push(`bits: ${g.name} at ${bits[i]} bit has an infinite D^U under the paper's bound (rate 0)`);
     if (p.epsilon !== null) {
-      const gap = (g.alpha * 2 ** -bits[i]) / g.lambda;
+      const gap = unitGap(p.bound, g.alpha, bits[i], g.lambda);
       worstGap = Math.max(worstGap, gap);
       if (gap > p.epsilon * (1 + FEAS_TOL)) violations.push(`tightness: ${g.name} at ${bits[i]} bits has D_U − D_L = ${gap.toPrecision(4)} > epsilon = ${p.epsilon}`);
     }
@@ -100,25 +126,33 @@ export function evaluatePlan(p: PlanProblem, cut: Cut, bits: readonly number[], 
     energy,
     DU,
     DL,
+    objective,
     slack: { delay: p.T0 - delay.total, energy: p.E0 - energy.total, tightness: p.epsilon === null ? null : p.epsilon - worstGap },
     agentCycles: C,
     serverCycles: fx.serverCycles,
   };
 }
 
-/** Time and energy left for the agent's compute once link and server have taken theirs. */
-export function agentBudgets(p: PlanProblem, cut: Cut): { Tav: number; Eav: number; serverHz: number } {
-  const serverHz = p.server.fMax; // the server's energy is not constrained, so it runs flat out
+/**
+ * Time and energy left for the agent's compute once link and server have taken theirs, with the
+ * server at `serverHz`. By default the server runs flat out: with the agent energy scope its energy
+ * is not constrained. With the total scope (the paper's Eq. 9) its energy at that clock is taken
+ * out of E0 too; the exact planner then chooses the server clock as well (clocks.ts).
+ */
+export function agentBudgets(p: PlanProblem, cut: Cut, serverHz = p.server.fMax): { Tav: number; Eav: number; serverHz: number } {
   const fx = fixedStages(p, cut, serverHz);
-  return { Tav: p.T0 - fx.linkT - fx.serverT, Eav: p.E0 - fx.linkE, serverHz };
+  return { Tav: p.T0 - fx.linkT - fx.serverT, Eav: p.E0 - fx.linkE - (p.energyScope === 'total' ? fx.serverE : 0), serverHz };
 }
+
+/** The clock-related fields of a device (what the clock formulas need). */
+export type ClockDevice = Pick<Device, 'fMin' | 'fMax' | 'levels' | 'kappa'>;
 
 /**
  * Best agent clock for a fixed workload C (closed form): the fastest clock the range and the
  * energy cap sqrt(Eav/(κC)) allow, which minimises delay. `feasible` says whether it also meets
  * the deadline. Discrete levels: the fastest level within the energy cap.
  */
-export function bestAgentClock(d: Device, C: number, Tav: number, Eav: number): { hz: number; feasible: boolean } {
+export function bestAgentClock(d: ClockDevice, C: number, Tav: number, Eav: number): { hz: number; feasible: boolean } {
   if (C === 0) return { hz: d.fMax, feasible: Tav >= 0 && Eav >= 0 };
   const eCap = d.kappa === 0 ? Infinity : Eav < 0 ? -1 : Math.sqrt(Eav / (d.kappa * C));
   if (d.levels) {
@@ -140,7 +174,7 @@ export type Limiter = 'deadline' | 'energy' | 'deadline+energy' | 'none' | 'infe
  * Discrete levels: a level f allows C ≤ min(Tav f, Eav/(κ f²)), so Cmax is the max over levels.
  * `limiter` names which term sets Cmax.
  */
-export function workloadCap(d: Device, Tav: number, Eav: number): { Cmax: number; limiter: Limiter; hz: number } {
+export function workloadCap(d: ClockDevice, Tav: number, Eav: number): { Cmax: number; limiter: Limiter; hz: number } {
   if (Tav < 0 || Eav < 0) return { Cmax: -1, limiter: 'infeasible', hz: d.fMax };
   const k = d.kappa;
   if (d.levels) {

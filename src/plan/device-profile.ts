@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { CoquantError } from '../errors.ts';
-import { fixedStages, FEAS_TOL } from './cost.ts';
+import { agentCycles, distortion, fixedStages, FEAS_TOL } from './cost.ts';
 import type { Cut, PlanProblem } from './problem.ts';
 import { planResult, type PlanResult } from './result.ts';
 
@@ -155,6 +155,8 @@ export function applyDeviceProfile(raw: Record<string, unknown>, dp: DeviceProfi
   if (!dp.fit) throw new CoquantError('E_DEVICE_PROFILE', `device profile '${dp.name}' has no fitted model (no format other than fake was measured)`, { hint: 'rerun coquant calibrate with --formats fp32,qdq-int8' });
   const agent: Record<string, unknown> = { ...((raw.agent as Record<string, unknown> | undefined) ?? {}) };
   agent.cyclesPerParamBit = dp.fit.cyclesPerParamBit;
+  // The calibrated linear model replaces the paper's FLOP model if the system used it.
+  delete agent.flopsPerCycle;
   const clocks = measuredClocks(dp);
   const levels = clocks.length ? clocks : dp.host.nominalHz ? [dp.host.nominalHz] : null;
   if (levels) {
@@ -162,7 +164,11 @@ export function applyDeviceProfile(raw: Record<string, unknown>, dp: DeviceProfi
     delete agent.fMax;
     agent.levels = levels;
   }
-  if (dp.fit.kappa !== null) agent.kappa = dp.fit.kappa;
+  if (dp.fit.kappa !== null) {
+    agent.kappa = dp.fit.kappa;
+    delete agent.psi;
+    delete agent.eta;
+  }
   agent.name = `${dp.name} (calibrated)`;
   agent.source = `coquant calibrate ${dp.createdAt}`;
   const c = Number(dp.fit.cyclesPerParamBit.toPrecision(4));
@@ -192,6 +198,8 @@ export interface TablePlan extends PlanResult {
 }
 
 const agentParamsOf = (cut: Cut) => cut.groups.reduce((s, g) => s + g.params, 0);
+/** Agent cycles of the cut with every group at b bits (c·b·N for the fitted linear model). */
+const sharedCycles = (p: PlanProblem, cut: Cut, b: number) => agentCycles(p, cut, cut.groups.map(() => b));
 
 /**
  * (b) Plans on the measured table: shared bit-width only, every allowed bit-width covered, and
@@ -221,7 +229,6 @@ export function planOnTable(p: PlanProblem, dp: DeviceProfile, why: string[]): T
   for (const cut of cuts) {
     const serverHz = p.server.fMax;
     const fx = fixedStages(p, cut, serverHz);
-    const N = agentParamsOf(cut);
     for (const b of p.bits) {
       if (cut.groups.some((g) => g.minBits > b)) continue;
       for (const hz of hzList) {
@@ -229,13 +236,12 @@ export function planOnTable(p: PlanProblem, dp: DeviceProfile, why: string[]): T
         if (!row) continue;
         rowsTried++;
         const f = hz ?? row.hz ?? dp.host.nominalHz ?? p.agent.fMax;
-        const eAgent = row.joules ?? p.agent.kappa * p.agent.cyclesPerParamBit * b * N * f * f;
+        const eAgent = row.joules ?? p.agent.kappa * sharedCycles(p, cut, b) * f * f;
         const T = row.medianS + fx.linkT + fx.serverT;
-        const E = eAgent + fx.linkE;
+        const E = eAgent + fx.linkE + (p.energyScope === 'total' ? fx.serverE : 0);
         if (T > p.T0 * (1 + FEAS_TOL) || E > p.E0 * (1 + FEAS_TOL)) continue;
-        let dl = 0;
-        for (const g of cut.groups) dl += (g.alpha * (g.params / p.totalParams) * 2 ** -b) / g.lambda;
-        const DU = 2 * dl + cut.serverDU;
+        // The problem's objective (D_U, or D_U − D_L), under its bound.
+        const DU = distortion(p, cut, cut.groups.map(() => b)).objective;
         if (!best || DU < best.DU * (1 - 1e-12) || (Math.abs(DU - best.DU) <= 1e-12 * best.DU && T < best.total)) best = { cut, bits: b, row, hz: f, total: T, DU };
       }
     }
@@ -254,9 +260,9 @@ export function planOnTable(p: PlanProblem, dp: DeviceProfile, why: string[]): T
   });
   // Replace the linear model's agent stage with the measured one and re-check the budgets.
   const fx = fixedStages(p, cut, p.server.fMax);
-  const eAgent = row.joules ?? p.agent.kappa * p.agent.cyclesPerParamBit * bits * agentParamsOf(cut) * hz * hz;
+  const eAgent = row.joules ?? p.agent.kappa * sharedCycles(p, cut, bits) * hz * hz;
   res.delay = { agent: row.medianS, link: fx.linkT, server: fx.serverT, total: row.medianS + fx.linkT + fx.serverT };
-  res.energy = { agent: eAgent, link: fx.linkE, server: fx.serverE, total: eAgent + fx.linkE };
+  res.energy = { agent: eAgent, link: fx.linkE, server: fx.serverE, total: eAgent + fx.linkE + (p.energyScope === 'total' ? fx.serverE : 0) };
   res.slack = { delay: p.T0 - res.delay.total, energy: p.E0 - res.energy.total, tightness: res.slack?.tightness ?? null };
   res.violations = res.violations.filter((v) => !v.startsWith('deadline') && !v.startsWith('energy') && !v.startsWith('agent clock'));
   res.feasible = res.violations.length === 0;
@@ -267,10 +273,10 @@ export function planOnTable(p: PlanProblem, dp: DeviceProfile, why: string[]): T
   for (const b of higher) {
     const r = tableRow(dp, b, measuredClocks(dp).length ? hz : null);
     if (!r) continue;
-    const e = r.joules ?? p.agent.kappa * p.agent.cyclesPerParamBit * b * agentParamsOf(cut) * hz * hz;
+    const e = r.joules ?? p.agent.kappa * sharedCycles(p, cut, b) * hz * hz;
     res.nextStep ??= { group: cut.groups.map((g) => g.name).join('+'), fromBits: bits, toBits: b, agentDelay: r.medianS, agentEnergy: e, agentHz: hz, availDelay: p.T0 - fx.linkT - fx.serverT, availEnergy: p.E0 - fx.linkE };
     if (r.medianS + fx.linkT + fx.serverT > p.T0 * (1 + FEAS_TOL)) binding.add('deadline');
-    if (e + fx.linkE > p.E0 * (1 + FEAS_TOL)) binding.add('energy');
+    if (e + fx.linkE + (p.energyScope === 'total' ? fx.serverE : 0) > p.E0 * (1 + FEAS_TOL)) binding.add('energy');
   }
   res.binding = [...binding];
   return { ...res, delayModel: 'measured-table', measuredRow: row };

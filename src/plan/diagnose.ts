@@ -1,9 +1,11 @@
 /**
  * Why no plan exists, and by how much the budgets would have to grow: the smallest T0 with E0
- * held, and the smallest E0 with T0 held, both in closed form from the cheapest workload
+ * held, and the smallest E0 with T0 held, in closed form (by bisection with the paper's total
+ * energy scope, where both clocks are chosen) from the cheapest workload
  * (every group at its lowest allowed bit-width), minimised over the candidate cuts.
  */
-import { fixedStages } from './cost.ts';
+import { clocksFor, sharedBudgets } from './clocks.ts';
+import { agentCycles, fixedStages } from './cost.ts';
 import type { Cut, PlanProblem } from './problem.ts';
 import type { Diagnosis } from './result.ts';
 
@@ -20,6 +22,36 @@ export function lowestBits(p: PlanProblem, cut: Cut): number[] | null {
 
 const s = (x: number) => Number(x.toPrecision(4));
 
+/**
+ * Total energy scope: the smallest T0 is the delay of the fastest clocks E0 allows (agent and server
+ * together); the smallest E0 is found by bisection, since feasibility only improves with E0.
+ */
+function diagnoseTotal(p: PlanProblem, cut: Cut, C: number, lows: number[], where: string): { minT0: number; minE0: number; reason: string } {
+  const fast = clocksFor({ ...p, T0: Infinity }, cut, C);
+  const minT0 = fast.feasible ? fast.delay : Infinity;
+  const ok = (E0: number) => clocksFor({ ...p, E0 }, cut, C).feasible;
+  let minE0 = Infinity;
+  const top = clocksFor({ ...p, E0: Infinity }, cut, C);
+  if (top.feasible) {
+    let hi = Math.max(top.energy, 1e-300);
+    let lo = 0;
+    for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+      const m = 0.5 * (lo + hi);
+      if (ok(m)) hi = m;
+      else lo = m;
+    }
+    minE0 = hi;
+  }
+  const { Tav, Eav } = sharedBudgets(p, cut);
+  const lowest = p.mode === 'shared' ? `${lows[0]} bits` : 'the lowest allowed bits';
+  let reason: string;
+  if (Tav < 0) reason = `deadline${where}: the link alone takes ${s(p.T0 - Tav)} s > T0 = ${p.T0} s`;
+  else if (Eav < 0) reason = `energy${where}: the link alone uses ${s(p.E0 - Eav)} J > E0 = ${p.E0} J`;
+  else if (!top.feasible) reason = `deadline${where}: even at ${lowest} and both maximum clocks agent and server need ${s(top.delay)} s > T0 = ${p.T0} s`;
+  else reason = `deadline and energy${where}: at ${lowest}, meeting T0 = ${p.T0} s needs ${s(minE0)} J for agent, link and server together (the paper's total energy), E0 = ${p.E0} J`;
+  return { minT0, minE0, reason };
+}
+
 export function diagnose(p: PlanProblem): Diagnosis {
   let minT0 = Infinity;
   let minE0 = Infinity;
@@ -29,12 +61,18 @@ export function diagnose(p: PlanProblem): Diagnosis {
     const where = p.cuts.length > 1 ? ` (cut ${cut.name})` : '';
     if (!lows) {
       const bad = cut.groups.find((g) => !Number.isFinite(g.minBits));
-      reasons.push(`tightness${where}: epsilon = ${p.epsilon} is below D_U − D_L of group ${bad?.name} even at ${p.bits[p.bits.length - 1]} bits`);
+      if (p.epsilon === null) reasons.push(`bits${where}: the paper's D^U is infinite at 1 bit, and no other bit-width is allowed`);
+      else reasons.push(`tightness${where}: epsilon = ${p.epsilon} is below D_U − D_L of group ${bad?.name} even at ${p.bits[p.bits.length - 1]} bits`);
       continue;
     }
-    let W = 0;
-    cut.groups.forEach((g, i) => (W += g.params * lows[i]));
-    const C = p.agent.cyclesPerParamBit * W;
+    const C = agentCycles(p, cut, lows);
+    if (p.energyScope === 'total') {
+      const r = diagnoseTotal(p, cut, C, lows, where);
+      minT0 = Math.min(minT0, r.minT0);
+      minE0 = Math.min(minE0, r.minE0);
+      reasons.push(r.reason);
+      continue;
+    }
     const fx = fixedStages(p, cut, p.server.fMax);
     const Eav = p.E0 - fx.linkE;
     const Tav = p.T0 - fx.linkT - fx.serverT;

@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { CoquantError, UsageError } from '../errors.ts';
 import { applyDeviceProfile, readDeviceProfile, type DeviceProfile } from './device-profile.ts';
 import { composeSystem, PRESET_NAMES, PRESETS } from './presets.ts';
-import { toProblem, type PlanProblem } from './problem.ts';
+import { toProblem, type DesignOptions, type PlanProblem } from './problem.ts';
 import { parseSystem, type SystemDescription } from './system.ts';
 
 export interface SystemOptions {
@@ -27,6 +27,8 @@ export interface SystemOptions {
   serverBits?: number;
   /** A `coquant calibrate` device profile: its fitted constants replace the agent's. */
   deviceProfile?: string;
+  /** Objective, bound and energy scope (`--objective`, `--bound`, `--energy`). */
+  design?: DesignOptions;
 }
 
 async function readText(path: string, what: string): Promise<string> {
@@ -165,5 +167,5 @@ export async function loadSystem(o: SystemOptions): Promise<LoadedSystem> {
     const where = o.system ?? `preset ${o.preset ?? 'paper'}`;
     throw new CoquantError('E_SYSTEM', `invalid system description (${where}): ${parsed.errors[0]}${parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more: ${parsed.errors.slice(1, 4).join('; ')})` : ''}`);
   }
-  return { system: parsed.value, problem: toProblem(parsed.value), origin: origin.join(' + '), notes, ...(deviceProfile ? { deviceProfile } : {}) };
+  return { system: parsed.value, problem: toProblem(parsed.value, o.design), origin: origin.join(' + '), notes, ...(deviceProfile ? { deviceProfile } : {}) };
 }

@@ -3,6 +3,7 @@
  * device presets replace one section of it, so `--agent jetson-orin-agent --server
  * edge-gpu-server` composes. Every number says where it comes from in docs/plan.md.
  */
+import { BLIP2_GFLOPS, BLIP2_PARAMS, blip2Parts, GIT_GFLOPS, GIT_PARAMS, gitParts, splitToPaperTotal } from './paper-flops.ts';
 import type { SystemInput } from './system.ts';
 
 /** Sections a preset may provide; a preset applied on top replaces those sections whole. */
@@ -87,8 +88,79 @@ export const edgeGpuServer: PresetPart = {
   },
 };
 
+/**
+ * The paper's simulation constants (§VI): agent f_max 2 GHz, c = 32 FLOPs/cycle, η = 1, ψ = 2e-29;
+ * server f̃_max 10 GHz, c̃ = 128, η̃ = 2, ψ̃ = 1e-28; clocks from 0; no link term (S = 0); weights
+ * stored at 16 bits. Delay and energy follow its Eqs. 4-7 (flopsPerCycle, eta, psi).
+ */
+const paperDevices = {
+  agent: { name: "agent (the paper's simulation constants)", source: 'Lyu et al., arXiv 2602.13052, §VI', fMin: 0, fMax: 2e9, flopsPerCycle: 32, eta: 1, psi: 2e-29 },
+  server: { name: "edge server (the paper's simulation constants)", source: 'Lyu et al., arXiv 2602.13052, §VI', fMin: 0, fMax: 10e9, flopsPerCycle: 128, eta: 2, psi: 1e-28, quantized: false, bits: 16 },
+  link: { name: 'left out (S = 0), as in the paper', rateBps: 100e6, txPowerW: 1, featureElems: 0, featureBits: 16 },
+  bits: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
+  agentBits: 'shared' as const,
+};
+
+const blip2Split = splitToPaperTotal(blip2Parts(), BLIP2_GFLOPS * 1e9);
+const gitSplit = splitToPaperTotal(gitParts(), GIT_GFLOPS * 1e9);
+
+/**
+ * BLIP-2-2.7b with the paper's constants (T0 = 3.5 s, E0 = 2 J: the BLIP-2 axes of its Figs. 5-8). The agent
+ * runs ViT-g and the Q-Former, the server OPT-2.7B. ESTIMATES: the FLOP split (paper-flops.ts;
+ * 76.2 % agent), the parameter split (1.093 B of the paper's 3.75 B on the agent) and the group λ
+ * (typical transformer values, as in `paper`).
+ */
+export const paperBlip2Preset: SystemInput = {
+  label: "paper-blip2: the paper's simulation constants, BLIP-2-2.7b (533.66 GFLOPs); agent/server FLOP split and group λ are our estimates",
+  illustrative: true,
+  ...paperDevices,
+  constraints: { T0: 3.5, E0: 2 },
+  model: {
+    name: 'BLIP-2 OPT-2.7b (3.75 B parameters, 533.66 GFLOPs to the first token)',
+    alpha: 1,
+    storedBits: 16,
+    groups: [
+      { name: 'vision.blocks.0-9', params: 253e6, lambda: 45, flops: blip2Split.agentGroups['vision.blocks.0-9'] },
+      { name: 'vision.blocks.10-19', params: 253e6, lambda: 55, flops: blip2Split.agentGroups['vision.blocks.10-19'] },
+      { name: 'vision.blocks.20-29', params: 253e6, lambda: 60, flops: blip2Split.agentGroups['vision.blocks.20-29'] },
+      { name: 'vision.blocks.30-38', params: 227e6, lambda: 70, flops: blip2Split.agentGroups['vision.blocks.30-38'] },
+      { name: 'qformer', params: 107e6, lambda: 35, flops: blip2Split.agentGroups.qformer },
+    ],
+    serverParams: BLIP2_PARAMS - 1.093e9,
+    serverFlops: blip2Split.server,
+  },
+};
+
+/**
+ * GIT-base with the paper's constants (T0 = 2 s, E0 = 2 J: the GIT axes of its Figs. 5-8). The agent runs
+ * the image encoder (CLIP ViT-B/16 on 6 frames) and the visual projection, the server the text
+ * decoder. ESTIMATES: the FLOP split (62.7 % agent), the parameter split (86.39 M of 176.62 M on
+ * the agent: encoder 85.80 M + projection 0.59 M) and the group λ.
+ */
+export const paperGitPreset: SystemInput = {
+  label: "paper-git: the paper's simulation constants, GIT-base (212.27 GFLOPs); agent/server FLOP split and group λ are our estimates",
+  illustrative: true,
+  ...paperDevices,
+  constraints: { T0: 2, E0: 2 },
+  model: {
+    name: 'GIT-base (176.62 M parameters, 212.27 GFLOPs to the first token)',
+    alpha: 1,
+    storedBits: 16,
+    groups: [
+      { name: 'image.blocks.0-5', params: 43.27e6, lambda: 40, flops: gitSplit.agentGroups['image.blocks.0-5'] },
+      { name: 'image.blocks.6-11', params: 43.12e6, lambda: 50, flops: gitSplit.agentGroups['image.blocks.6-11'] },
+    ],
+    serverParams: GIT_PARAMS - 86.39e6,
+    serverFlops: gitSplit.server,
+  },
+};
+
 export const PRESETS: Record<string, PresetPart> = {
   paper: paperPreset,
+  // The same SPEC §5 illustrative system under a name that cannot be mistaken for the paper's constants.
+  'spec-illustrative': paperPreset,
+  'paper-blip2': paperBlip2Preset,
+  'paper-git': paperGitPreset,
   'jetson-orin-agent': jetsonOrinAgent,
   'edge-gpu-server': edgeGpuServer,
 };

@@ -3,10 +3,12 @@
  * `coquant quantize --plan` and `coquant agent --plan`, so it keeps group names; fields are only
  * ever added. Documented in docs/plan.md.
  */
+import type { BoundKind } from '../theory/rd-bounds.ts';
 import { evaluatePlan, type Limiter, type Stages } from './cost.ts';
-import type { Cut, PlanProblem } from './problem.ts';
+import type { EnergyScope, Objective } from './objective.ts';
+import type { Cut, PlanProblem, WorkloadModel } from './problem.ts';
 
-export const METHODS = ['exact', 'paper', 'paper-repaired', 'fixed8', 'fixed16', 'maxclock', 'delay-only'] as const;
+export const METHODS = ['exact', 'paper', 'paper-repaired', 'fixed8', 'fixed16', 'maxclock', 'delay-only', 'feasible-random', 'ppo'] as const;
 export type Method = (typeof METHODS)[number];
 
 export interface NextStep {
@@ -20,6 +22,10 @@ export interface NextStep {
   agentHz: number;
   availDelay: number;
   availEnergy: number;
+  /** Total energy scope: the server clock of that upgrade, and its total delay and energy (what T0 and E0 limit). */
+  serverHz?: number;
+  totalDelay?: number;
+  totalEnergy?: number;
 }
 
 export interface Diagnosis {
@@ -48,6 +54,9 @@ export interface PlanResult {
   energy: Stages | null;
   DU: number | null;
   DL: number | null;
+  /** What was minimised (du: D_U, gap: D_U − D_L), under which bound, and its value (null without a plan). */
+  objective: number | null;
+  design: { objective: Objective; bound: BoundKind; energyScope: EnergyScope; workload: { agent: WorkloadModel; server: WorkloadModel } };
   slack: { delay: number; energy: number; tightness: number | null } | null;
   /** Constraints that limit the plan: any of deadline, energy, clock (fixed clock), bits-max, tightness. */
   binding: string[];
@@ -59,6 +68,10 @@ export interface PlanResult {
   solver: { exact: boolean; lowerBound: number | null; nodes: number; coreGroups: number };
   notes: string[];
   diagnosis?: Diagnosis;
+}
+
+export function designOf(p: PlanProblem): PlanResult['design'] {
+  return { objective: p.objective, bound: p.bound, energyScope: p.energyScope, workload: { agent: p.agent.workload, server: p.server.workload } };
 }
 
 /** Builds the result of a concrete plan through the independent evaluator. */
@@ -94,6 +107,8 @@ export function planResult(
     energy: ev.energy,
     DU: ev.DU,
     DL: ev.DL,
+    objective: ev.objective,
+    design: designOf(p),
     slack: ev.slack,
     binding: extra.binding ?? [],
     limiter: extra.limiter ?? null,
@@ -123,6 +138,8 @@ export function noPlan(p: PlanProblem, method: Method, diagnosis: Diagnosis, not
     energy: null,
     DU: null,
     DL: null,
+    objective: null,
+    design: designOf(p),
     slack: null,
     binding: [],
     limiter: 'infeasible',

@@ -22,6 +22,16 @@ export interface RelaxedInput {
   Tav: number;
   Eav: number;
   maxIter?: number;
+  /**
+   * Another convex decreasing objective Σ_g value(g, b_g) instead of Σ coef_g 2^(−b_g) (the paper's
+   * bound or the gap objective), with its derivative in b.
+   */
+  objective?: GroupObjective;
+}
+
+export interface GroupObjective {
+  value(g: number, b: number): number;
+  slope(g: number, b: number): number;
 }
 
 export interface RelaxedSolution {
@@ -66,11 +76,62 @@ export function waterFill(coef: number[], N: number[], lo: number[], hi: number[
   return out;
 }
 
+/**
+ * min Σ_g v_g(b_g) s.t. Σ N b ≤ W, lo ≤ b ≤ hi for convex decreasing v_g: bisection on the KKT
+ * multiplier ν (v_g'(b_g) = −ν N_g), each b_g(ν) by bisection on the increasing v_g'. With
+ * v_g = coef_g 2^(−b) it is `waterFill`.
+ */
+export function waterFillConvex(obj: GroupObjective, N: number[], lo: number[], hi: number[], W: number): number[] | null {
+  const G = N.length;
+  let wLo = 0;
+  let wHi = 0;
+  for (let g = 0; g < G; g++) {
+    wLo += N[g] * lo[g];
+    wHi += N[g] * hi[g];
+  }
+  if (wLo > W * (1 + 1e-12)) return null;
+  if (wHi <= W) return hi.slice();
+  const bOf = (g: number, nu: number): number => {
+    const target = -nu * N[g];
+    if (obj.slope(g, lo[g]) >= target) return lo[g];
+    if (obj.slope(g, hi[g]) <= target) return hi[g];
+    let a = lo[g];
+    let c = hi[g];
+    for (let it = 0; it < 80 && c - a > 1e-13; it++) {
+      const m = 0.5 * (a + c);
+      if (obj.slope(g, m) < target) a = m;
+      else c = m;
+    }
+    return 0.5 * (a + c);
+  };
+  const at = (lnNu: number, out: number[]): number => {
+    let s = 0;
+    const nu = Math.exp(lnNu);
+    for (let g = 0; g < G; g++) {
+      out[g] = bOf(g, nu);
+      s += N[g] * out[g];
+    }
+    return s;
+  };
+  const tmp = new Array<number>(G);
+  let a = -700;
+  let c = 700;
+  for (let it = 0; it < 200 && c - a > 1e-12; it++) {
+    const m = 0.5 * (a + c);
+    if (at(m, tmp) > W) a = m;
+    else c = m;
+  }
+  const out = new Array<number>(G);
+  at(c, out);
+  return out;
+}
+
 export function solveRelaxedSca(inp: RelaxedInput): RelaxedSolution {
   const { coef, params: N, lo, hi, cyclesPerParamBit: c, kappa, Tav, Eav } = inp;
   const maxIter = inp.maxIter ?? 100;
   const G = coef.length;
-  const du = (b: number[]) => b.reduce((s, x, g) => s + coef[g] * 2 ** -x, 0);
+  const obj = inp.objective;
+  const du = (b: number[]) => b.reduce((s, x, g) => s + (obj ? obj.value(g, x) : coef[g] * 2 ** -x), 0);
   let b = lo.slice();
   let C = c * b.reduce((s, x, g) => s + N[g] * x, 0);
   // Feasible start: lowest bits at the fastest clock the energy allows.
@@ -92,7 +153,7 @@ export function solveRelaxedSca(inp: RelaxedInput): RelaxedSolution {
     let u = Number.isFinite(lnEk) ? (C * A - a * (1 - uk)) / (a + 2 * C) : uHi;
     u = Math.min(uHi, Math.max(uLo, u));
     const B = Math.min(D(u), Number.isFinite(lnEk) ? E(u) : Infinity);
-    const nb = waterFill(coef, N, lo, hi, B / c);
+    const nb = obj ? waterFillConvex(obj, N, lo, hi, B / c) : waterFill(coef, N, lo, hi, B / c);
     if (!nb) break; // cannot happen: the current point is feasible for the restriction
     const nC = c * nb.reduce((s, x, g) => s + N[g] * x, 0);
     const done = Math.abs(nC - C) <= 1e-13 * C && Math.abs(Math.exp(u) - f) <= 1e-13 * f;

@@ -2,6 +2,7 @@
  * The human-readable `plan` summary: the plan, its per-stage delay and energy, and one paragraph
  * that says in words which constraint binds and what the next better plan would have cost.
  */
+import { objectiveLabel } from './objective.ts';
 import type { PlanProblem } from './problem.ts';
 import type { PlanResult } from './result.ts';
 
@@ -28,6 +29,13 @@ export function explainBinding(p: PlanProblem, r: PlanResult): string {
     return `No budget binds: every agent group is already at the largest allowed bit-width, with ${sec(r.slack!.delay)} and ${joule(r.slack!.energy)} to spare.`;
   }
   const step = `the next better plan (${ns.group} ${ns.fromBits} → ${ns.toBits} bits)`;
+  if (p.energyScope === 'total' && !r.binding.includes('clock')) {
+    const d = ns.totalDelay ?? ns.agentDelay;
+    return (
+      `E0 = ${joule(p.E0)} covers agent, link and server together (the paper's Eq. 9), so both clocks are chosen: ` +
+      `at the fastest clocks that budget allows (agent ${ghz(ns.agentHz)}, server ${ghz(ns.serverHz ?? 0)}) ${step} would take ${sec(d)} against T0 = ${sec(p.T0)}.`
+    );
+  }
   const C = ns.agentDelay * ns.agentHz;
   const k = p.agent.kappa;
   if (r.binding.includes('clock')) {
@@ -50,10 +58,10 @@ export function explainBinding(p: PlanProblem, r: PlanResult): string {
 
 export function formatSummary(p: PlanProblem, r: PlanResult, origin: string, label?: string): string {
   const L: string[] = [];
-  L.push(`coquant plan (${r.method}${r.method === 'exact' ? ': certified optimum over the allowed bits and clocks' : ' baseline'})`);
+  L.push(`coquant plan (${r.method}${r.method === 'exact' ? ': certified optimum over the allowed bits and clocks' : ' baseline'}; minimises ${objectiveLabel(p.objective, p.bound)})`);
   L.push(`system: ${origin}${label ? ` — ${label}` : ''}`);
   const bitsSet = `${p.bits.length === p.bits[p.bits.length - 1] - p.bits[0] + 1 ? `${p.bits[0]}..${p.bits[p.bits.length - 1]}` : p.bits.join(',')}`;
-  L.push(`constraints: T0 = ${sec(p.T0)}, E0 = ${joule(p.E0)}${p.epsilon !== null ? `, epsilon = ${p.epsilon}` : ''}; bits ${bitsSet}, ${p.mode === 'shared' ? 'one shared bit-width' : 'one bit-width per group'}`);
+  L.push(`constraints: T0 = ${sec(p.T0)}, E0 = ${joule(p.E0)}${p.epsilon !== null ? `, epsilon = ${p.epsilon}` : ''}; bits ${bitsSet}, ${p.mode === 'shared' ? 'one shared bit-width' : 'one bit-width per group'}; E0 limits ${p.energyScope === 'total' ? "agent + link + server (the paper's Eq. 9)" : 'the agent and the link'}; delay model ${p.agent.workload === 'flops' ? "FLOPs (the paper's Eqs. 4-7)" : 'cycles per parameter-bit'}`);
   L.push(`result: ${r.feasible ? 'feasible' : 'NOT feasible'}${r.cut ? ` at cut ${r.cut}` : ''}`);
   if (r.groups) {
     if (typeof r.bits === 'number') L.push(`  agent bits: ${r.bits} for all ${r.groups.length} group(s)`);
@@ -70,8 +78,10 @@ export function formatSummary(p: PlanProblem, r: PlanResult, origin: string, lab
     const d = r.delay!;
     const e = r.energy!;
     L.push(`  delay:  agent ${sec(d.agent)} + link ${sec(d.link)} + server ${sec(d.server)} = ${sec(d.total)}  (slack ${sec(r.slack!.delay)})`);
-    L.push(`  energy: agent ${joule(e.agent)} + link ${joule(e.link)} = ${joule(e.total)}  (slack ${joule(r.slack!.energy)}); server ${joule(e.server)}, not constrained`);
-    L.push(`  D_U = ${r.DU!.toExponential(4)}, D_L = ${r.DL!.toExponential(4)}`);
+    if (p.energyScope === 'total') L.push(`  energy: agent ${joule(e.agent)} + link ${joule(e.link)} + server ${joule(e.server)} = ${joule(e.total)}  (slack ${joule(r.slack!.energy)})`);
+    else L.push(`  energy: agent ${joule(e.agent)} + link ${joule(e.link)} = ${joule(e.total)}  (slack ${joule(r.slack!.energy)}); server ${joule(e.server)}, not constrained`);
+    const U = p.bound === 'paper' ? "D^U (paper's Eq. 26)" : 'D_U';
+    L.push(`  ${U} = ${r.DU!.toExponential(4)}, ${p.bound === 'paper' ? "D^L (Eq. 24)" : 'D_L'} = ${r.DL!.toExponential(4)}${p.objective === 'gap' ? `, gap = ${r.objective!.toExponential(4)} (the objective)` : ''}`);
   }
   L.push('');
   L.push(explainBinding(p, r));

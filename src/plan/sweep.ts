@@ -1,11 +1,14 @@
 /**
- * The threshold sweep of the paper's Figure 5 (pure): T0 varied at fixed E0, and E0 varied at
+ * The threshold sweep of the paper's Figures 5-8 (pure): T0 varied at fixed E0, and E0 varied at
  * fixed T0; at every point the exact plan and every baseline. A later `--measure MODEL` step plugs
- * in through `SweepMeasure`, which receives every chosen plan and returns measured rows.
+ * in through `SweepMeasure`, which receives every chosen plan and returns measured rows. Table I
+ * (fixed clock profiles against the joint design) is `table1` below.
  */
 import { UsageError } from '../errors.ts';
-import { solveMethod } from './baselines.ts';
-import { withBudgets, type PlanProblem } from './problem.ts';
+import { explainFixedClocks, solveMethod, type MethodOptions } from './baselines.ts';
+import { evaluatePlan } from './cost.ts';
+import { solveWith } from './exact.ts';
+import { withBudgets, type Device, type PlanProblem } from './problem.ts';
 import { METHODS, type Method, type PlanResult } from './result.ts';
 
 export type Axis = 'T0' | 'E0';
@@ -36,6 +39,9 @@ export interface SweepRow {
   /** D_U relative to the exact plan's at the same point (1 = as good); null if either is missing. */
   duRatio: number | null;
   violations: string;
+  /** The objective minimised (D_U, or D_U − D_L with --objective gap), and its ratio to the exact plan's. */
+  objective: number | null;
+  objRatio: number | null;
 }
 
 /** A hook for measuring the chosen plans on a real model (added by `sweep --measure`). */
@@ -52,11 +58,11 @@ export function parseRange(flag: string, s: string): number[] {
   return Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
 }
 
-export function runSweep(p: PlanProblem, T0s: number[], E0s: number[], methods: readonly Method[] = METHODS, onPoint?: () => void): SweepPoint[] {
+export function runSweep(p: PlanProblem, T0s: number[], E0s: number[], methods: readonly Method[] = METHODS, onPoint?: () => void, mopts: MethodOptions = {}): SweepPoint[] {
   const out: SweepPoint[] = [];
   const run = (axis: Axis, T0: number, E0: number) => {
     const q = withBudgets(p, T0, E0);
-    out.push({ axis, T0, E0, plans: methods.map((m) => solveMethod(q, m)) });
+    out.push({ axis, T0, E0, plans: methods.map((m) => solveMethod(q, m, mopts)) });
     onPoint?.();
   };
   for (const T0 of T0s) run('T0', T0, p.E0);
@@ -88,6 +94,8 @@ export function sweepRows(points: SweepPoint[]): SweepRow[] {
         energy: r.energy?.total ?? null,
         duRatio: r.feasible && ex?.feasible && r.DU !== null && ex.DU ? r.DU / ex.DU : null,
         violations: r.violations.join('; '),
+        objective: r.objective,
+        objRatio: r.feasible && ex?.feasible && r.objective !== null && ex.objective ? r.objective / ex.objective : null,
       });
     }
   }
@@ -103,6 +111,8 @@ export interface MethodStats {
   suboptimal: number;
   meanDuRatio: number | null;
   maxDuRatio: number | null;
+  /** Worst ratio of the minimised objective (equals maxDuRatio with --objective du). */
+  maxObjRatio: number | null;
 }
 
 /** How each method fares against the exact plan over the sweep. */
@@ -115,13 +125,15 @@ export function sweepStats(rows: SweepRow[]): MethodStats[] {
     let infeasible = 0;
     let suboptimal = 0;
     const ratios: number[] = [];
+    const objRatios: number[] = [];
     for (const r of mine) {
       const ex = byKey.get(`${r.axis}|${r.T0}|${r.E0}`);
       if (!ex?.feasible) continue;
       if (!r.feasible) infeasible++;
       else if (r.duRatio !== null) {
         ratios.push(r.duRatio);
-        if (r.duRatio > 1 + 1e-9) suboptimal++;
+        if (r.objRatio !== null) objRatios.push(r.objRatio);
+        if ((r.objRatio ?? r.duRatio) > 1 + 1e-9) suboptimal++;
       }
     }
     stats.push({
@@ -131,7 +143,114 @@ export function sweepStats(rows: SweepRow[]): MethodStats[] {
       suboptimal,
       meanDuRatio: ratios.length ? ratios.reduce((s, x) => s + x, 0) / ratios.length : null,
       maxDuRatio: ratios.length ? Math.max(...ratios) : null,
+      maxObjRatio: objRatios.length ? Math.max(...objRatios) : null,
     });
   }
   return stats;
+}
+
+/** What the sweep cannot reproduce of the paper's Figures 5-8, said in the output and in docs/plan.md. */
+export const CIDER_NOTE =
+  "not reproduced: the paper's Figures 5-8 plot CIDEr, a captioning score that needs the real BLIP-2 / GIT weights run " +
+  'quantized on MS-COCO or VaTeX captions; this sweep plans on parameter counts and FLOPs only, so it plots the distortion bound the planner minimises on the same axes';
+
+export interface ClockProfile {
+  name: 'low' | 'medium' | 'high';
+  agentHz: number;
+  serverHz: number;
+}
+
+/** One third, two thirds and all of the clock range (continuous), or the lowest, middle and top level. */
+function profileClock(d: Device, k: 0 | 1 | 2): number {
+  if (d.levels) return d.levels[k === 0 ? 0 : k === 2 ? d.levels.length - 1 : Math.floor((d.levels.length - 1) / 2)];
+  return d.fMin + ((d.fMax - d.fMin) * (k + 1)) / 3;
+}
+
+/** The three fixed frequency profiles of the paper's testbed table (Table I), on this system's clocks. */
+export function clockProfiles(p: PlanProblem): ClockProfile[] {
+  return (['low', 'medium', 'high'] as const).map((name, k) => ({ name, agentHz: profileClock(p.agent, k as 0 | 1 | 2), serverHz: profileClock(p.server, k as 0 | 1 | 2) }));
+}
+
+export interface Table1Cell {
+  design: string;
+  feasible: boolean;
+  bits: number | null;
+  DU: number | null;
+  objective: number | null;
+  agentHz: number | null;
+  serverHz: number | null;
+}
+
+export interface Table1Column {
+  /** Which threshold binds in this column (the other one is off). */
+  kind: 'delay' | 'energy';
+  T0: number | null;
+  E0: number | null;
+  cells: Table1Cell[];
+}
+
+/**
+ * Table I: the three fixed profiles (bits optimised at fixed agent and server clocks) against the
+ * joint design (exact), with one threshold per column and the other switched off: delay-only
+ * columns at the given deadlines (E0 = ∞), energy-only columns at the given budgets (T0 = ∞).
+ */
+export function table1(p: PlanProblem, delays: number[], energies: number[]): Table1Column[] {
+  const profiles = clockProfiles(p);
+  const cols: Table1Column[] = [];
+  const cell = (design: string, r: ReturnType<typeof solveWith>): Table1Cell => ({
+    design,
+    feasible: r.feasible,
+    bits: typeof r.bits === 'number' ? r.bits : r.groups ? r.groups.reduce((s, g) => s + g.params * g.bits, 0) / r.groups.reduce((s, g) => s + g.params, 0) : null,
+    DU: r.feasible ? r.DU : null,
+    objective: r.feasible ? r.objective : null,
+    agentHz: r.agentHz,
+    serverHz: r.serverHz,
+  });
+  const column = (kind: 'delay' | 'energy', T0: number, E0: number) => {
+    const q = withBudgets(p, T0, E0);
+    const cells = profiles.map((pr) => cell(pr.name, explainFixedClocks(q, solveWith(q, 'maxclock', { fixedAgentHz: pr.agentHz, fixedServerHz: pr.serverHz }), pr.agentHz, pr.serverHz)));
+    cells.push(cell('joint', solveWith(q, 'exact')));
+    cols.push({ kind, T0: Number.isFinite(T0) ? T0 : null, E0: Number.isFinite(E0) ? E0 : null, cells });
+  };
+  for (const T0 of delays) column('delay', T0, Infinity);
+  for (const E0 of energies) column('energy', Infinity, E0);
+  return cols;
+}
+
+/**
+ * Default Table I thresholds, placed where the paper's are, at the edge of the losing profile: the
+ * deadlines around the delay of the low profile, and the budgets around the energy of the high
+ * profile, with every agent group at the middle allowed bit-width (× 0.95, 1, 1.05).
+ */
+export function defaultTable1Thresholds(p: PlanProblem): { delays: number[]; energies: number[] } {
+  const prof = clockProfiles(p);
+  const mid = p.bits[Math.floor(p.bits.length / 2)];
+  const cut = p.cuts[0];
+  const bits = cut.groups.map(() => Math.max(mid, ...cut.groups.map((g) => (Number.isFinite(g.minBits) ? g.minBits : mid))));
+  const lo = evaluatePlan(p, cut, bits, prof[0].agentHz, prof[0].serverHz);
+  const hi = evaluatePlan(p, cut, bits, prof[2].agentHz, prof[2].serverHz);
+  const r4 = (x: number) => Number(x.toPrecision(4));
+  return { delays: [0.95, 1, 1.05].map((k) => r4(k * lo.delay.total)), energies: [0.95, 1, 1.05].map((k) => r4(k * hi.energy.total)) };
+}
+
+/** Table I as aligned text: one row per design, one column per threshold; each cell "bits / bound" or "infeasible". */
+export function formatTable1(cols: Table1Column[], profiles: ClockProfile[], boundName: string): string {
+  const head = cols.map((c) => (c.kind === 'delay' ? `T0 ${c.T0} s` : `E0 ${c.E0} J`));
+  const rows = ['low', 'medium', 'high', 'joint'].map((d) => {
+    const pr = profiles.find((x) => x.name === d);
+    const label = pr ? `${d} (${Number((pr.agentHz / 1e9).toPrecision(3))}/${Number((pr.serverHz / 1e9).toPrecision(3))} GHz)` : 'joint design (exact)';
+    return [label, ...cols.map((c) => {
+      const x = c.cells.find((y) => y.design === d) as Table1Cell;
+      return x.feasible && x.bits !== null ? `${Number(x.bits.toPrecision(3))} b / ${(x.DU as number).toExponential(2)}` : 'infeasible';
+    })];
+  });
+  const widths = [Math.max(...rows.map((r) => r[0].length), 10), ...head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i + 1].length)))];
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  const L = [
+    `Table I (the paper's testbed table, on this system): fixed clock profiles (agent/server) against the joint design; each cell: agent bits / ${boundName}`,
+    `  delay columns: T0 binds, E0 off; energy columns: E0 binds, T0 off`,
+    line(['design', ...head]),
+    ...rows.map(line),
+  ];
+  return L.join('\n');
 }

@@ -18,13 +18,19 @@ const deviceFields = {
   fMax: pos('Hz').optional().describe('highest clock in Hz'),
   /** Discrete clock levels in Hz (e.g. a Jetson's GPU steps). Replaces fMin/fMax. */
   levels: z.array(pos('Hz')).min(1, { error: 'must list at least one clock level' }).optional().describe('discrete clock levels in Hz, instead of fMin/fMax'),
-  /** Effective switched capacitance: energy per cycle is kappa·f² J. */
-  kappa: nonneg('J/(cycle·Hz²)').describe('effective switched capacitance: energy per cycle = kappa·f² J'),
-  /** Cycles per parameter per bit: running N params at b bits costs c·b·N cycles. */
-  cyclesPerParamBit: pos('cycles per parameter-bit').describe('cycles per parameter per bit: N params at b bits cost c·b·N cycles'),
+  /** Effective switched capacitance: energy per cycle is kappa·f² J. Or the paper's eta·psi. */
+  kappa: nonneg('J/(cycle·Hz²)').optional().describe('effective switched capacitance: energy per cycle = kappa·f² J (or give psi and eta, the paper\'s Eqs. 6-7)'),
+  /** Cycles per parameter per bit: running N params at b bits costs c·b·N cycles (our workload model). */
+  cyclesPerParamBit: pos('cycles per parameter-bit').optional().describe('cycles per parameter per bit: N params at b bits cost c·b·N cycles (our workload model; or flopsPerCycle)'),
+  /** FLOPs per cycle c (the paper's workload model, Eqs. 4-5): a part with N_FLOP FLOPs at b̂ of b stored bits costs b̂·N_FLOP/(b·c) cycles. */
+  flopsPerCycle: pos('FLOPs per cycle').optional().describe("FLOPs per cycle c (the paper's FLOP model, Eqs. 4-7): N_FLOP FLOPs at b̂ of the stored b bits cost b̂·N_FLOP/(b·c) cycles; needs model FLOP counts"),
+  /** The paper's power-usage-effectiveness factor η (Eqs. 6-7); energy per cycle is eta·psi·f². */
+  eta: pos('power-usage effectiveness').optional().describe("power-usage-effectiveness factor eta (the paper's η, Eqs. 6-7; default 1; only with psi)"),
+  /** The paper's chip power coefficient ψ (Eqs. 6-7). */
+  psi: nonneg('J/(cycle·Hz²)').optional().describe("chip power coefficient psi (the paper's ψ, Eqs. 6-7): energy per cycle = eta·psi·f² J; instead of kappa"),
 };
 
-type DeviceFields = { fMin?: number; fMax?: number; levels?: number[] };
+type DeviceFields = { fMin?: number; fMax?: number; levels?: number[]; kappa?: number; cyclesPerParamBit?: number; flopsPerCycle?: number; eta?: number; psi?: number };
 
 function checkClocks(prefix: string) {
   return (d: DeviceFields, ctx: z.RefinementCtx) => {
@@ -36,6 +42,15 @@ function checkClocks(prefix: string) {
     }
     if (d.fMin !== undefined && d.fMax !== undefined && d.fMin > d.fMax) {
       ctx.addIssue({ code: 'custom', path: ['fMin'], message: `must be ≤ ${prefix}.fMax (got ${d.fMin} > ${d.fMax})` });
+    }
+    if ((d.cyclesPerParamBit === undefined) === (d.flopsPerCycle === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['cyclesPerParamBit'], message: `${prefix} needs exactly one workload model: cyclesPerParamBit (cycles per parameter-bit) or flopsPerCycle (the paper's FLOP model)` });
+    }
+    if ((d.kappa === undefined) === (d.psi === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['kappa'], message: `${prefix} needs exactly one energy coefficient: kappa, or psi (with optional eta) as in the paper` });
+    }
+    if (d.eta !== undefined && d.psi === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['eta'], message: `${prefix}.eta only applies with ${prefix}.psi (energy per cycle = eta·psi·f²)` });
     }
   };
 }
@@ -78,6 +93,8 @@ export const groupSchema = z
     params: pos('parameter count'),
     lambda: pos('exponential rate 1/mean|w|').describe('exponential fit of |w|: 1 / mean|w|'),
     alpha: pos('output/parameter distortion ratio').optional(),
+    /** FLOPs of this group per inference (to the first token) at the stored bit-width; the FLOP model's workload. */
+    flops: nonneg('FLOPs').optional().describe('FLOPs of this group per inference at the stored bit-width (FLOP workload model)'),
   })
   .strict();
 
@@ -93,6 +110,12 @@ export const modelSchema = z
     serverParams: nonneg('parameter count').default(0),
     /** Exponential rate for those server parameters (used only if the server is quantized). */
     serverLambda: pos('exponential rate').optional(),
+    /** FLOP model: the agent groups' FLOPs, spread over groups without their own `flops` by parameter count. */
+    agentFlops: nonneg('FLOPs').optional().describe('FLOP model: FLOPs of the agent groups, spread by parameters over groups that give no flops'),
+    /** FLOP model: FLOPs of the server part not listed as groups (the paper's Ñ_FLOP). */
+    serverFlops: nonneg('FLOPs').optional().describe("FLOP model: FLOPs of the server part not listed as groups (the paper's Ñ_FLOP)"),
+    /** The stored bit-width b the FLOP counts refer to (the b in b̂/b of Eqs. 4 and 6). */
+    storedBits: z.number().int().min(1).max(64).default(16).describe('stored bit-width b of the model weights: the FLOP counts are at b, a b̂-bit plan costs b̂/b of them'),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -120,6 +143,10 @@ export const splitSchema = z
     agentParams: pos('parameter count').optional(),
     /** Server-side parameters (workload). Default: everything not on the agent. */
     serverParams: nonneg('parameter count').optional(),
+    /** FLOP model, with agentParams: the agent side's FLOPs. */
+    agentFlops: nonneg('FLOPs').optional(),
+    /** FLOP model: the server side's FLOPs (default: the model's total less the agent's). */
+    serverFlops: nonneg('FLOPs').optional(),
     featureElems: z.number().int().nonnegative(),
   })
   .strict()

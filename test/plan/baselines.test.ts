@@ -39,7 +39,7 @@ describe('baselines', () => {
         const N = cut.groups.map((g) => g.params);
         const lo = N.map(() => p.bits[0]);
         const hi = N.map(() => p.bits[p.bits.length - 1]);
-        const direct = cap.Cmax < 0 ? null : waterFill(coef, N, lo, hi, cap.Cmax / p.agent.cyclesPerParamBit);
+        const direct = cap.Cmax < 0 ? null : waterFill(coef, N, lo, hi, cap.Cmax / p.agent.cyclesPerParamBit!);
         if (!direct) {
           expect(sca).toBeNull();
           return;

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { METHODS } from '../../src/plan/result.ts';
 
 const run = (args: string[]) => {
   const r = spawnSync(process.execPath, ['bin/coquant.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -68,12 +69,12 @@ describe('coquant plan / sweep (CLI)', () => {
     const r = run(['sweep', '--preset', 'paper', '--per-group', '--T0-range', '2:5:4', '--E0-range', '1:3:3', '--out', out, '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
-    expect(doc.rows).toHaveLength((4 + 3) * 7);
+    expect(doc.rows).toHaveLength((4 + 3) * METHODS.length);
     const files = await readdir(out);
     expect(files.sort()).toEqual(['bits-vs-E0.svg', 'bits-vs-T0.svg', 'du-vs-E0.svg', 'du-vs-T0.svg', 'sweep.csv', 'sweep.json']);
     const csv = (await readFile(join(out, 'sweep.csv'), 'utf8')).trim().split('\n');
     expect(csv[0]).toBe('axis,T0,E0,method,feasible,DU,DL,bits,bitsMin,bitsMax,agentHz,delay,energy,duRatio,violations');
-    expect(csv).toHaveLength(1 + 7 * 7);
+    expect(csv).toHaveLength(1 + 7 * METHODS.length);
     expect(await readFile(join(out, 'du-vs-T0.svg'), 'utf8')).toMatch(/^<svg/);
   });
 });

@@ -56,7 +56,7 @@ export function bruteForce(p: PlanProblem): { DU: number; bits: number[] } | nul
     const S = cut.featureElems * p.link.featureBits;
     const linkT = S / p.link.rateBps;
     const linkE = p.link.txPowerW * linkT;
-    const sC = p.server.cyclesPerParamBit * p.serverBits * cut.serverParams;
+    const sC = p.server.cyclesPerParamBit! * p.serverBits * cut.serverParams;
     const sT = sC / p.server.fMax;
     const Tav = p.T0 - linkT - sT;
     const Eav = p.E0 - linkE;
@@ -87,7 +87,7 @@ export function bruteForce(p: PlanProblem): { DU: number; bits: number[] } | nul
           du += (gr.alpha * (gr.params / p.totalParams) * 2 ** (1 - bits[g])) / gr.lambda;
         }
         const total = du + cut.serverDU;
-        if (feasibleAt(a.cyclesPerParamBit * W) && (!best || total < best.DU)) best = { DU: total, bits: bits.slice() };
+        if (feasibleAt(a.cyclesPerParamBit! * W) && (!best || total < best.DU)) best = { DU: total, bits: bits.slice() };
       }
       let g = 0;
       while (g < G && ++idx[g] === choices[g].length) idx[g++] = 0;
