@@ -156,8 +156,11 @@ try {
     ranges = new Map(c.ranges);
     console.log(`\n[1] options document read from ${cache} (BENCH_OPTIONS), not measured in this run`);
   } else {
+    const usable = analysis.candidates.filter((c) => c.agentGroups.length > 0 && c.serverParams > 0);
+    const calibrationHeads = [0.25, 0.5, 0.75].map((f) => encodeHalf(splitAt(analysis, usable[Math.floor(f * (usable.length - 1))].name).head));
     const m = await measureOptions({
       model: analysis.model.bytes,
+      calibrationHeads,
       source: models.rec,
       feeds: cal.feeds,
       device,

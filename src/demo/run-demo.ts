@@ -225,8 +225,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const analysis = await analyzeSplit(rec, new Map([['p2o.DynamicDimension.1', REC_WIDTH]]));
 
     step(`measuring every executable format on the ${deviceName} (${device.emulation.kind}): latency per layer per clock, sensitivity per layer`);
+    // fp32 heads at a quarter, half and three quarters of the cut list: the clock's time model is fitted on them.
+    const usable = analysis.candidates.filter((c) => c.agentGroups.length > 0 && c.serverParams > 0);
+    const calibrationHeads = [0.25, 0.5, 0.75].map((f) => encodeModel(splitAt(analysis, usable[Math.floor(f * (usable.length - 1))].name).head));
     const measured = await measureOptions({
       model: analysis.model.bytes,
+      calibrationHeads,
       source: rec,
       feeds: calFeeds,
       device,

@@ -39,6 +39,12 @@ export interface MeasureOptionsInput {
   formats?: readonly ExecFormat[];
   /** Optional task metric of a run's outputs against fp32 outputs (e.g. CER), lower is better. */
   task?: { name: string; score(outputs: Record<string, HostTensor>[], reference: Record<string, HostTensor>[]): number };
+  /**
+   * fp32 heads of the model at a few cuts (taking the same inputs). When given, the per-clock
+   * time model is fitted on them and the variants, the population a plan's head belongs to;
+   * otherwise on synthetic matrix-product loads.
+   */
+  calibrationHeads?: Uint8Array[];
   /** Time the server-side fp32 nodes too (default true). */
   server?: boolean;
   synthetic?: boolean;
@@ -240,7 +246,9 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
   const probe = probeModel(pre);
   const loadFeed: Feed = { x: { type: 'float32', data: new Float32Array(64 * 512).fill(0.01), dims: [64, 512] } };
   const extras: { key: string; bytes: Uint8Array; feed: Feed; full: number; outBytes: number }[] = [
-    ...[1, 6, 24].map((d) => ({ key: `load${d}`, bytes: loadModel(d), feed: loadFeed, full: 0, outBytes: 0 })),
+    ...(inp.calibrationHeads?.length
+      ? inp.calibrationHeads.map((h, i) => ({ key: `head${i}`, bytes: h, feed, full: 0, outBytes: 0 }))
+      : [1, 6, 24].map((d) => ({ key: `load${d}`, bytes: loadModel(d), feed: loadFeed, full: 0, outBytes: 0 }))),
     { key: 'probe', bytes: probe, feed, full: 0, outBytes: 0 },
   ];
   const timed = async (bytes: Uint8Array, f: Feed) => {
