@@ -1,5 +1,15 @@
 /** Flag parsers shared by `plan` and `sweep`, kept free of the system loader so the CLI can build its help quickly. */
+import type { BoundKind } from '../theory/rd-bounds.ts';
 import { UsageError } from '../errors.ts';
+import type { EnergyScope, Objective } from './objective.ts';
+
+/** Every planning method (`plan --method`, the sweep); result.ts re-exports it. */
+export const METHODS = ['exact', 'paper', 'paper-repaired', 'fixed8', 'fixed16', 'maxclock', 'delay-only', 'feasible-random', 'ppo'] as const;
+export type Method = (typeof METHODS)[number];
+/** `--objective` of the bits planner, `--energy` and `--bound` values (objective.ts and rd-bounds.ts hold the formulas). */
+export const OBJECTIVE_NAMES: readonly Objective[] = ['du', 'gap'];
+export const ENERGY_SCOPE_NAMES: readonly EnergyScope[] = ['agent', 'total'];
+export const BOUND_NAMES: readonly BoundKind[] = ['ours', 'paper'];
 
 /** `2-16`, `2:16`, or `2,4,8,16` → sorted unique list. */
 export function parseBitsArg(s: string): number[] {

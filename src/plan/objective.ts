@@ -13,9 +13,7 @@
 import { paperGroupDU, type BoundKind } from '../theory/rd-bounds.ts';
 
 export type Objective = 'du' | 'gap';
-export const OBJECTIVES: readonly Objective[] = ['du', 'gap'];
 export type EnergyScope = 'agent' | 'total';
-export const ENERGY_SCOPES: readonly EnergyScope[] = ['agent', 'total'];
 
 const POW2NEG = Float64Array.from({ length: 66 }, (_, b) => 2 ** -b);
 const p2 = (b: number) => (Number.isInteger(b) && b >= 0 && b <= 65 ? POW2NEG[b] : 2 ** -b);

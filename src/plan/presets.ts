@@ -3,7 +3,6 @@
  * device presets replace one section of it, so `--agent jetson-orin-agent --server
  * edge-gpu-server` composes. Every number says where it comes from in docs/plan.md.
  */
-import { BLIP2_GFLOPS, BLIP2_PARAMS, blip2Parts, GIT_GFLOPS, GIT_PARAMS, gitParts, splitToPaperTotal } from './paper-flops.ts';
 import type { SystemInput } from './system.ts';
 
 /** Sections a preset may provide; a preset applied on top replaces those sections whole. */
@@ -101,8 +100,20 @@ const paperDevices = {
   agentBits: 'shared' as const,
 };
 
-const blip2Split = splitToPaperTotal(blip2Parts(), BLIP2_GFLOPS * 1e9);
-const gitSplit = splitToPaperTotal(gitParts(), GIT_GFLOPS * 1e9);
+/**
+ * The agent/server FLOP split (OUR ESTIMATE): the paper's totals divided in the shares of our
+ * architectural count, `splitToPaperTotal(blip2Parts(), 533.66e9)` and `(gitParts(), 212.27e9)` in
+ * paper-flops.ts, written out so `coquant --help` need not load that module
+ * (test/plan/paper-presets.test.ts checks they agree).
+ */
+const blip2Split = {
+  agentGroups: { 'vision.blocks.0-9': 101986476597.36539, 'vision.blocks.10-19': 101663456564.81287, 'vision.blocks.20-29': 101663456564.81287, 'vision.blocks.30-38': 91497110908.33157, qformer: 9810310163.036484 },
+  server: 127039189201.64084,
+};
+const gitSplit = {
+  agentGroups: { 'image.blocks.0-5': 66522391581.632835, 'image.blocks.6-11': 66526830435.07301 },
+  server: 79220777983.29417,
+};
 
 /**
  * BLIP-2-2.7b with the paper's constants (T0 = 3.5 s, E0 = 2 J: the BLIP-2 axes of its Figs. 5-8). The agent
@@ -126,7 +137,7 @@ export const paperBlip2Preset: SystemInput = {
       { name: 'vision.blocks.30-38', params: 227e6, lambda: 70, flops: blip2Split.agentGroups['vision.blocks.30-38'] },
       { name: 'qformer', params: 107e6, lambda: 35, flops: blip2Split.agentGroups.qformer },
     ],
-    serverParams: BLIP2_PARAMS - 1.093e9,
+    serverParams: 3.75e9 - 1.093e9,
     serverFlops: blip2Split.server,
   },
 };
@@ -150,7 +161,7 @@ export const paperGitPreset: SystemInput = {
       { name: 'image.blocks.0-5', params: 43.27e6, lambda: 40, flops: gitSplit.agentGroups['image.blocks.0-5'] },
       { name: 'image.blocks.6-11', params: 43.12e6, lambda: 50, flops: gitSplit.agentGroups['image.blocks.6-11'] },
     ],
-    serverParams: GIT_PARAMS - 86.39e6,
+    serverParams: 176.62e6 - 86.39e6,
     serverFlops: gitSplit.server,
   },
 };

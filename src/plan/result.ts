@@ -8,8 +8,9 @@ import { evaluatePlan, type Limiter, type Stages } from './cost.ts';
 import type { EnergyScope, Objective } from './objective.ts';
 import type { Cut, PlanProblem, WorkloadModel } from './problem.ts';
 
-export const METHODS = ['exact', 'paper', 'paper-repaired', 'fixed8', 'fixed16', 'maxclock', 'delay-only', 'feasible-random', 'ppo'] as const;
-export type Method = (typeof METHODS)[number];
+import type { Method } from './cli-args.ts';
+
+export { METHODS, type Method } from './cli-args.ts';
 
 export interface NextStep {
   /** The cheapest single upgrade the plan could not afford. */

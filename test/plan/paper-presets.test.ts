@@ -49,6 +49,11 @@ describe('paper presets', () => {
     expect(g.counted.server).toBe(6 * (2 * 1183 * 768 * (4 * 768 + 2 * 3072) + 4 * 1183 * 1183 * 768) + 2 * 768 * 30522);
     expect(g.agent / 1e9).toBeCloseTo(133.05, 2);
     expect(g.server / 1e9).toBeCloseTo(79.22, 2);
+    // The presets carry exactly these numbers (written out so `coquant --help` need not compute them).
+    for (const [pr, split] of [[paperBlip2Preset, b], [paperGitPreset, g]] as const) {
+      for (const grp of pr.model.groups!) expect(Math.abs(grp.flops! / split.agentGroups[grp.name] - 1)).toBeLessThan(1e-12);
+      expect(Math.abs(pr.model.serverFlops! / split.server - 1)).toBeLessThan(1e-12);
+    }
   });
 
   it("delay at full precision follows Eq. 4: paper-blip2's agent part takes 406.62e9/(2e9·32) s at 16 bits", () => {

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
-import { parseBitsArg, parseNumberArg } from '../../plan/cli-args.ts';
+import { BOUND_NAMES, ENERGY_SCOPE_NAMES, METHODS, OBJECTIVE_NAMES, parseBitsArg, parseNumberArg, type Method } from '../../plan/cli-args.ts';
 import type { SystemOptions } from '../../plan/load-system.ts';
-import { ENERGY_SCOPES, OBJECTIVES, type EnergyScope, type Objective } from '../../plan/objective.ts';
+import type { EnergyScope, Objective } from '../../plan/objective.ts';
 import { PRESET_NAMES } from '../../plan/presets.ts';
 import type { DesignOptions } from '../../plan/problem.ts';
-import { METHODS, type Method } from '../../plan/result.ts';
-import { BOUND_KINDS, type BoundKind } from '../../theory/rd-bounds.ts';
+import type { BoundKind } from '../../theory/rd-bounds.ts';
 
 /** The system flags `plan` and `sweep` share. */
 export function addSystemOptions(cmd: Command): Command {
@@ -40,11 +39,11 @@ export function designOptionsFrom(o: Record<string, unknown>, objective: string)
   if (objective === 'do') {
     throw new UsageError("--objective do (measured output distortion) needs measured option tables: use it with plan --options FILE (docs/options.md)", "the bits planner minimises a bound: --objective du (ours, default) or gap (the paper's P1, D^U − D^L)");
   }
-  if (!(OBJECTIVES as readonly string[]).includes(objective)) throw new UsageError(`--objective ${objective}: unknown objective`, `without --options: ${OBJECTIVES.join(', ')}; with --options: do, du, dp`);
+  if (!(OBJECTIVE_NAMES as readonly string[]).includes(objective)) throw new UsageError(`--objective ${objective}: unknown objective`, `without --options: ${OBJECTIVE_NAMES.join(', ')}; with --options: do, du, dp`);
   const bound = o.bound as string | undefined;
-  if (bound !== undefined && !(BOUND_KINDS as readonly string[]).includes(bound)) throw new UsageError(`--bound ${bound}: expected ours or paper`);
+  if (bound !== undefined && !(BOUND_NAMES as readonly string[]).includes(bound)) throw new UsageError(`--bound ${bound}: expected ours or paper`);
   const energy = (o.energy as string | undefined) ?? 'agent';
-  if (!(ENERGY_SCOPES as readonly string[]).includes(energy)) throw new UsageError(`--energy ${energy}: expected agent or total`);
+  if (!(ENERGY_SCOPE_NAMES as readonly string[]).includes(energy)) throw new UsageError(`--energy ${energy}: expected agent or total`);
   return { objective: objective as Objective, ...(bound ? { bound: bound as BoundKind } : {}), energy: energy as EnergyScope };
 }
 
