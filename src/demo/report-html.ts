@@ -103,6 +103,7 @@ P·S/r for the radio. The robot shares this machine's two cores with the server.
 <h2>Result</h2>
 <p>Budgets: T0 = ${ms(r.constraints.T0 * 1000)} ms, held at the ${qLabel} of the latency; E0 = ${ms(r.constraints.E0 * 1000)} mJ per decision.</p>
 ${headline}
+${r.infeasible.length ? `<p>No plan meets T0 and E0 for: ${r.infeasible.map(esc).join('; ')}. They were not run.</p>` : ''}
 
 <h2>The plan: predicted against measured, per stage</h2>
 <p>Cut after <code>${esc(p.plan.cut)}</code>, robot clock ${((p.plan.clockHz ?? 0) / 1e9).toFixed(2)} GHz, head formats ${esc(formatsSummary(p))};
@@ -112,6 +113,20 @@ ${stageRows(p)}
 <h3>Full precision on the robot</h3>
 ${stageRows(r.local)}
 ${r.duPlan ? `<h3>The D_U objective at the same budgets</h3><p>${esc(r.duPlan.what)}: accuracy ${pct(r.duPlan.accuracy)} against ${pct(p.accuracy)} for the measured-sensitivity plan.</p>${stageRows(r.duPlan)}` : ''}
+
+<h2>The paper's Table I on this robot (predicted D_o; lower is better)</h2>
+<p>Fixed clock profiles against the joint design, under a delay-only threshold (no energy budget) and an energy-only threshold
+(no deadline), each a little above the least budget any plan needs. Predicted from the measured options document, not run.
+When the deadline binds, the fastest profile wins; when the energy binds, the slowest does; the joint design matches the best of them.</p>
+${table(
+  ['binding', 'threshold', ...r.device.clocksHz.map((h) => `${(h / 1e9).toFixed(2)} GHz profile`), 'joint design'],
+  r.tableI.map((row) => [
+    row.binding,
+    row.binding === 'delay' ? `T0 = ${ms(row.threshold * 1000)} ms` : `E0 = ${ms(row.threshold * 1000)} mJ`,
+    ...row.profiles.map((v) => (v === null ? 'infeasible' : sci(v))),
+    row.joint === null ? 'infeasible' : sci(row.joint),
+  ]),
+)}
 
 <h2>What onnxruntime runs for each quantized group of the head</h2>
 ${p.warnings.length ? `<p class="note">${p.warnings.map(esc).join('<br>')}</p>` : '<p>Every quantized group runs the integer kernel the plan names.</p>'}

@@ -110,6 +110,10 @@ export interface DemoResult {
   duPlan: DemoRun | null;
   baselines: DemoRun[];
   constraints: { T0: number; E0: number; quantile: number | 'mean' };
+  /** The paper's Table I on this device, predicted: fixed clock profiles against the joint design. */
+  tableI: ProfileRow[];
+  /** Methods with no plan that meets T0 and E0 (so they were not run). */
+  infeasible: string[];
   device: { name: string; emulation: string; clocksHz: number[]; slowdown: number };
   options: OptionsDocument;
   system: SystemInput;
@@ -285,6 +289,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const allFp32 = Object.fromEntries(doc.groups.map((g) => [g.name, 'fp32']));
     const fixedInt8 = planFromOptions(doc, cuts, { ...sys, fixed: allInt8 });
     const fp32Top = planFromOptions(doc, cuts, { ...sys, fixed: allFp32, clocks: [top] });
+    // The paper's other baselines, on executable formats: the fixed maximum frequency with the
+    // formats optimised, and "feasible random" (400 seeded format draws, each with its best cut
+    // and clock; the best feasible draw wins).
+    const maxClock = planFromOptions(doc, cuts, { ...sys, clocks: [top] });
+    const random = feasibleRandom(doc, cuts, sys, 400, o.seed);
+    const tableI = profileTable(doc, cuts, base, floor);
     // The paper's method on the bits model: continuous bits and clock by SCA, rounded to the
     // nearest executable format and the nearest clock the robot has, at the cut it picked.
     const system = demoSystem({
@@ -321,7 +331,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       ...(duPlan.feasible ? [{ name: 'planned (D_U objective)', what: 'same budgets, objective: the D_U bound of the formats\' bits', plan: duPlan }] : []),
       ...(fixedInt8.feasible ? [{ name: 'fixed int8', what: 'every head layer qdq-int8; cut and clock optimised', plan: fixedInt8 }] : []),
       ...(fp32Top.feasible ? [{ name: 'fp32 at top clock', what: 'head in fp32 at the top clock; cut optimised', plan: fp32Top }] : []),
+      ...(maxClock.feasible ? [{ name: 'max clock', what: "the paper's fixed maximum frequency, formats and cut optimised", plan: maxClock }] : []),
+      ...(random?.feasible ? [{ name: 'feasible random', what: "the paper's feasible-random: best of 400 seeded format draws, each with its best cut and clock", plan: random }] : []),
       ...(paper?.feasible ? [{ name: "paper's method", what: 'SCA on the bits model, rounded to the nearest executable format and clock', plan: paper }] : []),
+    ];
+    const infeasible = [
+      ...(duPlan.feasible ? [] : ['planned (D_U objective)']),
+      ...(fixedInt8.feasible ? [] : ['fixed int8']),
+      ...(fp32Top.feasible ? [] : ['fp32 at top clock']),
+      ...(maxClock.feasible ? [] : ['max clock']),
+      ...(random?.feasible ? [] : ['feasible random (none of the 400 draws meets T0 and E0)']),
+      ...(paper?.feasible ? [] : ["paper's method"]),
     ];
     const heads = new Map<string, { head: Uint8Array; tail: Uint8Array; kernels: GroupKernel[]; warnings: string[] }>();
     for (const r of runs) {
@@ -370,6 +390,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       duPlan: results.find((r) => r.name === 'planned (D_U objective)') ?? null,
       baselines: results.filter((r) => r.name !== 'planned (measured sensitivity)' && r.name !== 'planned (D_U objective)'),
       constraints: { T0, E0, quantile: o.quantile },
+      tableI,
+      infeasible,
       device: { name: deviceName, emulation: doc.device.emulation, clocksHz: doc.device.clocksHz, slowdown: o.slowdown },
       options: doc,
       system,
@@ -389,6 +411,48 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   } finally {
     await device.close();
   }
+}
+
+/** One row of the Table I analogue: a threshold, and the predicted D_o of each clock profile and of the joint design. */
+export interface ProfileRow {
+  binding: 'delay' | 'energy';
+  /** T0 (s) for delay rows, E0 (J) for energy rows; the other budget is unlimited. */
+  threshold: number;
+  /** Predicted D_o per fixed clock (ascending clocks), null when infeasible. */
+  profiles: (number | null)[];
+  joint: number | null;
+}
+
+/** The paper's Table I on the measured device: low/medium/high clock profiles against the joint design, under delay-only and energy-only thresholds. */
+function profileTable(doc: OptionsDocument, cuts: readonly OptionsCut[], base: Omit<OptionsSystem, 'T0' | 'E0'>, floor: { minT0: number; minE0: number }): ProfileRow[] {
+  const rows: ProfileRow[] = [];
+  const clocks = doc.device.clocksHz.map((_, k) => k);
+  const value = (sys: OptionsSystem) => {
+    const p = planFromOptions(doc, cuts, sys);
+    return p.feasible ? p.predicted!.Do : null;
+  };
+  for (const f of [1.02, 1.1, 1.25]) {
+    const T0 = floor.minT0 * f;
+    rows.push({ binding: 'delay', threshold: T0, profiles: clocks.map((k) => value({ ...base, T0, E0: 1e9, clocks: [k] })), joint: value({ ...base, T0, E0: 1e9 }) });
+  }
+  for (const f of [1.02, 1.1, 1.25]) {
+    const E0 = floor.minE0 * f;
+    rows.push({ binding: 'energy', threshold: E0, profiles: clocks.map((k) => value({ ...base, T0: 1e9, E0, clocks: [k] })), joint: value({ ...base, T0: 1e9, E0 }) });
+  }
+  return rows;
+}
+
+/** The paper's feasible-random baseline on executable formats (seeded; the best feasible draw). */
+function feasibleRandom(doc: OptionsDocument, cuts: readonly OptionsCut[], sys: OptionsSystem, draws: number, seed: number): OptionsPlan | null {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const rnd = () => ((s = (Math.imul(s ^ (s >>> 15), 2246822519) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  let best: OptionsPlan | null = null;
+  for (let i = 0; i < draws; i++) {
+    const fixed = Object.fromEntries(doc.groups.map((g) => [g.name, g.options[Math.floor(rnd() * g.options.length)].format]));
+    const p = planFromOptions(doc, cuts, { ...sys, fixed });
+    if (p.feasible && (!best || p.predicted!.objective < best.predicted!.objective)) best = p;
+  }
+  return best;
 }
 
 /** Round trip on loopback beyond the server's compute, with the full model served (its reply is the model output, as every tail's is). */
