@@ -6,10 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.ts';
 import { guessPreset, randomCalibration, renderedCalibration } from '../distortion/calibration.ts';
 import type { CalibrationSet } from '../distortion/engine.ts';
-import { parseDimFlags } from '../data/random-inputs.ts';
+import { parseDimFlags, type InputSpec } from '../data/random-inputs.ts';
 import { createSession, inputSpecs } from '../runtime/ort/session.ts';
 
-export async function modelWithInputs(model: string, count: number, seed: number, dimFlags: readonly string[]): Promise<{ bytes: Uint8Array; calibration: CalibrationSet }> {
+export async function modelWithInputs(model: string, count: number, seed: number, dimFlags: readonly string[]): Promise<{ bytes: Uint8Array; calibration: CalibrationSet; specs: InputSpec[] }> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(model);
@@ -21,5 +21,5 @@ export async function modelWithInputs(model: string, count: number, seed: number
   await session.release();
   const rec = specs.length === 1 && guessPreset(specs[0]) === 'ppocr-rec';
   const calibration = rec ? await renderedCalibration(count, seed, specs) : randomCalibration(count, seed, specs, parseDimFlags(dimFlags));
-  return { bytes, calibration };
+  return { bytes, calibration, specs };
 }

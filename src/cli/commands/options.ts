@@ -44,7 +44,20 @@ export function register(program: Command): void {
         import('../../runtime/options/measure-options.ts'),
         import('../../util/atomic-write.ts'),
       ]);
-      const { bytes, calibration: calib } = await modelWithInputs(model, n, 11, o.dim);
+      const { bytes, calibration: calib, specs } = await modelWithInputs(model, n, 11, o.dim);
+      // fp32 heads at three cuts, for the clock's time model; models with no cut use synthetic loads.
+      let calibrationHeads: Uint8Array[] | undefined;
+      try {
+        const [{ analyzeSplit, splitAt }, { encodeModel }] = await Promise.all([import('../../runtime/split/split-model.ts'), import('../../graph/extract.ts')]);
+        const feed = calib.feeds[0];
+        const dims = new Map<string, number>();
+        for (const sp of specs) sp.shape.forEach((d, i) => typeof d === 'string' && feed[sp.name] && dims.set(d, feed[sp.name].dims[i]));
+        const analysis = await analyzeSplit(model, dims);
+        const usable = analysis.candidates.filter((c) => c.agentGroups.length > 0 && c.serverParams > 0);
+        if (usable.length >= 3) calibrationHeads = [0.25, 0.5, 0.75].map((f) => encodeModel(splitAt(analysis, usable[Math.floor(f * (usable.length - 1))].name).head));
+      } catch {
+        calibrationHeads = undefined;
+      }
       const fMax = Math.max(...clocks);
       const { detectDevice } = await import('../../device/detect.ts');
       const dvfs = o.clockEmulation === 'auto' ? detectDevice().dvfs : undefined;
@@ -58,6 +71,7 @@ export function register(program: Command): void {
           device,
           deviceName: `emulated robot CPU: 1 core, ${slowdown}× slower than this machine at ${(fMax / 1e9).toFixed(2)} GHz`,
           clocksHz: clocks,
+          calibrationHeads,
           formats: formats as ('qdq-int8' | 'nbits4' | 'nbits8')[],
           runs,
           progress: (done, total, what) => {
