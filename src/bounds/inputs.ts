@@ -9,7 +9,8 @@ import type { AlphaInput, AlphaRule, BoundsGroupInput, QuantSeriesInput } from '
 
 const profileSchema = z.object({
   schema: z.literal('coquant.profile/1'),
-  groups: z.array(z.object({ name: z.string(), params: z.number().nonnegative(), lambda: z.number().positive(), ks: z.number().optional() })),
+  // λ is null for an all-zero tensor: JSON has no Infinity, and the profile document writes λ = ∞ as null.
+  groups: z.array(z.object({ name: z.string(), params: z.number().nonnegative(), lambda: z.number().positive().nullable(), ks: z.number().nullable().optional() })),
   distortion: z.array(
     z.object({
       scope: z.string(),
@@ -47,7 +48,9 @@ export async function readJson(path: string, what: string): Promise<unknown> {
 export function fromProfile(doc: unknown, path: string): { groups: BoundsGroupInput[]; quantizers: QuantSeriesInput[] } {
   const p = profileSchema.safeParse(doc);
   if (!p.success) throw new CoquantError('E_BAD_PROFILE', zodWhere(p.error, path), { hint: 'pass the output of `coquant profile --json`' });
-  const groups = p.data.groups.map((g) => ({ name: g.name, params: g.params, lambda: g.lambda, ks: g.ks }));
+  // An all-zero group (λ = ∞) has no distortion at any rate and adds nothing to the bounds.
+  const groups = p.data.groups.filter((g) => g.lambda !== null).map((g) => ({ name: g.name, params: g.params, lambda: g.lambda as number, ks: g.ks ?? undefined }));
+  if (groups.length === 0) throw new CoquantError('E_BAD_PROFILE', `${path}: every weight tensor is all zeros, so there is nothing to bound`);
   const series = new Map<string, QuantSeriesInput>();
   for (const d of p.data.distortion) {
     if (d.scope !== 'model') continue;

@@ -71,6 +71,8 @@ export function groupsFromProfile(doc: unknown, path: string): ProfileGroupsInpu
   let skipped = 0;
   d.groups.forEach((g: unknown, i: number) => {
     const x = g as { name?: unknown; params?: unknown; lambda?: unknown };
+    // λ = ∞ (an all-zero tensor) is written as null in JSON.
+    if (x.lambda === null) x.lambda = Infinity;
     if (typeof x.name !== 'string' || typeof x.params !== 'number' || typeof x.lambda !== 'number') {
       throw new CoquantError('E_PROFILE', `${path}: groups[${i}] lacks name/params/lambda`);
     }
