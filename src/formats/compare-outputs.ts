@@ -27,7 +27,14 @@ export async function runnerFor(bytes: Uint8Array, intraOpThreads = 0): Promise<
   return {
     run: async (feed) => {
       const res = await s.run(feed);
-      return s.outputNames.map((n) => Float32Array.from((res[n] as ort.Tensor).data as Float32Array));
+      return s.outputNames.map((n) => {
+        const t = res[n] as ort.Tensor | undefined;
+        if (!t || !('data' in t) || !t.data || typeof t.data === 'string' || !(ArrayBuffer.isView(t.data) || Array.isArray(t.data))) {
+          throw new FormatError('E_OUTPUT_TYPE', `output '${n}' is not a numeric tensor, so its distortion cannot be measured`, 'coquant compares numeric tensor outputs only');
+        }
+        // int64 outputs (ArgMax, TopK indices, Shape) arrive as BigInt64Array.
+        return Float32Array.from(t.data as ArrayLike<number | bigint>, Number);
+      });
     },
     release: () => s.release(),
   };
