@@ -100,7 +100,7 @@ function fill(spec: InputSpec, dims: number[], rand: () => number, normal: () =>
     }
     default:
       throw new CoquantError('E_INPUT_TYPE', `cannot generate random values for input '${spec.name}' of type ${spec.type}`, {
-        hint: 'supply inputs with --npy or --inputs instead',
+        hint: `coquant makes random inputs of float32/float64, int32/int64 and bool only; pass real inputs where the command takes them (coquant distortion --npy FILE.npy)`,
       });
   }
 }
