@@ -56,10 +56,11 @@ export function groupGap(b: number, lambda: number): number {
 }
 
 /**
- * Σ_g (N_g/N)·2^(shift − b_g)/λ_g, the shared body of the model-level bounds.
+ * Σ_g (N_g/N)·term(b_g, λ_g), the shared body of the model-level bounds: groups with no
+ * parameters do not count, all-zero groups (λ = ∞) count with no distortion.
  * `bits` is either one shared bit-width or one per group (same order as `groups`).
  */
-function weightedSum(bits: number | ArrayLike<number>, groups: readonly RdGroup[], shift: number): number {
+function paramWeighted(bits: number | ArrayLike<number>, groups: readonly RdGroup[], term: (b: number, lambda: number) => number): number {
   let total = 0;
   let acc = 0;
   const shared = typeof bits === 'number';
@@ -67,13 +68,16 @@ function weightedSum(bits: number | ArrayLike<number>, groups: readonly RdGroup[
     const n = groups[g].params;
     if (n <= 0) continue;
     total += n;
-    const b = shared ? bits : bits[g];
     const lam = groups[g].lambda;
     if (lam === Infinity) continue;
-    acc += n * (Math.pow(2, shift - b) / lam);
+    acc += n * term(shared ? bits : bits[g], lam);
   }
   return total > 0 ? acc / total : 0;
 }
+
+/** Σ_g (N_g/N)·2^(shift − b_g)/λ_g. */
+const weightedSum = (bits: number | ArrayLike<number>, groups: readonly RdGroup[], shift: number): number =>
+  paramWeighted(bits, groups, (b, lam) => Math.pow(2, shift - b) / lam);
 
 /** Model-level upper bound D_U(b⃗) = α Σ_g (N_g/N)·2^(1−b_g)/λ_g. */
 export function modelDU(bits: number | ArrayLike<number>, groups: readonly RdGroup[], alpha = 1): number {
@@ -167,18 +171,7 @@ export function paperGroupDU(b: number, lambda: number): number {
 
 /** Model-level paper bound α Σ_g (N_g/N)·D^U(b_g − 1; λ_g), same conventions as `modelDU`. */
 export function modelDUPaper(bits: number | ArrayLike<number>, groups: readonly RdGroup[], alpha = 1): number {
-  let total = 0;
-  let acc = 0;
-  const shared = typeof bits === 'number';
-  for (let g = 0; g < groups.length; g++) {
-    const n = groups[g].params;
-    if (n <= 0) continue;
-    total += n;
-    const lam = groups[g].lambda;
-    if (lam === Infinity) continue;
-    acc += n * paperRateDU((shared ? bits : bits[g]) - 1, lam);
-  }
-  return total > 0 ? (alpha * acc) / total : 0;
+  return alpha * paramWeighted(bits, groups, (b, lam) => paperRateDU(b - 1, lam));
 }
 
 /**
