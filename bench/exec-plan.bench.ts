@@ -21,6 +21,7 @@
  * extremes), BENCH_OPTIONS=FILE reuses a document (and its int8 ranges) written there by an
  * earlier run instead of measuring it again (for work on the later parts only).
  */
+import { mean, median, quantile } from '../src/calibrate/stats.ts';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -62,14 +63,6 @@ const t00 = performance.now();
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const sec = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
 const pct = (x: number, d = 1) => `${(100 * x).toFixed(d)}%`;
-const mean = (a: readonly number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
-function quantile(a: readonly number[], q: number): number {
-  const s = [...a].sort((x, y) => x - y);
-  const pos = q * (s.length - 1);
-  const lo = Math.floor(pos);
-  return s[lo] + (s[Math.min(s.length - 1, lo + 1)] - s[lo]) * (pos - lo);
-}
-const median = (a: readonly number[]) => quantile(a, 0.5);
 
 /** Ranks 1..n, ties sharing their mean rank. */
 function ranks(a: readonly number[]): number[] {

@@ -13,7 +13,13 @@ export function quantileSorted(xs: readonly number[], q: number): number {
   return xs[lo]! + (h - lo) * (xs[hi]! - xs[lo]!);
 }
 
-export const median = (xs: readonly number[]): number => quantileSorted([...xs].sort((a, b) => a - b), 0.5);
+/** Linear-interpolated quantile (type 7) of an array in any order. */
+export const quantile = (xs: readonly number[], q: number): number => quantileSorted([...xs].sort((a, b) => a - b), q);
+
+export const median = (xs: readonly number[]): number => quantile(xs, 0.5);
+
+/** Arithmetic mean (0 for an empty array). */
+export const mean = (xs: readonly number[]): number => xs.reduce((s, v) => s + v, 0) / Math.max(1, xs.length);
 
 /** Median absolute deviation (unscaled). */
 export function mad(xs: readonly number[]): number {

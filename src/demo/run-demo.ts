@@ -40,6 +40,7 @@ import { execCuts } from '../runtime/options/exec-cuts.ts';
 import { writeExecHead, type GroupKernel } from '../runtime/options/exec-head.ts';
 import { measureOptions } from '../runtime/options/measure-options.ts';
 import { toOrtFeed } from '../runtime/ort/session.ts';
+import { mean, quantile } from '../calibrate/stats.ts';
 import { startServer } from '../runtime/server/server.ts';
 import { analyzeSplit, splitAt } from '../runtime/split/split-model.ts';
 import { runBounds } from '../bounds/run-bounds.ts';
@@ -128,13 +129,7 @@ const REC_WIDTH = 320;
 const KAPPA = 1e-27;
 const TX_POWER_W = 0.8;
 
-const quantileOf = (xs: readonly number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = q * (s.length - 1);
-  const lo = Math.floor(pos);
-  return s[lo] + (s[Math.min(s.length - 1, lo + 1)] - s[lo]) * (pos - lo);
-};
-const stats = (xs: readonly number[]): StageStats => ({ p50: quantileOf(xs, 0.5), p90: quantileOf(xs, 0.9) });
+const stats = (xs: readonly number[]): StageStats => ({ p50: quantile(xs, 0.5), p90: quantile(xs, 0.9) });
 
 /** Nearest executable format to a continuous bit-width (the paper's rounding, to what runs). */
 function nearestFormat(bits: number, formats: readonly string[]): string {
@@ -478,9 +473,8 @@ async function measureNetwork(model: Uint8Array, feed: Feed, path: string, q: nu
         rtts.push(rtt);
       }
     }
-    const mean = rtts.reduce((a, b) => a + b, 0) / rtts.length;
     // The probe sends the raw input, larger than most cut features: an upper estimate of the hop.
-    return { overheadS: over.reduce((a, b) => a + b, 0) / over.length, replyBytes, spread: q === 'mean' ? 1 : quantileOf(rtts, q) / mean };
+    return { overheadS: mean(over), replyBytes, spread: q === 'mean' ? 1 : quantile(rtts, q) / mean(rtts) };
   } finally {
     await server.close();
   }

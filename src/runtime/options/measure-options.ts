@@ -23,6 +23,7 @@ import { createSession, runFeed, toOrtFeed } from '../ort/session.ts';
 import type { EmulatedDevice } from '../device-host/emulated-device.ts';
 import { attributeTrace, parseTrace, type GraphNames } from './kernel-trace.ts';
 import type { TensorRange } from '../../formats/calibrate-ranges.ts';
+import { mean, quantile } from '../../calibrate/stats.ts';
 
 export interface MeasureOptionsInput {
   model: Uint8Array;
@@ -106,13 +107,6 @@ function graphNames(m: ModelProto): GraphNames {
   return { nodes, producer };
 }
 
-const mean = (a: readonly number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
-function quantile(a: readonly number[], q: number): number {
-  const s = [...a].sort((x, y) => x - y);
-  const pos = q * (s.length - 1);
-  const lo = Math.floor(pos);
-  return s[lo] + (s[Math.min(s.length - 1, lo + 1)] - s[lo]) * (pos - lo);
-}
 
 function meanAbsDiff(a: Record<string, HostTensor>, b: Record<string, HostTensor>): number {
   let s = 0;
