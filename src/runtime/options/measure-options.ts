@@ -11,7 +11,10 @@
  *  - bytes and parameter distortion of the weights as actually written.
  * The server-side fp32 time of every node is measured the same way at this machine's speed.
  */
-import * as ort from 'onnxruntime-node';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as ort from 'onnxruntime-node';
 import type { Feed, HostTensor } from '../../data/tensor.ts';
 import { CoquantError } from '../../errors.ts';
 import { EXEC_FORMATS, weightGroupsOf, writeMixedFormat, type ExecFormat, type WeightGroup } from '../../formats/mixed-format.ts';
@@ -201,50 +204,10 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
 
   // Latency on the device. Per-kernel shares come from onnxruntime's profiler at one full core
   // (profiling under bandwidth control would pin each throttling stall on whichever kernel was
-  // running); each clock's own plain runs then give the measured slow-down of each variant, and
-  // group g in format f at clock k costs share(g, f) · compute(f, k).
+  // running); each clock's time model below turns full-core seconds into device seconds.
   const feed = inp.feeds[0];
   const dev = inp.device;
-  const share = new Map<string, number>(); // `${format}\n${origin}` → seconds at one full core
-  const fullCompute = new Map<ExecFormat, number>();
-  await dev.setFullCore();
-  for (const v of variants) {
-    await dev.load('prof', v.bytes, true);
-    await dev.run('prof', feed);
-    const plain: number[] = [];
-    for (let i = 0; i < runs; i++) await dev.run('prof', feed);
-    const trace = parseTrace(await dev.endProfile('prof'));
-    await dev.release('prof');
-    await dev.load('plain', v.bytes);
-    await dev.run('plain', feed);
-    for (let i = 0; i < runs; i++) plain.push((await dev.run('plain', feed)).computeMs / 1000);
-    await dev.release('plain');
-    trace.runs.shift(); // the warm-up run
-    trace.runUs.shift();
-    const att = attributeTrace(trace, names);
-    // Profiled kernels run a little slower than plain ones: rescale to the plain compute time.
-    const scale = mean(plain) / ((att.kernelUs + att.unattributedUs) / 1e6);
-    fullCompute.set(v.format, mean(plain));
-    for (const [origin, us] of att.byOrigin) {
-      if (!groupNodes.has(origin) && v.format !== 'fp32') continue; // weightless nodes: from fp32
-      share.set(`${groupNodes.has(origin) ? v.format : 'fp32'}\n${origin}`, (us / 1e6) * scale);
-    }
-    tick(`kernel times of ${v.format}`);
-  }
-  // The device's round trip for a run of c seconds of full-core compute returning B bytes is
-  // modelled per clock as t = a·c + β·B + b. Bandwidth control is not a uniform slow-down (a run
-  // starts with its period's quota unspent, and a stall can land after the run, in the hop), so
-  // (a, β, b) are fitted by least squares on round trips of the variants, of synthetic loads of
-  // 1, 6 and 24 matrix products (short heads live down there) and of a probe with a one-number
-  // output. A group then costs share·a, and b and β are the per-run overhead and per-byte cost.
-  const probe = probeModel(pre);
-  const loadFeed: Feed = { x: { type: 'float32', data: new Float32Array(64 * 512).fill(0.01), dims: [64, 512] } };
-  const extras: { key: string; bytes: Uint8Array; feed: Feed; full: number; outBytes: number }[] = [
-    ...(inp.calibrationHeads?.length
-      ? inp.calibrationHeads.map((h, i) => ({ key: `head${i}`, bytes: h, feed, full: 0, outBytes: 0 }))
-      : [1, 6, 24].map((d) => ({ key: `load${d}`, bytes: loadModel(d), feed: loadFeed, full: 0, outBytes: 0 }))),
-    { key: 'probe', bytes: probe, feed, full: 0, outBytes: 0 },
-  ];
+  /** Round trips and device-side compute of `runs` timed runs after one warm-up. */
   const timed = async (bytes: Uint8Array, f: Feed) => {
     await dev.load('plain', bytes);
     const w = await dev.run('plain', f);
@@ -258,6 +221,41 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
     await dev.release('plain');
     return { rt, compute, outBytes: Object.values(w.outputs).reduce((a, t) => a + t.data.byteLength, 0) };
   };
+  const share = new Map<string, number>(); // `${format}\n${origin}` → seconds at one full core
+  const fullCompute = new Map<ExecFormat, number>();
+  await dev.setFullCore();
+  for (const v of variants) {
+    await dev.load('prof', v.bytes, true);
+    for (let i = 0; i <= runs; i++) await dev.run('prof', feed);
+    const trace = parseTrace(await dev.endProfile('prof'));
+    await dev.release('prof');
+    const plain = mean((await timed(v.bytes, feed)).compute);
+    trace.runs.shift(); // the warm-up run
+    trace.runUs.shift();
+    const att = attributeTrace(trace, names);
+    // Profiled kernels run a little slower than plain ones: rescale to the plain compute time.
+    const scale = plain / ((att.kernelUs + att.unattributedUs) / 1e6);
+    fullCompute.set(v.format, plain);
+    for (const [origin, us] of att.byOrigin) {
+      if (!groupNodes.has(origin) && v.format !== 'fp32') continue; // weightless nodes: from fp32
+      share.set(`${groupNodes.has(origin) ? v.format : 'fp32'}\n${origin}`, (us / 1e6) * scale);
+    }
+    tick(`kernel times of ${v.format}`);
+  }
+  // The device's round trip for a run of c seconds of full-core compute returning B bytes is
+  // modelled per clock as t = a·c + β·B + b. Bandwidth control is not a uniform slow-down (a run
+  // starts with its period's quota unspent, and a stall can land after the run, in the hop), so
+  // (a, β, b) are fitted by least squares on round trips of the variants, of fp32 heads of the
+  // model (or synthetic matrix-product loads) and of a probe with a one-number output. A group
+  // then costs share·a, and b and β are the per-run overhead and per-byte cost.
+  const probe = probeModel(pre);
+  const loadFeed: Feed = { x: { type: 'float32', data: new Float32Array(64 * 512).fill(0.01), dims: [64, 512] } };
+  const extras: { bytes: Uint8Array; feed: Feed; full: number; outBytes: number }[] = [
+    ...(inp.calibrationHeads?.length
+      ? inp.calibrationHeads.map((h) => ({ bytes: h, feed, full: 0, outBytes: 0 }))
+      : [1, 6, 24].map((d) => ({ bytes: loadModel(d), feed: loadFeed, full: 0, outBytes: 0 }))),
+    { bytes: probe, feed, full: 0, outBytes: 0 },
+  ];
   for (const x of extras) {
     const r = await timed(x.bytes, x.feed);
     x.full = mean(r.compute);
@@ -299,7 +297,6 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
   const refOut: Record<string, HostTensor>[] = [];
   for (const f of inp.feeds) refOut.push(await runFeed(fpSession, f));
   let serverNodeS: Record<string, number> | undefined;
-  let serverOverheadS = 0;
   await fpSession.release();
   const initByName = new GraphIndex(pre.graph!).inits;
   const docGroups: OptionsDocument['groups'] = [];
@@ -343,30 +340,29 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
   }
 
   if (inp.server !== false) {
-    const s = await createSession(variants[0].bytes, { label: inp.source, profilePrefix: `${process.env.TMPDIR ?? '/tmp'}/coquant-server-${process.pid}-` });
-    await runFeed(s, feed);
-    const rt: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      await runFeed(s, feed);
-      rt.push((performance.now() - t0) / 1000);
-    }
-    (s as unknown as { endProfiling(): unknown }).endProfiling();
-    await s.release();
-    const { readdir, readFile, rm } = await import('node:fs/promises');
-    const dir = process.env.TMPDIR ?? '/tmp';
-    const file = (await readdir(dir)).find((f) => f.startsWith(`coquant-server-${process.pid}-`) && f.endsWith('.json'));
-    if (file) {
-      const trace = parseTrace(JSON.parse(await readFile(`${dir}/${file}`, 'utf8')) as unknown[]);
-      await rm(`${dir}/${file}`, { force: true });
-      trace.runs.shift();
-      trace.runUs.shift();
-      const att = attributeTrace(trace, names);
-      serverNodeS = {};
-      // Profiled kernels run slower than plain ones: rescale to the plain run's time.
-      const scale = mean(rt) / (att.kernelUs / 1e6);
-      for (const [o, us] of att.byOrigin) serverNodeS[o] = (us / 1e6) * scale;
-      serverOverheadS = 0;
+    const dir = await mkdtemp(join(tmpdir(), 'coquant-server-'));
+    try {
+      const s = await createSession(variants[0].bytes, { label: inp.source, profilePrefix: join(dir, 'p') });
+      const rt: number[] = [];
+      for (let i = 0; i <= runs; i++) {
+        const t0 = performance.now();
+        await runFeed(s, feed);
+        if (i > 0) rt.push((performance.now() - t0) / 1000);
+      }
+      (s as unknown as { endProfiling(): unknown }).endProfiling();
+      await s.release();
+      const file = (await readdir(dir)).find((f) => f.endsWith('.json'));
+      if (file) {
+        const trace = parseTrace(JSON.parse(await readFile(join(dir, file), 'utf8')) as unknown[]);
+        trace.runs.shift();
+        trace.runUs.shift();
+        const att = attributeTrace(trace, names);
+        // Spread each run's measured time over its kernels.
+        const scale = mean(rt) / (att.kernelUs / 1e6);
+        serverNodeS = Object.fromEntries([...att.byOrigin].map(([o, us]) => [o, (us / 1e6) * scale]));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }
   tick('done');
@@ -383,7 +379,7 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
     distortion: { metric: 'mean |y − y_fp32| over every output element (output distortion D_o)', reference: 'fp32', inputs: inp.feeds.length, ...(inp.task ? { task: inp.task.name } : {}) },
     groups: docGroups,
     ties: [],
-    ...(serverNodeS ? { server: { nodeS: serverNodeS, overheadS: serverOverheadS } } : {}),
+    ...(serverNodeS ? { server: { nodeS: serverNodeS, overheadS: 0 } } : {}),
   };
   return { doc, ranges };
 }
