@@ -129,6 +129,8 @@ const REC_WIDTH = 320;
 const KAPPA = 1e-27;
 const TX_POWER_W = 0.8;
 
+/** Plans with the same cut and formats share one written head. */
+const headKey = (p: OptionsPlan) => `${p.cut}\n${JSON.stringify(p.formats)}`;
 const stats = (xs: readonly number[]): StageStats => ({ p50: quantile(xs, 0.5), p90: quantile(xs, 0.9) });
 
 /** Nearest executable format to a continuous bit-width (the paper's rounding, to what runs). */
@@ -321,32 +323,26 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
 
     step('writing the planned mixed-format heads and tails, serving the tails on loopback');
-    const runs: { name: string; what: string; plan: OptionsPlan }[] = [
+    const methods: { name: string; what: string; plan: OptionsPlan | null; none?: string }[] = [
       { name: 'planned (measured sensitivity)', what: `exact plan, objective: measured output distortion, T0 at p${o.quantile === 'mean' ? 'mean' : Math.round(o.quantile * 100)}`, plan },
-      ...(duPlan.feasible ? [{ name: 'planned (D_U objective)', what: 'same budgets, objective: the D_U bound of the formats\' bits', plan: duPlan }] : []),
-      ...(fixedInt8.feasible ? [{ name: 'fixed int8', what: 'every head layer qdq-int8; cut and clock optimised', plan: fixedInt8 }] : []),
-      ...(fp32Top.feasible ? [{ name: 'fp32 at top clock', what: 'head in fp32 at the top clock; cut optimised', plan: fp32Top }] : []),
-      ...(maxClock.feasible ? [{ name: 'max clock', what: "the paper's fixed maximum frequency, formats and cut optimised", plan: maxClock }] : []),
-      ...(random?.feasible ? [{ name: 'feasible random', what: "the paper's feasible-random: best of 400 seeded format draws, each with its best cut and clock", plan: random }] : []),
-      ...(paper?.feasible ? [{ name: "paper's method", what: 'SCA on the bits model, rounded to the nearest executable format and clock', plan: paper }] : []),
+      { name: 'planned (D_U objective)', what: "same budgets, objective: the D_U bound of the formats' bits", plan: duPlan },
+      { name: 'fixed int8', what: 'every head layer qdq-int8; cut and clock optimised', plan: fixedInt8 },
+      { name: 'fp32 at top clock', what: 'head in fp32 at the top clock; cut optimised', plan: fp32Top },
+      { name: 'max clock', what: "the paper's fixed maximum frequency, formats and cut optimised", plan: maxClock },
+      { name: 'feasible random', what: "the paper's feasible-random: best of 400 seeded format draws, each with its best cut and clock", plan: random, none: 'none of the 400 draws meets T0 and E0' },
+      { name: "paper's method", what: 'SCA on the bits model, rounded to the nearest executable format and clock', plan: paper },
     ];
-    const infeasible = [
-      ...(duPlan.feasible ? [] : ['planned (D_U objective)']),
-      ...(fixedInt8.feasible ? [] : ['fixed int8']),
-      ...(fp32Top.feasible ? [] : ['fp32 at top clock']),
-      ...(maxClock.feasible ? [] : ['max clock']),
-      ...(random?.feasible ? [] : ['feasible random (none of the 400 draws meets T0 and E0)']),
-      ...(paper?.feasible ? [] : ["paper's method"]),
-    ];
+    const runs = methods.flatMap((m) => (m.plan?.feasible ? [{ name: m.name, what: m.what, plan: m.plan }] : []));
+    const infeasible = methods.filter((m) => !m.plan?.feasible).map((m) => (m.none ? `${m.name} (${m.none})` : m.name));
     const heads = new Map<string, { head: Uint8Array; tail: Uint8Array; kernels: GroupKernel[]; warnings: string[] }>();
     for (const r of runs) {
-      const key = `${r.plan.cut}\n${JSON.stringify(r.plan.formats)}`;
+      const key = headKey(r.plan);
       if (heads.has(key)) continue;
       const halves = splitAt(analysis, r.plan.cut!);
       const h = await writeExecHead(encodeModel(halves.head), r.plan.formats, { calibration: calOrt, ranges: measured.ranges, where: `head at ${r.plan.cut}` });
       heads.set(key, { head: h.bytes, tail: withArgmaxOutput(encodeModel(halves.tail), `tail at ${r.plan.cut}`), kernels: h.kernels, warnings: h.warnings });
     }
-    const main = heads.get(`${plan.cut}\n${JSON.stringify(plan.formats)}`)!;
+    const main = heads.get(headKey(plan))!;
     await writeFileAtomic(join(out, 'head.onnx'), main.head);
     await writeFileAtomic(join(out, 'tail.onnx'), main.tail);
     const tailNames = new Map<string, string>();
@@ -355,25 +351,24 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       if (tailNames.has(r.plan.cut!)) continue;
       const name = `tail${tailNames.size}`;
       const path = join(out, `${name}.onnx`);
-      await writeFileAtomic(path, heads.get(`${r.plan.cut}\n${JSON.stringify(r.plan.formats)}`)!.tail);
+      await writeFileAtomic(path, heads.get(headKey(r.plan))!.tail);
       tailNames.set(r.plan.cut!, name);
       tailSpecs.push({ name, path });
     }
     const server = await startServer({ models: tailSpecs, host: '127.0.0.1', port: 0, logLevel: 'silent' });
-    let results: DemoRun[] = [];
+    const results: DemoRun[] = [];
     let local: DemoRun;
     try {
       step(`running the robot over ${feeds.length} signs: full precision locally, then each plan at its clock`);
       local = await runLocal(device, localModel, feeds, labels, localPred, decode, T0);
       const fpTexts = local.texts;
       for (const r of runs) {
-        const h = heads.get(`${r.plan.cut}\n${JSON.stringify(r.plan.formats)}`)!;
+        const h = heads.get(headKey(r.plan))!;
         results.push(await runPlan({ ...r, device, head: h, server: server.url, tailModel: tailNames.get(r.plan.cut!)!, feeds, labels, fpTexts, linkBps: o.linkMbps * 1e6, decode, T0 }));
       }
     } finally {
       await server.close();
     }
-    results = results.filter(Boolean);
 
     step('writing the report');
     const result: DemoResult = {
