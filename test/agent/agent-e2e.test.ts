@@ -15,7 +15,8 @@ import { solveExact } from '../../src/plan/exact.ts';
 import { toProblem } from '../../src/plan/problem.ts';
 import { parseSystem } from '../../src/plan/system.ts';
 import { Agent, type AgentOptions, type AgentRecord } from '../../src/runtime/agent/agent.ts';
-import { Replanner, type ActivePlan } from '../../src/runtime/agent/replanner.ts';
+import { Replanner } from '../../src/runtime/agent/replanner.ts';
+import type { AgentPlan } from '../../src/runtime/agent/agent.ts';
 import { InferenceClient } from '../../src/runtime/client/inference-client.ts';
 import { createSession, runFeed, type Session } from '../../src/runtime/ort/session.ts';
 import { quantizeModel } from '../../src/runtime/quantize-model.ts';
@@ -42,7 +43,7 @@ async function cached(key: string, make: () => Promise<Uint8Array>): Promise<Ses
   return s;
 }
 
-function bitsOf(plan: ActivePlan) {
+function bitsOf(plan: AgentPlan) {
   return plan.bitsByGroup;
 }
 

@@ -18,8 +18,8 @@ import { InferenceClient } from '../client/inference-client.ts';
 import { createSession, inputSpecs, outputNames, type Session } from '../ort/session.ts';
 import type { OptionsPlan } from '../../plan/options-plan.ts';
 import { ExecPlanSource } from './exec-plan-source.ts';
-import { Agent, type AgentRecord, type EnergyMeter, type PlanSource } from './agent.ts';
-import { Replanner, type ActivePlan } from './replanner.ts';
+import { Agent, type AgentPlan, type AgentRecord, type EnergyMeter, type PlanSource } from './agent.ts';
+import { Replanner } from './replanner.ts';
 import { QuantizedSessions } from './quantized-sessions.ts';
 
 export interface AgentCliInput {
@@ -62,7 +62,7 @@ async function readPlan(path: string): Promise<PlanResult> {
 }
 
 /** The agent's plan source and head sessions for either kind of plan document. */
-async function planSources(o: AgentCliInput): Promise<{ replanner: PlanSource; headFor: (p: ActivePlan) => Promise<Session>; localFor?: (p: ActivePlan) => Promise<Session>; release: () => Promise<void> }> {
+async function planSources(o: AgentCliInput): Promise<{ replanner: PlanSource; headFor: (p: AgentPlan) => Promise<Session>; localFor?: (p: AgentPlan) => Promise<Session>; release: () => Promise<void> }> {
   let schema: string | undefined;
   try {
     schema = (JSON.parse(await readFile(o.plan, 'utf8')) as { schema?: string }).schema;

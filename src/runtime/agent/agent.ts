@@ -17,15 +17,18 @@ import { runFeed, type Session } from '../ort/session.ts';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.ts';
 import type { ActivePlan } from './replanner.ts';
 
+/** What the agent needs of a plan: bits or formats, the clock, a cache key (a Replanner's plan also carries its PlanResult). */
+export type AgentPlan = Omit<ActivePlan, 'result'>;
+
 export type FallbackPolicy = 'local' | 'fail';
 
 /** Where the agent's plan comes from: a Replanner (bits plans that adapt) or a fixed executable plan. */
 export interface PlanSource {
   beforeRequest(): string | undefined;
-  readonly current: ActivePlan;
+  readonly current: AgentPlan;
   observeLink(bits: number, seconds: number): void;
   /** Energy of one request, by the device model; `headSeconds` is the measured head time. */
-  energyOf(plan: ActivePlan, linkSeconds: number, headSeconds: number): { agentJ: number; linkJ: number; totalJ: number };
+  energyOf(plan: AgentPlan, linkSeconds: number, headSeconds: number): { agentJ: number; linkJ: number; totalJ: number };
   afterRequest(joules: number): void;
 }
 
@@ -83,9 +86,9 @@ export interface AgentOptions {
   outputs?: string[];
   replanner: PlanSource;
   /** Quantized head session for a plan; called again (and cached by the caller) when a re-plan changes bits. */
-  headFor(plan: ActivePlan): Promise<Session | FeedRunner>;
+  headFor(plan: AgentPlan): Promise<Session | FeedRunner>;
   /** Whole model at the planned bits, for `fallback: 'local'`. Created lazily on first use. */
-  localFor?(plan: ActivePlan): Promise<Session | FeedRunner>;
+  localFor?(plan: AgentPlan): Promise<Session | FeedRunner>;
   fallback: FallbackPolicy;
   backoff: BackoffPolicy;
   requestTimeoutMs: number;
@@ -146,7 +149,7 @@ export class Agent {
     this.o.log?.({ level, msg, ...extra });
   }
 
-  private async applyClock(plan: ActivePlan): Promise<void> {
+  private async applyClock(plan: AgentPlan): Promise<void> {
     if (!this.o.setClock || plan.agentHz === this.clockHz) return;
     this.clockHz = await this.o.setClock(plan.agentHz);
   }
@@ -248,7 +251,7 @@ export class Agent {
     return { ok: false, error: err };
   }
 
-  private async fallback(id: string, feed: Feed, plan: ActivePlan, edgeError: { code: string; message: string }, stages: StageTimes): Promise<Omit<AgentRecord, 'energy' | 'stages' | 'plan' | 'attempts'>> {
+  private async fallback(id: string, feed: Feed, plan: AgentPlan, edgeError: { code: string; message: string }, stages: StageTimes): Promise<Omit<AgentRecord, 'energy' | 'stages' | 'plan' | 'attempts'>> {
     if (this.o.fallback === 'local' && this.o.localFor) {
       const local = await this.o.localFor(plan);
       const tl = performance.now();

@@ -4,12 +4,10 @@
  * machine has no power meter.
  */
 import type { OptionsPlan } from '../../plan/options-plan.ts';
-import type { PlanResult } from '../../plan/result.ts';
-import type { PlanSource } from './agent.ts';
-import type { ActivePlan } from './replanner.ts';
+import type { AgentPlan, PlanSource } from './agent.ts';
 
 export class ExecPlanSource implements PlanSource {
-  readonly current: ActivePlan;
+  readonly current: AgentPlan;
 
   constructor(
     readonly plan: OptionsPlan,
@@ -20,7 +18,7 @@ export class ExecPlanSource implements PlanSource {
     const key = Object.entries(plan.formats)
       .map(([g, f]) => `${g}=${f}`)
       .join(',');
-    this.current = { result: null as unknown as PlanResult, bitsVector: [], bits: 0, bitsByGroup: {}, agentHz: plan.clockHz, serverHz: 0, key, formats: plan.formats };
+    this.current = { bitsVector: [], bits: 0, bitsByGroup: {}, agentHz: plan.clockHz, serverHz: 0, key, formats: plan.formats };
   }
 
   beforeRequest(): string | undefined {
@@ -29,7 +27,7 @@ export class ExecPlanSource implements PlanSource {
 
   observeLink(): void {}
 
-  energyOf(plan: ActivePlan, linkSeconds: number, headSeconds: number): { agentJ: number; linkJ: number; totalJ: number } {
+  energyOf(plan: AgentPlan, linkSeconds: number, headSeconds: number): { agentJ: number; linkJ: number; totalJ: number } {
     const agentJ = this.kappa * plan.agentHz ** 3 * headSeconds;
     const linkJ = this.txPowerW * linkSeconds;
     return { agentJ, linkJ, totalJ: agentJ + linkJ };

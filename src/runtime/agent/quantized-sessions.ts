@@ -14,7 +14,7 @@ export class QuantizedSessions {
   constructor(private readonly config: Omit<QuantConfig, 'bits'>) {}
 
   /** `path` quantized at `plan.bitsByGroup` (weights the plan does not name stay as they are). */
-  for(path: string, plan: ActivePlan): Promise<Session> {
+  for(path: string, plan: Pick<ActivePlan, 'key' | 'bitsByGroup'>): Promise<Session> {
     const key = `${path}\n${plan.key}`;
     let s = this.sessions.get(key);
     if (!s) {
