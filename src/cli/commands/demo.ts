@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
+import { numberFlag } from '../number-flag.ts';
 import { progressBar, type Progress } from '../../util/progress.ts';
 
-function num(v: string, flag: string, min: number, max: number): number {
-  const x = Number(v);
-  if (!Number.isFinite(x) || x < min || x > max) throw new UsageError(`${flag} must be a number from ${min} to ${max} (got '${v}')`);
-  return x;
-}
 
 export function register(program: Command): void {
   program
@@ -34,19 +30,19 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExamples:\n  coquant demo\n  coquant demo --lines 32 --T0-ms 60 --deadline-quantile 0.5 --out out/demo\n  coquant demo --slowdown 2 --clocks-ghz 0.8,1.6\n')
     .action(async (opts: { out: string; lines: string; seed: string; T0Ms?: string; E0Mj?: string; linkMbps: string; slowdown: string; clocksGhz: string; deadlineQuantile: string; clockEmulation: string }) => {
       const log = (m: string) => void process.stderr.write(`${m}\n`);
-      const q = opts.deadlineQuantile === 'mean' ? 'mean' : num(opts.deadlineQuantile, '--deadline-quantile', 0.01, 0.99);
-      const clocks = opts.clocksGhz.split(',').map((s) => num(s.trim(), '--clocks-ghz', 0.01, 100) * 1e9);
+      const q = opts.deadlineQuantile === 'mean' ? 'mean' : numberFlag(opts.deadlineQuantile, '--deadline-quantile', 0.01, 0.99);
+      const clocks = opts.clocksGhz.split(',').map((s) => numberFlag(s.trim(), '--clocks-ghz', 0.01, 100) * 1e9);
       if (!['auto', 'cgroup', 'dilation'].includes(opts.clockEmulation)) throw new UsageError(`--clock-emulation must be auto, cgroup or dilation (got '${opts.clockEmulation}')`);
       const { runDemo } = await import('../../demo/run-demo.ts');
       let bar: Progress | null = null;
       const r = await runDemo({
         out: opts.out,
-        lines: num(opts.lines, '--lines', 1, 1000),
-        seed: num(opts.seed, '--seed', 0, 2 ** 31),
-        T0: opts.T0Ms === undefined ? undefined : num(opts.T0Ms, '--T0-ms', 0.001, 1e7) / 1000,
-        E0: opts.E0Mj === undefined ? undefined : num(opts.E0Mj, '--E0-mj', 0.001, 1e7) / 1000,
-        linkMbps: num(opts.linkMbps, '--link-mbps', 0.001, 1e6),
-        slowdown: num(opts.slowdown, '--slowdown', 1, 1000),
+        lines: numberFlag(opts.lines, '--lines', 1, 1000),
+        seed: numberFlag(opts.seed, '--seed', 0, 2 ** 31),
+        T0: opts.T0Ms === undefined ? undefined : numberFlag(opts.T0Ms, '--T0-ms', 0.001, 1e7) / 1000,
+        E0: opts.E0Mj === undefined ? undefined : numberFlag(opts.E0Mj, '--E0-mj', 0.001, 1e7) / 1000,
+        linkMbps: numberFlag(opts.linkMbps, '--link-mbps', 0.001, 1e6),
+        slowdown: numberFlag(opts.slowdown, '--slowdown', 1, 1000),
         clocksHz: clocks,
         quantile: q,
         emulation: opts.clockEmulation as 'auto' | 'cgroup' | 'dilation',

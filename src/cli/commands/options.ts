@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
+import { numberFlag } from '../number-flag.ts';
 import { progressBar, type Progress } from '../../util/progress.ts';
 
-const num = (v: string, flag: string, min: number, max: number): number => {
-  const x = Number(v);
-  if (!Number.isFinite(x) || x < min || x > max) throw new UsageError(`${flag} must be a number from ${min} to ${max} (got '${v}')`);
-  return x;
-};
 
 export function register(program: Command): void {
   program
@@ -34,10 +30,10 @@ export function register(program: Command): void {
       const formats = o.formats.split(',').map((s) => s.trim()).filter(Boolean);
       for (const f of formats) if (!['qdq-int8', 'nbits4', 'nbits8'].includes(f)) throw new UsageError(`--formats: unknown format '${f}'`, 'use qdq-int8, nbits4, nbits8');
       if (!['auto', 'cgroup', 'dilation'].includes(o.clockEmulation)) throw new UsageError(`--clock-emulation must be auto, cgroup or dilation (got '${o.clockEmulation}')`);
-      const clocks = o.clocksGhz.split(',').map((s) => num(s.trim(), '--clocks-ghz', 0.01, 100) * 1e9);
-      const slowdown = num(o.slowdown, '--slowdown', 1, 1000);
-      const n = num(o.calib, '--calib', 1, 1000);
-      const runs = num(o.runs, '--runs', 3, 1000);
+      const clocks = o.clocksGhz.split(',').map((s) => numberFlag(s.trim(), '--clocks-ghz', 0.01, 100) * 1e9);
+      const slowdown = numberFlag(o.slowdown, '--slowdown', 1, 1000);
+      const n = numberFlag(o.calib, '--calib', 1, 1000);
+      const runs = numberFlag(o.runs, '--runs', 3, 1000);
       const [{ modelWithInputs }, { EmulatedDevice }, { measureOptions }, { writeFileAtomic }] = await Promise.all([
         import('../model-inputs.ts'),
         import('../../runtime/device-host/emulated-device.ts'),
