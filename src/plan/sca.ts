@@ -42,46 +42,12 @@ export interface RelaxedSolution {
   iterations: number;
 }
 
-/** min Σ coef 2^(−b) s.t. Σ N b ≤ W, lo ≤ b ≤ hi, by bisection on the KKT multiplier. */
-export function waterFill(coef: number[], N: number[], lo: number[], hi: number[], W: number): number[] | null {
-  const G = coef.length;
-  let wLo = 0;
-  let wHi = 0;
-  for (let g = 0; g < G; g++) {
-    wLo += N[g] * lo[g];
-    wHi += N[g] * hi[g];
-  }
-  if (wLo > W * (1 + 1e-12)) return null;
-  if (wHi <= W) return hi.slice();
-  // Stationarity: coef·ln2·2^(−b) = ν·N  →  b = log2(coef·ln2 / (ν N)); Σ N b(ν) decreases in ν.
-  const at = (lnNu: number, out: number[]): number => {
-    let s = 0;
-    for (let g = 0; g < G; g++) {
-      const b = Math.min(hi[g], Math.max(lo[g], (Math.log(coef[g] * Math.LN2 / N[g]) - lnNu) / Math.LN2));
-      out[g] = b;
-      s += N[g] * b;
-    }
-    return s;
-  };
-  const tmp = new Array<number>(G);
-  let a = -800;
-  let c = 800;
-  for (let it = 0; it < 200 && c - a > 1e-13; it++) {
-    const m = 0.5 * (a + c);
-    if (at(m, tmp) > W) a = m;
-    else c = m;
-  }
-  const out = new Array<number>(G);
-  at(c, out);
-  return out;
-}
-
 /**
- * min Σ_g v_g(b_g) s.t. Σ N b ≤ W, lo ≤ b ≤ hi for convex decreasing v_g: bisection on the KKT
- * multiplier ν (v_g'(b_g) = −ν N_g), each b_g(ν) by bisection on the increasing v_g'. With
- * v_g = coef_g 2^(−b) it is `waterFill`.
+ * The shared frame of the water-fillings: with the budget Σ N b ≤ W binding, bisect on ln ν of
+ * the KKT multiplier until Σ N_g b_g(ν) meets W (it decreases in ν). `bAt(g, lnNu)` is group g's
+ * stationary, clamped bit-width. Null when even the lowest widths overflow W.
  */
-export function waterFillConvex(obj: GroupObjective, N: number[], lo: number[], hi: number[], W: number): number[] | null {
+function fillByMultiplier(N: number[], lo: number[], hi: number[], W: number, bAt: (g: number, lnNu: number) => number, lnRange: number, tol: number): number[] | null {
   const G = N.length;
   let wLo = 0;
   let wHi = 0;
@@ -91,6 +57,40 @@ export function waterFillConvex(obj: GroupObjective, N: number[], lo: number[], 
   }
   if (wLo > W * (1 + 1e-12)) return null;
   if (wHi <= W) return hi.slice();
+  const at = (lnNu: number, out: number[]): number => {
+    let s = 0;
+    for (let g = 0; g < G; g++) {
+      out[g] = bAt(g, lnNu);
+      s += N[g] * out[g];
+    }
+    return s;
+  };
+  const tmp = new Array<number>(G);
+  let a = -lnRange;
+  let c = lnRange;
+  for (let it = 0; it < 200 && c - a > tol; it++) {
+    const m = 0.5 * (a + c);
+    if (at(m, tmp) > W) a = m;
+    else c = m;
+  }
+  const out = new Array<number>(G);
+  at(c, out);
+  return out;
+}
+
+/** min Σ coef 2^(−b) s.t. Σ N b ≤ W, lo ≤ b ≤ hi, by bisection on the KKT multiplier. */
+export function waterFill(coef: number[], N: number[], lo: number[], hi: number[], W: number): number[] | null {
+  // Stationarity: coef·ln2·2^(−b) = ν·N  →  b = log2(coef·ln2 / (ν N)).
+  const bAt = (g: number, lnNu: number) => Math.min(hi[g], Math.max(lo[g], (Math.log(coef[g] * Math.LN2 / N[g]) - lnNu) / Math.LN2));
+  return fillByMultiplier(N, lo, hi, W, bAt, 800, 1e-13);
+}
+
+/**
+ * min Σ_g v_g(b_g) s.t. Σ N b ≤ W, lo ≤ b ≤ hi for convex decreasing v_g: bisection on the KKT
+ * multiplier ν (v_g'(b_g) = −ν N_g), each b_g(ν) by bisection on the increasing v_g'. With
+ * v_g = coef_g 2^(−b) it is `waterFill`.
+ */
+export function waterFillConvex(obj: GroupObjective, N: number[], lo: number[], hi: number[], W: number): number[] | null {
   const bOf = (g: number, nu: number): number => {
     const target = -nu * N[g];
     if (obj.slope(g, lo[g]) >= target) return lo[g];
@@ -104,26 +104,7 @@ export function waterFillConvex(obj: GroupObjective, N: number[], lo: number[], 
     }
     return 0.5 * (a + c);
   };
-  const at = (lnNu: number, out: number[]): number => {
-    let s = 0;
-    const nu = Math.exp(lnNu);
-    for (let g = 0; g < G; g++) {
-      out[g] = bOf(g, nu);
-      s += N[g] * out[g];
-    }
-    return s;
-  };
-  const tmp = new Array<number>(G);
-  let a = -700;
-  let c = 700;
-  for (let it = 0; it < 200 && c - a > 1e-12; it++) {
-    const m = 0.5 * (a + c);
-    if (at(m, tmp) > W) a = m;
-    else c = m;
-  }
-  const out = new Array<number>(G);
-  at(c, out);
-  return out;
+  return fillByMultiplier(N, lo, hi, W, (g, lnNu) => bOf(g, Math.exp(lnNu)), 700, 1e-12);
 }
 
 export function solveRelaxedSca(inp: RelaxedInput): RelaxedSolution {
