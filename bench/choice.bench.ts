@@ -7,6 +7,8 @@
  * same instances in the same run, with the load average beside the figures. Targets: median ≤ 2 ms,
  * ≥ 100× faster than highs.
  */
+import { median } from '../src/calibrate/stats.ts';
+import { fmtUs, timeIt as timeItShared } from './timing.ts';
 import highsImport, { type Highs } from 'highs';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -143,31 +145,8 @@ export const HIGHS_OPTIONS = { output_flag: false, mip_rel_gap: 0, mip_abs_gap: 
 
 export const highsLoader = ((highsImport as unknown as { default?: unknown }).default ?? highsImport) as unknown as () => Promise<Highs>;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-}
-
-/** Median wall time per call in µs, repeating until ~20 ms per sample. */
-function timeIt(f: () => unknown, samples = 9): number {
-  for (let i = 0; i < 10; i++) f();
-  let reps = 1;
-  for (;;) {
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) f();
-    if (performance.now() - t > 20 || reps > 1e6) break;
-    reps *= 2;
-  }
-  const out: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) f();
-    out.push(((performance.now() - t) * 1000) / reps);
-  }
-  return median(out);
-}
-
-const fmt = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`);
+const timeIt = (f: () => unknown, samples = 9) => timeItShared(f, samples, 10);
+const fmt = fmtUs;
 const load = () => `loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')}`;
 
 async function main() {

@@ -10,6 +10,8 @@
  *     D_U ratio against the exact plan and its infeasible count, with our design and the paper's P1
  *     (alone: node --import tsx bench/plan.bench.ts --paper-only).
  */
+import { median } from '../src/calibrate/stats.ts';
+import { fmtUs, timeIt as timeItShared } from './timing.ts';
 import highsImport, { type Highs } from 'highs';
 import { solvePaper, solvePaperRepaired } from '../src/plan/baselines.ts';
 import { paperBlip2Preset, paperGitPreset } from '../src/plan/presets.ts';
@@ -40,31 +42,8 @@ function problem(seed: number, G: number, mode: 'shared' | 'per-group', discrete
   return toProblem(r.value);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-}
-
-/** Median wall time per call in µs, repeating until ~20 ms per sample. */
-function timeIt(f: () => unknown, samples = 15): number {
-  for (let i = 0; i < 20; i++) f();
-  let reps = 1;
-  for (;;) {
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) f();
-    if (performance.now() - t > 20 || reps > 1e6) break;
-    reps *= 2;
-  }
-  const out: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) f();
-    out.push(((performance.now() - t) * 1000) / reps);
-  }
-  return median(out);
-}
-
-const fmt = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`);
+const timeIt = (f: () => unknown, samples = 15) => timeItShared(f, samples, 20);
+const fmt = fmtUs;
 
 async function main() {
   const out: string[] = [];
