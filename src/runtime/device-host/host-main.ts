@@ -3,7 +3,7 @@
  * robot core) and runs them on request. Its parent places it under CPU bandwidth control, so
  * everything it computes runs at the emulated clock.
  */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCoquantError } from '../../errors.ts';
@@ -60,5 +60,9 @@ process.on('message', (m: HostRequest) => {
     send({ id: m.id, t: 'error', code: isCoquantError(e) ? e.code : 'E_DEVICE', message: e instanceof Error ? e.message : String(e), hint: isCoquantError(e) ? e.hint : undefined }),
   );
 });
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => {
+  // The profiles were read by the parent; nothing in the folder is needed any more.
+  rmSync(profileDir, { recursive: true, force: true });
+  process.exit(0);
+});
 send({ id: 0, t: 'ok' });
