@@ -3,17 +3,19 @@
  * each group in the format the executable plan names, and reports which kernel onnxruntime
  * runs for each group. A group that falls back to float is a warning, and exit code 4.
  */
-import { readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { CoquantError, UsageError } from '../../errors.ts';
 
-export async function quantizeExecCli(model: string, planPath: string, o: { out?: string; json?: boolean; calib: string; dim: string[] }): Promise<void> {
-  let plan: { schema?: string; feasible?: boolean; formats?: Record<string, string>; simulation?: boolean; cut?: string };
-  try {
-    plan = JSON.parse(await readFile(planPath, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`cannot read plan ${planPath}: ${(e as Error).message.split('\n')[0]}`);
-  }
+/** The fields of a coquant.exec-plan/1 document this command reads. */
+export interface ExecPlanFields {
+  schema?: string;
+  feasible?: boolean;
+  formats?: Record<string, string>;
+  simulation?: boolean;
+}
+
+/** `plan` is the already-parsed document at `planPath` (the caller read it to tell the plan kinds apart). */
+export async function quantizeExecCli(model: string, planPath: string, plan: ExecPlanFields, o: { out?: string; json?: boolean; calib: string; dim: string[] }): Promise<void> {
   if (!plan.feasible) throw new CoquantError('E_INFEASIBLE_PLAN', `${planPath} is an infeasible plan: it names no formats`, { hint: 'relax T0/E0 and plan again' });
   if (plan.simulation) throw new UsageError(`${planPath} uses simulation formats, which no kernel executes`, 'plan without --simulation to get an executable plan');
   const [{ modelWithInputs }, { toOrtFeed }, { writeExecHead }, { writeFileAtomic }] = await Promise.all([

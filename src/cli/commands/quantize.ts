@@ -21,10 +21,10 @@ export async function bitsFromPlanFile(path: string): Promise<BitAssignment> {
   throw new UsageError(`${path}: the plan lists no bit-widths`);
 }
 
-/** The schema of a plan file, or undefined when it cannot be read (the reader then says why). */
-async function planSchema(path: string): Promise<string | undefined> {
+/** A plan file's parsed content, or undefined when it cannot be read (the bits-plan reader then says why). */
+async function readPlanDoc(path: string): Promise<{ schema?: string } | undefined> {
   try {
-    return (JSON.parse(await readFile(path, 'utf8')) as { schema?: string }).schema;
+    return JSON.parse(await readFile(path, 'utf8')) as { schema?: string };
   } catch {
     return undefined;
   }
@@ -73,9 +73,10 @@ Examples:
         return;
       }
       if (!opts.plan === !opts.bits) throw new UsageError('give exactly one of --plan or --bits');
-      if (opts.plan && (await planSchema(opts.plan)) === 'coquant.exec-plan/1') {
+      const planDoc = opts.plan ? await readPlanDoc(opts.plan) : undefined;
+      if (opts.plan && planDoc?.schema === 'coquant.exec-plan/1') {
         const { quantizeExecCli } = await import('./quantize-exec.ts');
-        await quantizeExecCli(model, opts.plan, { out: opts.out, json: opts.json, calib: opts.calib, dim: opts.dim });
+        await quantizeExecCli(model, opts.plan, planDoc, { out: opts.out, json: opts.json, calib: opts.calib, dim: opts.dim });
         return;
       }
       let bits: BitAssignment;
