@@ -44,7 +44,7 @@ import { EmulatedDevice } from '../src/runtime/device-host/emulated-device.ts';
 import { execCuts } from '../src/runtime/options/exec-cuts.ts';
 import { writeExecHead } from '../src/runtime/options/exec-head.ts';
 import { measureOptions } from '../src/runtime/options/measure-options.ts';
-import { createSession, runFeed, toOrtFeed } from '../src/runtime/ort/session.ts';
+import { createSession, runFeed, toOrtFeed } from '../src/ort/session.ts';
 import { analyzeSplit, splitAt } from '../src/runtime/split/split-model.ts';
 import { mulberry32 } from '../src/util/rng.ts';
 

@@ -30,7 +30,7 @@ import { profileModel, resolveOptions, type ProfileHooks, type ProfileOptions as
 import type { ProfileDocument } from './profile/schema.ts';
 import { measureOptions, type MeasureOptionsInput, type MeasuredOptions } from './runtime/options/measure-options.ts';
 import { writeExecHead, type ExecHead } from './runtime/options/exec-head.ts';
-import { toOrtFeed } from './runtime/ort/session.ts';
+import { toOrtFeed } from './ort/session.ts';
 import { startServer, type RunningServer, type ServerOptions } from './runtime/server/server.ts';
 import { analyzeSplit, splitAt, type CutCandidate, type SplitAnalysis } from './runtime/split/split-model.ts';
 

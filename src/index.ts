@@ -115,7 +115,7 @@ export { writeExecHead, type ExecHead, type GroupKernel } from './runtime/option
 
 // ── Running models ─────────────────────────────────────────────────────────────────────────
 /** onnxruntime sessions with coquant's thread settings, fed and read as host tensors. */
-export { createSession, runFeed, releaseSession, inputSpecs, outputNames, toOrtFeed, type Session, type SessionOptions } from './runtime/ort/session.ts';
+export { createSession, runFeed, releaseSession, inputSpecs, outputNames, toOrtFeed, type Session, type SessionOptions } from './ort/session.ts';
 
 // ── Serving and the agent ──────────────────────────────────────────────────────────────────
 /** The edge server: KServe v2 / Triton protocol over HTTP, onnxruntime in worker threads, limits, auth, metrics. */

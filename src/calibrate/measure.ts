@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { CoquantError, UsageError } from '../errors.ts';
 import { quantizeToFormat, NBITS_SUPPORTED_BITS } from '../formats/index.ts';
 import type { DvfsAdapter, PowerMeter } from '../device/types.ts';
-import { createSession, inputSpecs, releaseSession } from '../runtime/ort/session.ts';
+import { createSession, inputSpecs, releaseSession } from '../ort/session.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 import { guardClock } from './clock-guard.ts';
 import type { DeviceRow } from '../plan/device-profile.ts';
@@ -214,7 +214,7 @@ export async function modelInputSpecs(bytes: Uint8Array, label: string) {
   }
 }
 
-export { toOrtFeed } from '../runtime/ort/session.ts';
+export { toOrtFeed } from '../ort/session.ts';
 
 export class CalibrateError extends CoquantError {
   constructor(code: string, message: string, hint?: string) {

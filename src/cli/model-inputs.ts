@@ -7,7 +7,7 @@ import { UsageError } from '../errors.ts';
 import { guessPreset, randomCalibration, renderedCalibration } from '../distortion/calibration.ts';
 import type { CalibrationSet } from '../distortion/engine.ts';
 import { parseDimFlags, type InputSpec } from '../data/random-inputs.ts';
-import { createSession, inputSpecs } from '../runtime/ort/session.ts';
+import { createSession, inputSpecs } from '../ort/session.ts';
 
 export async function modelWithInputs(model: string, count: number, seed: number, dimFlags: readonly string[]): Promise<{ bytes: Uint8Array; calibration: CalibrationSet; specs: InputSpec[] }> {
   let bytes: Uint8Array;

@@ -39,7 +39,7 @@ import { detectDevice } from '../device/detect.ts';
 import { execCuts } from '../runtime/options/exec-cuts.ts';
 import { writeExecHead, type GroupKernel } from '../runtime/options/exec-head.ts';
 import { measureOptions } from '../runtime/options/measure-options.ts';
-import { toOrtFeed } from '../runtime/ort/session.ts';
+import { toOrtFeed } from '../ort/session.ts';
 import { mean, quantile } from '../calibrate/stats.ts';
 import { startServer } from '../runtime/server/server.ts';
 import { analyzeSplit, splitAt } from '../runtime/split/split-model.ts';

@@ -8,7 +8,7 @@ import { bundledModels } from '../io/bundled-models.ts';
 import { parseBits, parseFamily, parseGranularity, parseRange, type QuantSpec } from '../quant/spec.ts';
 import { parseDimFlags } from '../data/random-inputs.ts';
 import type { ImagePreset } from '../data/images.ts';
-import { createSession, inputSpecs } from '../runtime/ort/session.ts';
+import { createSession, inputSpecs } from '../ort/session.ts';
 import { loadPpocrCharset } from '../ocr/dictionary.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';

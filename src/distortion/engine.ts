@@ -20,7 +20,7 @@ import { fitAlpha } from '../theory/alpha-fit.ts';
 import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
 import { CoquantError } from '../errors.ts';
 import { asFloat32, type Feed } from '../data/tensor.ts';
-import { createSession, defaultThreads, runFeed, type Session } from '../runtime/ort/session.ts';
+import { createSession, defaultThreads, runFeed, type Session } from '../ort/session.ts';
 import { openPatchableModel } from './patcher.ts';
 import { fpCacheKey, readFpCache, writeFpCache, type CachedOutput } from './fp-cache.ts';
 import { OutputDiff } from './output-stats.ts';

@@ -7,7 +7,7 @@ import { basename, extname, join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { guessPreset, randomCalibration, renderedCalibration } from '../distortion/calibration.ts';
 import { parseDimFlags } from '../data/random-inputs.ts';
-import { createSession, inputSpecs, toOrtFeed } from '../runtime/ort/session.ts';
+import { createSession, inputSpecs, toOrtFeed } from '../ort/session.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { FORMATS, quantizeToFormat, type FormatName } from './index.ts';
 

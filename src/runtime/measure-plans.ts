@@ -16,7 +16,7 @@ import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
 import { loadPpocrCharset } from '../ocr/dictionary.ts';
 import type { PlanResult } from '../plan/result.ts';
 import type { QuantConfig } from '../quant/types.ts';
-import { createSession, inputSpecs, outputNames, runFeed } from './ort/session.ts';
+import { createSession, inputSpecs, outputNames, runFeed } from '../ort/session.ts';
 import { quantizeModel } from './quantize-model.ts';
 
 export interface MeasuredPlan {

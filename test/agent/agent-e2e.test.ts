@@ -18,7 +18,7 @@ import { Agent, type AgentOptions, type AgentRecord } from '../../src/runtime/ag
 import { Replanner } from '../../src/runtime/agent/replanner.ts';
 import type { AgentPlan } from '../../src/runtime/agent/agent.ts';
 import { InferenceClient } from '../../src/runtime/client/inference-client.ts';
-import { createSession, runFeed, type Session } from '../../src/runtime/ort/session.ts';
+import { createSession, runFeed, type Session } from '../../src/ort/session.ts';
 import { quantizeModel } from '../../src/runtime/quantize-model.ts';
 import { startServer, type RunningServer } from '../../src/runtime/server/server.ts';
 import { analyzeSplit, splitAt } from '../../src/runtime/split/split-model.ts';

@@ -5,7 +5,7 @@ import { bundledModels } from '../../src/io/bundled-models.ts';
 import { corpusCer, exactMatchRate } from '../../src/ocr/cer.ts';
 import { renderTextLines } from '../../src/data/text-lines.ts';
 import { loadRgb, preprocessRec } from '../../src/data/images.ts';
-import { createSession, outputNames, runFeed } from '../../src/runtime/ort/session.ts';
+import { createSession, outputNames, runFeed } from '../../src/ort/session.ts';
 
 /** One-hot probability rows for a class sequence. */
 function oneHot(seq: number[], classes: number): Float32Array {

@@ -9,7 +9,7 @@ import { EmulatedDevice } from '../../src/runtime/device-host/emulated-device.ts
 import { detectCpuBandwidth } from '../../src/device/cpu-bandwidth.ts';
 import { measureOptions } from '../../src/runtime/options/measure-options.ts';
 import { parseOptionsDocument } from '../../src/plan/options-doc.ts';
-import { createSession, runFeed, toOrtFeed } from '../../src/runtime/ort/session.ts';
+import { createSession, runFeed, toOrtFeed } from '../../src/ort/session.ts';
 import type { Feed } from '../../src/data/tensor.ts';
 import { mlpModel, randn } from '../formats/tiny-models.ts';
 

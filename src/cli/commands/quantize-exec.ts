@@ -20,7 +20,7 @@ export async function quantizeExecCli(model: string, planPath: string, plan: Exe
   if (plan.simulation) throw new UsageError(`${planPath} uses simulation formats, which no kernel executes`, 'plan without --simulation to get an executable plan');
   const [{ modelWithInputs }, { toOrtFeed }, { writeExecHead }, { writeFileAtomic }] = await Promise.all([
     import('../model-inputs.ts'),
-    import('../../runtime/ort/session.ts'),
+    import('../../ort/session.ts'),
     import('../../runtime/options/exec-head.ts'),
     import('../../util/atomic-write.ts'),
   ]);

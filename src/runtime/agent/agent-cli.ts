@@ -15,7 +15,7 @@ import type { PlanResult } from '../../plan/result.ts';
 import { parseQuantSpec } from '../../quant/index.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { InferenceClient } from '../client/inference-client.ts';
-import { createSession, inputSpecs, outputNames, type Session } from '../ort/session.ts';
+import { createSession, inputSpecs, outputNames, type Session } from '../../ort/session.ts';
 import type { OptionsPlan } from '../../plan/options-plan.ts';
 import { ExecPlanSource } from './exec-plan-source.ts';
 import { Agent, type AgentPlan, type AgentRecord, type EnergyMeter, type PlanSource } from './agent.ts';

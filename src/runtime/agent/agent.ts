@@ -13,7 +13,7 @@ import { InferenceClientError, ServerHttpError } from '../client/client-errors.t
 import { outputByName, type InferenceClient } from '../client/inference-client.ts';
 import { fromOrtType, toOrtType } from '../protocol/datatypes.ts';
 import type { InferTensor } from '../protocol/tensor-codec.ts';
-import { runFeed, type Session } from '../ort/session.ts';
+import { runFeed, type Session } from '../../ort/session.ts';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.ts';
 import type { ActivePlan } from './replanner.ts';
 

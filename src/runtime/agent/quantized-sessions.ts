@@ -4,7 +4,7 @@
  * so, so each one is built once and kept until `releaseAll`.
  */
 import type { QuantConfig } from '../../quant/types.ts';
-import { createSession, type Session } from '../ort/session.ts';
+import { createSession, type Session } from '../../ort/session.ts';
 import { quantizeModel } from '../quantize-model.ts';
 import type { ActivePlan } from './replanner.ts';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCoquantError } from '../../errors.ts';
-import { createSession, runFeed, type Session } from '../ort/session.ts';
+import { createSession, runFeed, type Session } from '../../ort/session.ts';
 import type { HostReply, HostRequest } from './messages.ts';
 
 const sessions = new Map<string, Session>();

@@ -22,7 +22,7 @@ import { DT, encodeModel, GraphIndex, makeNode, makeTensor, onnx, tensorToFloat3
 import { preoptimize } from '../../formats/preoptimize.ts';
 import { unpackNBits } from '../../formats/nbits-pack.ts';
 import { OPTIONS_SCHEMA, type OptionsDocument } from '../../plan/options-doc.ts';
-import { createSession, runFeed, toOrtFeed } from '../ort/session.ts';
+import { createSession, runFeed, toOrtFeed } from '../../ort/session.ts';
 import type { EmulatedDevice } from '../device-host/emulated-device.ts';
 import { attributeTrace, parseTrace, type GraphNames } from './kernel-trace.ts';
 import type { TensorRange } from '../../formats/calibrate-ranges.ts';

@@ -6,7 +6,7 @@
 import { CoquantError, UsageError } from '../../errors.ts';
 import { loadOnnxModel, type OnnxModel } from '../../io/onnx-model.ts';
 import { randomInputs, type InputSpec } from '../../data/random-inputs.ts';
-import { createSession, inputSpecs, releaseSession, toOrtFeed } from '../ort/session.ts';
+import { createSession, inputSpecs, releaseSession, toOrtFeed } from '../../ort/session.ts';
 import { cutAt, findCuts, indexGraph, weightsUsed, type Cut, type GraphIndex } from '../../graph/cuts.ts';
 import { extractHalves, type SplitModels } from '../../graph/extract.ts';
 import { onnxElemType, probeTensors, type ProbedTensor } from './probe.ts';

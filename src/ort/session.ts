@@ -5,9 +5,9 @@
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { CoquantError } from '../../errors.ts';
-import type { Feed, HostTensor, HostTensorType } from '../../data/tensor.ts';
-import type { InputSpec } from '../../data/random-inputs.ts';
+import { CoquantError } from '../errors.ts';
+import type { Feed, HostTensor, HostTensorType } from '../data/tensor.ts';
+import type { InputSpec } from '../data/random-inputs.ts';
 
 export interface SessionOptions {
   /** Threads inside one operator (default: all cores). */
@@ -16,6 +16,10 @@ export interface SessionOptions {
   label?: string;
   /** Turn on onnxruntime's profiler (a Chrome-trace JSON of per-node kernel times) with this file prefix. */
   profilePrefix?: string;
+  /** Graph optimisation level (default 'all'). Probes and calibration use 'disabled' so every named tensor survives. */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Write the optimised graph here (onnxruntime's `optimizedModelFilePath`). */
+  optimizedModelPath?: string;
 }
 
 export type Session = ort.InferenceSession;
@@ -29,8 +33,9 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
     intraOpNumThreads: opts.intraOpThreads ?? defaultThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: opts.optimization ?? 'all',
     logSeverityLevel: 3,
+    ...(opts.optimizedModelPath ? { optimizedModelFilePath: opts.optimizedModelPath } : {}),
     // Idle intra-op threads otherwise spin for work: on a small machine shared with the edge
     // server (or other sessions) that doubles the CPU a run takes (measured 54 vs 29 CPU-ms).
     extra: { session: { intra_op: { allow_spinning: '0' } } },
