@@ -5,8 +5,9 @@
  * this checkout: a dist/ here would make bin/coquant.mjs run it while other tests expect src/.
  *
  * No network: the temporary project's lockfile is this repository's, less the dev entries, so
- * `npm ci --offline` takes every tarball from the cache `npm ci` filled. The `.npmrc` line
- * `onnxruntime-node-install=skip` is kept, as a user's checkout has it.
+ * `npm ci --offline` takes every tarball from the cache `npm ci` filled. onnxruntime-node's
+ * install script (a CUDA download) does not run: npm skips dependency install scripts that no
+ * `allowScripts` entry approves.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -86,7 +87,6 @@ describe('npm pack → install → use', () => {
 
     // The consumer: depends on the tarball only; the lockfile pins what this repository's pins.
     app = join(dir, 'app');
-    cpSync(join(root, '.npmrc'), join(app, '.npmrc'));
     const dep = `file:${tarball}`;
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'coquant-consumer', private: true, type: 'module', dependencies: { [pkg.name]: dep } }, null, 2));
     const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
