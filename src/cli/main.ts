@@ -21,6 +21,10 @@ export function buildProgram(): Command {
     )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    .option('--verbose', "also show onnxruntime's own log on stderr (warnings and errors)")
+    .hook('preAction', (cmd) => {
+      if (cmd.opts().verbose) process.env.COQUANT_VERBOSE = '1';
+    })
     .addHelpText('after', HELP_AFTER);
   for (const register of commands) register(program);
   return program;

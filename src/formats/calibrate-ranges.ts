@@ -6,6 +6,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { FormatError } from './errors.ts';
+import { ortLogSeverity } from '../ort/session.ts';
+import { describeOrtFailure, parseOrtMessage } from '../ort/ort-errors.ts';
 import { DT, cloneModel, encodeModel, onnx, type GraphProto, type ModelProto } from './onnx-graph.ts';
 
 /** `minmax`: the observed extremes. `percentile`: per-feed quantiles (e.g. 0.01 % / 99.99 %) averaged over feeds. */
@@ -101,7 +103,7 @@ export async function calibrateRanges(
     remaining = remaining.slice(chunk);
     const session = await ort.InferenceSession.create(encodeModel(exposeTensors(m, part)), {
       graphOptimizationLevel: 'disabled',
-      logSeverityLevel: 3,
+      logSeverityLevel: ortLogSeverity(),
       intraOpNumThreads: opts.intraOpThreads ?? 0,
     });
     let passBytes = 0;
@@ -111,7 +113,7 @@ export async function calibrateRanges(
         try {
           res = await session.run(feed, part);
         } catch (e) {
-          throw new FormatError('E_CALIBRATION_RUN', `calibration run failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`, 'check that the calibration inputs match the model inputs');
+          throw new FormatError('E_CALIBRATION_RUN', `calibration run failed: ${describeOrtFailure(parseOrtMessage(e instanceof Error ? e.message : String(e)))}`, 'check that the calibration inputs match the model inputs');
         }
         for (const name of part) {
           const v = res[name] as ort.Tensor;

@@ -4,6 +4,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { FormatError } from './errors.ts';
+import { ortLogSeverity } from '../ort/session.ts';
+import { describeOrtFailure, parseOrtMessage } from '../ort/ort-errors.ts';
 
 export interface OutputDistortion {
   /** Mean over feeds of the mean |a − b| over all output elements. */
@@ -20,13 +22,18 @@ export type Runner = (feed: Record<string, ort.Tensor>) => Promise<Float32Array[
 export async function runnerFor(bytes: Uint8Array, intraOpThreads = 0): Promise<{ run: Runner; release: () => Promise<void> }> {
   let s: ort.InferenceSession;
   try {
-    s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: 3, intraOpNumThreads: intraOpThreads });
+    s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: ortLogSeverity(), intraOpNumThreads: intraOpThreads });
   } catch (e) {
-    throw new FormatError('E_ORT_LOAD', `onnxruntime cannot load the quantized model: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+    throw new FormatError('E_ORT_LOAD', `onnxruntime cannot load the quantized model: ${describeOrtFailure(parseOrtMessage(e instanceof Error ? e.message : String(e)))}`);
   }
   return {
     run: async (feed) => {
-      const res = await s.run(feed);
+      let res: ort.InferenceSession.OnnxValueMapType;
+      try {
+        res = await s.run(feed);
+      } catch (e) {
+        throw new FormatError('E_ORT_RUN', `measuring output distortion: onnxruntime failed: ${describeOrtFailure(parseOrtMessage(e instanceof Error ? e.message : String(e)))}`, 'the model must run on the calibration inputs; pass inputs it accepts with --inputs');
+      }
       return s.outputNames.map((n) => {
         const t = res[n] as ort.Tensor | undefined;
         if (!t || !('data' in t) || !t.data || typeof t.data === 'string' || !(ArrayBuffer.isView(t.data) || Array.isArray(t.data))) {

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { FormatError } from './errors.ts';
+import { ortLogSeverity } from '../ort/session.ts';
+import { describeOrtFailure, parseOrtMessage } from '../ort/ort-errors.ts';
 import { constantsToInitializers, decodeModel, type ModelProto } from './onnx-graph.ts';
 
 /** Keeps only the opset imports whose domain some node uses (plus the default domain). */
@@ -33,14 +35,14 @@ export async function ortOptimizedModel(bytes: Uint8Array, level: OptimizationLe
     const session = await ort.InferenceSession.create(bytes, {
       graphOptimizationLevel: level,
       optimizedModelFilePath: out,
-      logSeverityLevel: 3,
+      logSeverityLevel: ortLogSeverity(),
       intraOpNumThreads: 1,
     });
     await session.release();
     return decodeModel(await readFile(out), `${where} (optimized by onnxruntime)`);
   } catch (e) {
     if (e instanceof FormatError) throw e;
-    throw new FormatError('E_ORT_LOAD', `${where}: onnxruntime cannot load the model: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+    throw new FormatError('E_ORT_LOAD', `${where}: onnxruntime cannot load the model: ${describeOrtFailure(parseOrtMessage(e instanceof Error ? e.message : String(e)))}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { CoquantError } from '../errors.ts';
+import { ortLoadError, ortRunError } from './ort-errors.ts';
 import type { Feed, HostTensor, HostTensorType } from '../data/tensor.ts';
 import type { InputSpec } from '../data/random-inputs.ts';
 
@@ -24,6 +25,15 @@ export interface SessionOptions {
 
 export type Session = ort.InferenceSession;
 
+/**
+ * onnxruntime's own log level: fatal only (4), so its coloured `[E:onnxruntime…]` lines never
+ * precede coquant's one-line error; warnings (2) with `coquant --verbose` (COQUANT_VERBOSE=1).
+ */
+export function ortLogSeverity(): 2 | 4 {
+  return process.env.COQUANT_VERBOSE ? 2 : 4;
+}
+ort.env.logLevel = process.env.COQUANT_VERBOSE ? 'warning' : 'fatal';
+
 export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
@@ -34,7 +44,7 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: opts.optimization ?? 'all',
-    logSeverityLevel: 3,
+    logSeverityLevel: ortLogSeverity(),
     ...(opts.optimizedModelPath ? { optimizedModelFilePath: opts.optimizedModelPath } : {}),
     // Idle intra-op threads otherwise spin for work: on a small machine shared with the edge
     // server (or other sessions) that doubles the CPU a run takes (measured 54 vs 29 CPU-ms).
@@ -45,14 +55,9 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
   try {
     return typeof model === 'string' ? await ort.InferenceSession.create(model, so) : await ort.InferenceSession.create(model, so);
   } catch (e) {
-    throw new CoquantError('E_ORT_LOAD', `onnxruntime cannot load ${label}: ${firstLine(e)}`, {
-      hint: 'check that the file is a valid ONNX model with operators onnxruntime supports',
-      cause: e,
-    });
+    throw ortLoadError(e, label);
   }
 }
-
-const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300);
 
 /** Input names, element types and (possibly symbolic) shapes, from the session metadata. */
 export function inputSpecs(session: Session): InputSpec[] {
@@ -87,10 +92,7 @@ export async function runFeed(session: Session, feed: Feed, names?: readonly str
     const shapes = Object.entries(feed)
       .map(([k, v]) => `${k}[${v.dims.join('x')}]`)
       .join(', ');
-    throw new CoquantError('E_ORT_RUN', `inference failed for inputs ${shapes}: ${firstLine(e)}`, {
-      hint: 'check input shapes and dtypes against the model (set dynamic sizes with --dim)',
-      cause: e,
-    });
+    throw ortRunError(e, `inference with inputs ${shapes}`, 'check input shapes and dtypes against the model (set dynamic sizes with --dim)');
   }
   const out: Record<string, HostTensor> = {};
   for (const [k, t] of Object.entries(res)) {

@@ -23,7 +23,8 @@ async function init() {
         intraOpNumThreads: workerData.intraOpThreads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
+        // onnxruntime's own log only with coquant --verbose (see ortLogSeverity in src/ort/session.ts).
+        logSeverityLevel: process.env.COQUANT_VERBOSE ? 2 : 4,
         // No busy-waiting intra-op threads: an edge box often shares its cores (with other
         // workers, or with the agent in tests and the demo), and spinning steals them.
         extra: { session: { intra_op: { allow_spinning: '0' } } },
