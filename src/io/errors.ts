@@ -21,7 +21,8 @@ export type ModelErrorCode =
   | 'E_DUPLICATE_NAME'
   | 'E_NO_SUCH_TENSOR'
   | 'E_NOT_FOUND'
-  | 'E_TOO_LARGE';
+  | 'E_TOO_LARGE'
+  | 'E_EXTERNAL_DATA';
 
 /** A model or checkpoint file that cannot be read as what it claims to be. */
 export class ModelFormatError extends CoquantError {

@@ -11,8 +11,9 @@ import { register as quantize } from './quantize.ts';
 import { register as serve } from './serve.ts';
 import { register as split } from './split.ts';
 import { register as sweep } from './sweep.ts';
+import { register as synth } from './synth.ts';
 
 /** Order here is the order `coquant --help` lists them: the SPEC §6 workflow. */
 export const commands: Array<(p: Command) => void> = [
-  profile, bounds, distortion, options, plan, sweep, split, quantize, serve, agent, calibrate, demo,
+  profile, bounds, distortion, options, plan, sweep, split, quantize, serve, agent, synth, calibrate, demo,
 ];
