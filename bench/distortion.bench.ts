@@ -9,22 +9,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDistortion, type DistortionOptions } from '../src/distortion/engine.ts';
-import { renderedCalibration } from '../src/distortion/calibration.ts';
-import { ctcDecoder } from '../src/distortion/decoders.ts';
 import { bundledModels } from '../src/io/bundled-models.ts';
-import { loadPpocrCharset } from '../src/ocr/dictionary.ts';
+import { ppocrRecTask } from '../src/tasks/ppocr-rec.ts';
 
 const recInputs = [{ name: 'x', type: 'float32', shape: ['p2o.DynamicDimension.0', 3, 48, 'p2o.DynamicDimension.1'] }];
 const bits = Array.from({ length: 15 }, (_, i) => i + 2);
 const cacheDir = await mkdtemp(join(tmpdir(), 'coquant-bench-'));
 try {
-  const calibration = await renderedCalibration(16, 1, recInputs);
+  const calibration = await ppocrRecTask.makeInputs({ inputs: recInputs, outputs: [] }, { count: 16, seed: 1 });
   const base: DistortionOptions = {
     modelPath: bundledModels().rec,
     calibration,
     schemes: [{ family: 'uniform-symmetric', granularity: { kind: 'tensor' }, range: 'absmax' }],
     bits,
-    decoder: ctcDecoder(await loadPpocrCharset()),
+    task: ppocrRecTask,
   };
   const time = async (label: string, o: DistortionOptions) => {
     const t = performance.now();

@@ -29,7 +29,7 @@ import type * as ort from 'onnxruntime-node';
 import { loadRgb, preprocessRec } from '../src/data/images.ts';
 import { renderTextLines } from '../src/data/text-lines.ts';
 import type { Feed, HostTensor } from '../src/data/tensor.ts';
-import { ctcDecoder } from '../src/distortion/decoders.ts';
+import { decodeRecOutput } from '../src/tasks/ppocr-rec.ts';
 import type { TensorRange } from '../src/formats/calibrate-ranges.ts';
 import { writeMixedFormat, type ExecFormat } from '../src/formats/mixed-format.ts';
 import { DT, encodeModel, onnx } from '../src/formats/onnx-graph.ts';
@@ -126,8 +126,7 @@ async function recFeeds(count: number, seed: number): Promise<{ feeds: Feed[]; t
 console.log(`exec-plan bench: seed ${SEED}, ${N_HEADS} heads × ${RUNS} runs (${ROUNDS} interleaved rounds), ${N_PLANS}+2 plans; load average at start ${load()}`);
 const models = bundledModels();
 const charset = await loadPpocrCharset(models.dict);
-const decoder = ctcDecoder(charset);
-const decode = (o: Record<string, HostTensor>) => decoder.decode(Object.values(o)[0])[0];
+const decode = (o: Record<string, HostTensor>) => decodeRecOutput(Object.values(o)[0], charset)?.[0] ?? '';
 const cal = await recFeeds(8, SEED + 1000);
 const held = await recFeeds(16, SEED + 5000);
 const calOrt = cal.feeds.map((f) => toOrtFeed(f) as Record<string, ort.Tensor>);
@@ -308,7 +307,7 @@ try {
     return { l1p: l1p / a.length, msep: msep / a.length, msel };
   };
   const meanDist = (ds: Dist[]): Dist => ({ l1p: mean(ds.map((d) => d.l1p)), msep: mean(ds.map((d) => d.msep)), msel: mean(ds.map((d) => d.msel)) });
-  const decodeOut = (o: Record<string, HostTensor>) => decoder.decode(o[outName])[0];
+  const decodeOut = (o: Record<string, HostTensor>) => decodeRecOutput(o[outName], charset)?.[0] ?? '';
   const runAll = async (formats: Record<string, ExecFormat>, sets: Feed[][]) => {
     const w = await writeMixedFormat(pre, formats, { calibration: calOrt, ranges });
     const fell = Object.entries(formats).filter(([g, f]) => w.applied[g] !== f);

@@ -94,7 +94,7 @@ console.log(`\nPP-OCRv4 rec, input ${recHeld.feeds[0].x.dims.join('x')}`);
 console.log(`  fp32      median ${fmt(t32)} ms   CER ${fmt(100 * corpusCer(d32, recHeld.texts))}%  exact ${fmt(100 * exactMatchRate(d32, recHeld.texts), 1)}%  size ${recFp32.length} B`);
 console.log(`  qdq-int8  median ${fmt(t8)} ms   CER ${fmt(100 * corpusCer(d8, recHeld.texts))}%  exact ${fmt(100 * exactMatchRate(d8, recHeld.texts), 1)}%  size ${recQ.bytes.length} B  speedup ${fmt(t32 / t8)}x  (${census(recQ.report)})`);
 console.log(`  int4 b64  median ${fmt(t4)} ms   CER ${fmt(100 * corpusCer(d4, recHeld.texts))}%  exact ${fmt(100 * exactMatchRate(d4, recHeld.texts), 1)}%  size ${r4.bytes.length} B  speedup ${fmt(t32 / t4)}x  (${census(r4.report)})`);
-console.log(`  qdq-int8 distortion vs fp32: meanAbs ${recQ.report.distortion!.vsFp32.meanAbs.toExponential(2)} relL2 ${fmt(recQ.report.distortion!.vsFp32.relL2, 4)}; fake(weights only) vs fp32 relL2 ${fmt(recQ.report.distortion!.fakeVsFp32.relL2, 4)}`);
+console.log(`  qdq-int8 distortion vs fp32: meanAbs ${recQ.report.distortion!.vsFp32.meanAbs.toExponential(2)} relL2 ${fmt(recQ.report.distortion!.vsFp32.relL2 ?? NaN, 4)}; fake(weights only) vs fp32 relL2 ${fmt(recQ.report.distortion!.fakeVsFp32.relL2 ?? NaN, 4)}`);
 await Promise.all([s32.release(), s8.release(), s4.release()]);
 
 // ---- int4 sizes on the rec MatMul weights ----

@@ -30,7 +30,8 @@ import { profileModel, resolveOptions, type ProfileHooks, type ProfileOptions as
 import type { ProfileDocument } from './profile/schema.ts';
 import { measureOptions, type MeasureOptionsInput, type MeasuredOptions } from './runtime/options/measure-options.ts';
 import { writeExecHead, type ExecHead } from './runtime/options/exec-head.ts';
-import { toOrtFeed } from './ort/session.ts';
+import { readSignature, toOrtFeed } from './ort/session.ts';
+import { taskFor } from './tasks/registry.ts';
 import { startServer, type RunningServer, type ServerOptions } from './runtime/server/server.ts';
 import { analyzeSplit, splitAt, type CutCandidate, type SplitAnalysis } from './runtime/split/split-model.ts';
 
@@ -88,7 +89,11 @@ export class Coquant {
   /** Output distortion of simulated b-bit weights on real forward passes, and the fit D_o ≈ α·D_p (`coquant distortion`). */
   async distortion(options: Coquant.DistortionOptions): Promise<DistortionDocument> {
     this.onnxOnly('distortion');
-    this.lastDistortion = await runDistortion({ ...options, modelPath: this.path });
+    // The model's task (src/tasks/registry.ts) supplies the inputs and the quality metric unless given.
+    const signature = await readSignature(this.path, this.path);
+    const task = options.task ?? taskFor(signature);
+    const calibration = options.calibration ?? (await task.makeInputs(signature, { count: 16, seed: 1 }));
+    this.lastDistortion = await runDistortion({ ...options, task, calibration, modelPath: this.path });
     return this.lastDistortion;
   }
 
@@ -177,8 +182,11 @@ export declare namespace Coquant {
     bitsSpec?: string;
     onProgress?: ProfileHooks['onProgress'];
   }
-  /** `runDistortion`'s options without the model path: the calibration inputs, quantizer schemes, bit-widths and decoder. */
-  type DistortionOptions = Omit<EngineDistortionOptions, 'modelPath'>;
+  /**
+   * `runDistortion`'s options without the model path: quantizer schemes and bit-widths, and
+   * optionally the inputs and the task (default: the model's task and 16 of its inputs).
+   */
+  type DistortionOptions = Omit<EngineDistortionOptions, 'modelPath' | 'calibration'> & { calibration?: EngineDistortionOptions['calibration'] };
   /** Which system to plan on and the budgets; unset fields keep the preset's or description's values. */
   interface PlanOptions {
     /** A preset name (`paper`, device presets, …); default `paper` when no `system` is given. */

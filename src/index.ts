@@ -46,12 +46,20 @@ export { loadRgb, preprocessRec, preprocessDet, type RgbImage, type RecPresetOpt
 /** NumPy .npy files as host tensors, for calibration data saved from Python. */
 export { readNpy, parseNpy } from './data/npy.ts';
 
+// ── Tasks: what a model is for ─────────────────────────────────────────────────────────────
+/** The task table: how each kind of model is recognised, fed, decoded and scored (one file per task). */
+export { TASKS, TASK_IDS, taskFor } from './tasks/registry.ts';
+export type { Task, TaskInputs, TaskMetric, MakeInputsOptions, Decoded } from './tasks/task.ts';
+export type { ModelSignature, OutputSpec } from './data/model-signature.ts';
+export { ppocrRecTask, decodeRecOutput } from './tasks/ppocr-rec.ts';
+export { genericTask } from './tasks/generic.ts';
+/** The one output-distortion measure (D_o, relative L2, max |Δ|) every command reports. */
+export { OutputDiff } from './tasks/output-distortion.ts';
+
 // ── The OCR task ───────────────────────────────────────────────────────────────────────────
 /** PP-OCR's character set and CTC decoding: turn the recognizer's outputs into text. */
 export { loadPpocrCharset } from './ocr/dictionary.ts';
 export { charsetFromDictionary, ctcGreedyDecode, ctcDecodeIndices, type CtcCharset, type CtcDecoded } from './ocr/ctc.ts';
-/** A decoder turns a model output into text, so distortion can report task quality (CER) beside D_o. */
-export { ctcDecoder, type OutputDecoder } from './distortion/decoders.ts';
 /** Character error rate and exact-match rate against labels or against full precision. */
 export { cer, corpusCer, exactMatchRate } from './ocr/cer.ts';
 
@@ -85,8 +93,15 @@ export { METHODS, type Method, type PlanResult } from './plan/result.ts';
 export { formatSummary } from './plan/summary.ts';
 
 // ── Split: cutting the model in two ────────────────────────────────────────────────────────
-/** Every single-tensor cut with its feature size (measured), and the two halves at one of them. */
-export { analyzeSplit, splitAt, type SplitAnalysis, type CutCandidate } from './runtime/split/split-model.ts';
+/**
+ * Every single-tensor cut and, per head-size cell, the exact minimum-bytes set cut over the whole
+ * graph (several tensors may cross), each with its crossing tensors measured; the two halves at a
+ * cut named or given as a tensor list (docs/split.md).
+ */
+export { analyzeSplit, splitAt, resolveCut, allCuts, type SplitAnalysis, type AnalyzeSplitOptions, type CutCandidate, type CrossingTensor } from './runtime/split/split-model.ts';
+/** The graph-level pieces: closed heads, crossing tensors, the min-cut per window, a cut from a tensor list. */
+export { indexGraph as indexCutGraph, type GraphIndex as CutGraphIndex, type Cut } from './graph/cuts.ts';
+export { findSetCuts, minBytesCut, cutFromTensors, crossingTensors, type CutWindow, type WindowResult, type TensorBytes } from './graph/set-cuts.ts';
 
 // ── Formats: weights onnxruntime executes ──────────────────────────────────────────────────
 /** One format for the whole model (qdq-int8, int4 MatMulNBits, or fake) with a measured report. */
@@ -115,7 +130,7 @@ export { writeExecHead, type ExecHead, type GroupKernel } from './runtime/option
 
 // ── Running models ─────────────────────────────────────────────────────────────────────────
 /** onnxruntime sessions with coquant's thread settings, fed and read as host tensors. */
-export { createSession, runFeed, releaseSession, inputSpecs, outputNames, toOrtFeed, type Session, type SessionOptions } from './ort/session.ts';
+export { createSession, runFeed, releaseSession, inputSpecs, outputNames, outputSpecs, modelSignature, readSignature, toOrtFeed, type Session, type SessionOptions } from './ort/session.ts';
 
 // ── Serving and the agent ──────────────────────────────────────────────────────────────────
 /** The edge server: KServe v2 / Triton protocol over HTTP, onnxruntime in worker threads, limits, auth, metrics. */

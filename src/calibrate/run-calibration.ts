@@ -11,9 +11,8 @@ import { UsageError } from '../errors.ts';
 import { bundledModels } from '../io/bundled-models.ts';
 import { openOnnx } from '../io/onnx-weights.ts';
 import { selectWeights } from '../io/open-weights.ts';
-import { loadRgb, preprocessRec } from '../data/images.ts';
-import { renderTextLines } from '../data/text-lines.ts';
-import { randomInputs, type InputSpec } from '../data/random-inputs.ts';
+import type { InputSpec } from '../data/random-inputs.ts';
+import { taskFor } from '../tasks/registry.ts';
 import type { Feed } from '../data/tensor.ts';
 import { detectDevice } from '../device/detect.ts';
 import type { DvfsAdapter, PowerMeter } from '../device/types.ts';
@@ -68,27 +67,16 @@ function cpuInfo(): { model: string; mhz: number | null } {
   return { model, mhz };
 }
 
-const isRecInput = (specs: readonly InputSpec[]) =>
-  specs.length === 1 && specs[0]!.type === 'float32' && specs[0]!.shape.length === 4 && specs[0]!.shape[1] === 3 && specs[0]!.shape[2] === 48;
-
-/** Feeds for timing (one) and for qdq-int8 calibration (several). */
+/** Feeds for timing (one) and for qdq-int8 calibration (several), from the model's task, all of one shape. */
 async function makeInputs(specs: readonly InputSpec[], o: CalibrateOptions): Promise<{ timing: Feed; calibration: Feed[]; describe: string }> {
   const n = Math.max(1, o.calibrationLines ?? 8);
-  if (isRecInput(specs)) {
-    const { lines } = await renderTextLines({ count: n, seed: o.seed ?? 7 });
-    const name = specs[0]!.name;
-    const feeds: Feed[] = [];
-    for (const l of lines) {
-      const img = await loadRgb(l.png);
-      // One fixed width so every calibration feed and the timed feed have the same shape.
-      feeds.push({ [name]: await preprocessRec([img], { minWidth: 320, maxWidth: 320 }) });
-    }
-    return { timing: feeds[0]!, calibration: feeds, describe: `${n} rendered text line(s), PP-OCR rec preprocessing, ${name}[1,3,48,320]` };
-  }
-  const dims = sampleDims(specs, o.dims ?? new Map());
-  const feeds = randomInputs(specs, { count: n, seed: o.seed ?? 7, dims });
-  const shape = Object.entries(feeds[0]!).map(([k, t]) => `${k}[${t.dims.join(',')}]`).join(', ');
-  return { timing: feeds[0]!, calibration: feeds, describe: `seeded random inputs ${shape}` };
+  const signature = { inputs: specs, outputs: [] };
+  const task = taskFor(signature);
+  // Random inputs need one concrete size per dynamic dimension for every feed.
+  const dims = task.id === 'generic' ? sampleDims(specs, o.dims ?? new Map()) : o.dims;
+  const made = await task.makeInputs(signature, { count: n, seed: o.seed ?? 7, dims, uniformShape: true });
+  const shape = Object.entries(made.feeds[0]!).map(([k, t]) => `${k}[${t.dims.join(',')}]`).join(', ');
+  return { timing: made.feeds[0]!, calibration: made.feeds, describe: `${made.source}, ${shape}` };
 }
 
 export interface CalibrationRun {

@@ -79,7 +79,7 @@ export async function writeDemoReport(r: DemoResult): Promise<void> {
     r.labels.map((l, i) => [i, l, r.local.texts[i], p.texts[i], p.records[i]?.path ?? '–', ms(p.records[i]?.stages.totalMs)]),
   );
   const distRows = r.distortion.configs.flatMap((c) =>
-    c.points.map((pt) => [c.config, pt.bits, sci(pt.Dp), sci(pt.Do), pt.relL2 === null ? '–' : pct(pt.relL2), pt.quality?.accuracy !== undefined ? pct(pt.quality.accuracy) : '–', pt.quality ? pct(pt.quality.cerVsFp) : '–']),
+    c.points.map((pt) => [c.config, pt.bits, sci(pt.Dp), sci(pt.Do), pt.relL2 === null ? '–' : pct(pt.relL2), pt.quality?.accuracy !== undefined ? pct(pt.quality.accuracy) : '–', pt.quality?.cerVsFp !== undefined ? pct(pt.quality.cerVsFp) : '–']),
   );
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>coquant demo report</title>

@@ -14,7 +14,6 @@ import { loadRgb, preprocessRec } from '../data/images.ts';
 import { renderTextLines } from '../data/text-lines.ts';
 import type { Feed, HostTensor } from '../data/tensor.ts';
 import { runDistortion } from '../distortion/engine.ts';
-import { ctcDecoder } from '../distortion/decoders.ts';
 import { figure3Spec } from '../distortion/plot.ts';
 import type { DistortionDocument } from '../distortion/types.ts';
 import { encodeModel } from '../graph/extract.ts';
@@ -22,7 +21,7 @@ import { bundledModels } from '../io/bundled-models.ts';
 import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
 import { loadPpocrCharset } from '../ocr/dictionary.ts';
 import { withArgmaxOutput } from '../ocr/argmax-output.ts';
-import { ctcDecodeIndices } from '../ocr/ctc.ts';
+import { decodeRecOutput, ppocrRecTask } from '../tasks/ppocr-rec.ts';
 import { relaxedPaper } from '../plan/baselines.ts';
 import { toProblem } from '../plan/problem.ts';
 import { parseSystem, type SystemInput } from '../plan/system.ts';
@@ -159,12 +158,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const models = bundledModels();
   const rec = models.rec;
   const charset = await loadPpocrCharset(models.dict);
-  const decoder = ctcDecoder(charset);
   // Logits (calibration, sensitivity) or class indices (the served tails and the local model end with ArgMax).
   const decode = (outs: Record<string, HostTensor> | undefined) => {
     const t = outs ? Object.values(outs)[0] : undefined;
     if (!t) return '';
-    return t.type === 'int64' ? ctcDecodeIndices(t.data as BigInt64Array, charset).trim() : decoder.decode(t)[0];
+    return decodeRecOutput(t, charset)?.[0] ?? '';
   };
   const figures: Record<string, string> = {};
 
@@ -210,7 +208,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: o.quantizer.range === 'absmax' ? 'clip-l1' : 'absmax' },
       ],
       bits: [3, 4, 5, 6, 8],
-      decoder,
+      task: ppocrRecTask,
       cacheDir: join('.cache', 'distortion'),
     });
     const distortionPath = join(out, 'distortion.json');

@@ -7,8 +7,8 @@ import { basename, extname, join } from 'node:path';
 import { CoquantError, UsageError } from '../errors.ts';
 import { loadRgb, preprocessDet, preprocessRec, type ImagePreset } from '../data/images.ts';
 import { readNpy, toFloat32Tensor } from '../data/npy.ts';
-import { randomInputs, type InputSpec } from '../data/random-inputs.ts';
-import { renderTextLines, type LabelsDocument } from '../data/text-lines.ts';
+import type { InputSpec } from '../data/random-inputs.ts';
+import type { LabelsDocument } from '../data/text-lines.ts';
 import type { Feed, HostTensor } from '../data/tensor.ts';
 import type { CalibrationSet } from './engine.ts';
 
@@ -67,14 +67,6 @@ export async function imageCalibration(dir: string, specs: readonly InputSpec[],
   return { feeds, labels, source: `images:${names.length} from ${dir} (${preset})` };
 }
 
-export async function renderedCalibration(count: number, seed: number, specs: readonly InputSpec[], outDir?: string): Promise<CalibrationSet> {
-  const input = singleImageInput(specs);
-  const { lines } = await renderTextLines({ count, seed, outDir });
-  const feeds: Feed[] = [];
-  for (const l of lines) feeds.push({ [input]: await preprocess('ppocr-rec', l.png) });
-  return { feeds, labels: lines.map((l) => l.text), source: `rendered:${count} text lines (seed ${seed})`, seed };
-}
-
 export async function npyCalibration(files: readonly string[], specs: readonly InputSpec[]): Promise<CalibrationSet> {
   if (specs.length !== 1) throw new UsageError(`--npy feeds one input, but the model has ${specs.length}`, 'use --random with --dim for multi-input models');
   const feeds: Feed[] = [];
@@ -85,8 +77,4 @@ export async function npyCalibration(files: readonly string[], specs: readonly I
     feeds.push({ [specs[0].name]: t });
   }
   return { feeds, source: `npy:${files.map((f) => basename(f)).join(',')}` };
-}
-
-export function randomCalibration(count: number, seed: number, specs: readonly InputSpec[], dims: ReadonlyMap<string, number>): CalibrationSet {
-  return { feeds: randomInputs(specs, { count, seed, dims }), source: `random:${count} (seed ${seed}, standard normal)`, seed };
 }

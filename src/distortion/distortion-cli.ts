@@ -8,13 +8,12 @@ import { bundledModels } from '../io/bundled-models.ts';
 import { parseBits, parseFamily, parseGranularity, parseRange, type QuantSpec } from '../quant/spec.ts';
 import { parseDimFlags } from '../data/random-inputs.ts';
 import type { ImagePreset } from '../data/images.ts';
-import { createSession, inputSpecs } from '../ort/session.ts';
-import { loadPpocrCharset } from '../ocr/dictionary.ts';
+import { readSignature } from '../ort/session.ts';
+import { taskFor } from '../tasks/registry.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { progressBar } from '../util/progress.ts';
-import { ctcDecoder, looksLikeCtc } from './decoders.ts';
-import { guessPreset, imageCalibration, npyCalibration, randomCalibration, renderedCalibration } from './calibration.ts';
+import { guessPreset, imageCalibration, npyCalibration } from './calibration.ts';
 import { runDistortion, type CalibrationSet } from './engine.ts';
 import { formatTable } from './table.ts';
 import { figure3Spec } from './plot.ts';
@@ -73,14 +72,10 @@ export async function runDistortionCli(modelArg: string | undefined, opts: Disto
   if (opts.labels && !opts.inputs) throw new UsageError('--labels goes with --inputs (rendered lines carry their own labels)');
   const threads = opts.threads ? positiveInt(opts.threads, '--threads') : undefined;
 
-  // Inspect the model once: input spec (for presets and random inputs) and output shape (for a decoder).
-  const probe = await createSession(model, { intraOpThreads: 1, label: model });
-  const specs = inputSpecs(probe);
-  const outName = opts.output ?? probe.outputNames[0];
-  const outMeta = probe.outputMetadata.find((m) => m.name === outName);
-  await probe.release();
-  const charset = await loadPpocrCharset();
-  const decoder = outMeta && outMeta.isTensor && looksLikeCtc(outMeta.shape, charset) ? ctcDecoder(charset) : undefined;
+  // Inspect the model once: its signature picks the task (inputs to render, outputs to decode).
+  const signature = await readSignature(model, model);
+  const specs = signature.inputs;
+  const task = taskFor(signature);
   const guessed = guessPreset(specs[0]);
   const preset = (opts.preset ?? guessed) as ImagePreset | undefined;
   if (opts.preset && opts.preset !== 'ppocr-rec' && opts.preset !== 'ppocr-det') throw new UsageError(`unknown --preset '${opts.preset}'`, 'use ppocr-rec or ppocr-det');
@@ -92,9 +87,10 @@ export async function runDistortionCli(modelArg: string | undefined, opts: Disto
   } else if (opts.npy) {
     calib = await npyCalibration(opts.npy, specs);
   } else if (opts.random) {
-    calib = randomCalibration(positiveInt(opts.random, '--random'), seed, specs, parseDimFlags(opts.dim));
-  } else if (opts.render || (guessed === 'ppocr-rec' && decoder)) {
-    calib = await renderedCalibration(opts.render ? positiveInt(opts.render, '--render') : 16, seed, specs, join(opts.out, 'lines'));
+    calib = await taskFor(signature, 'generic').makeInputs(signature, { count: positiveInt(opts.random, '--random'), seed, dims: parseDimFlags(opts.dim) });
+  } else if (opts.render || task.id !== 'generic') {
+    if (opts.render && task.id === 'generic') throw new UsageError('--render draws inputs for a task coquant recognises, and this model has none', 'use --random N (with --dim for dynamic sizes), --npy FILES or --inputs DIR');
+    calib = await task.makeInputs(signature, { count: opts.render ? positiveInt(opts.render, '--render') : 16, seed, outDir: join(opts.out, 'lines'), dims: parseDimFlags(opts.dim) });
   } else {
     throw new UsageError('no calibration inputs for this model', 'give --inputs DIR, --npy FILES or --random N (with --dim for dynamic sizes)');
   }
@@ -108,7 +104,7 @@ export async function runDistortionCli(modelArg: string | undefined, opts: Disto
       calibration: calib,
       schemes,
       bits,
-      decoder,
+      task,
       allFloat: opts.allFloat,
       output: opts.output,
       cacheDir: opts.cache ? '.cache/distortion' : null,

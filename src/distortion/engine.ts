@@ -17,31 +17,25 @@ import { isFp8 } from '../quant/validate.ts';
 import { configLabel, type QuantConfig } from '../quant/types.ts';
 import type { QuantSpec } from '../quant/spec.ts';
 import { fitAlpha } from '../theory/alpha-fit.ts';
-import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
 import { CoquantError } from '../errors.ts';
-import { asFloat32, type Feed } from '../data/tensor.ts';
+import { asFloat32 } from '../data/tensor.ts';
 import { createSession, defaultThreads, runFeed, type Session } from '../ort/session.ts';
 import { openPatchableModel } from './patcher.ts';
 import { fpCacheKey, readFpCache, writeFpCache, type CachedOutput } from './fp-cache.ts';
-import { OutputDiff } from './output-stats.ts';
-import type { OutputDecoder } from './decoders.ts';
+import { OutputDiff } from '../tasks/output-distortion.ts';
+import type { Decoded, Task, TaskInputs } from '../tasks/task.ts';
 import type { DistortionConfigResult, DistortionDocument, DistortionFit, DistortionPoint, DistortionQuality } from './types.ts';
 
-export interface CalibrationSet {
-  feeds: Feed[];
-  /** Ground-truth text per output row (flattened over feeds), when known. */
-  labels?: string[];
-  /** Human description, e.g. `rendered:16 (seed 1)` or `npy:3 files`. */
-  source: string;
-  seed?: number;
-}
+/** The inputs a distortion run uses: a task's inputs (see src/tasks/task.ts). */
+export type CalibrationSet = TaskInputs;
 
 export interface DistortionOptions {
   modelPath: string;
   calibration: CalibrationSet;
   schemes: QuantSpec[];
   bits: number[];
-  decoder?: OutputDecoder;
+  /** The model's task: its decoding and metrics give task-level quality beside D_o (see src/tasks/registry.ts). */
+  task?: Task;
   /** Quantize every float tensor, not only rank ≥ 2. */
   allFloat?: boolean;
   /** Output to compare (default: the model's first output). */
@@ -117,9 +111,18 @@ export async function runDistortion(o: DistortionOptions): Promise<DistortionDoc
   }
   await fpSession.release();
 
-  const decode = (outs: readonly { dims: number[]; data: Float32Array }[]): string[] | undefined =>
-    o.decoder ? outs.flatMap((r) => o.decoder!.decode({ type: 'float32', data: r.data, dims: r.dims })) : undefined;
-  const fpTexts = decode(ref);
+  const taskDecode = o.task?.decode?.bind(o.task);
+  const decode = async (outs: readonly { dims: number[]; data: Float32Array }[]): Promise<Decoded | undefined> => {
+    if (!taskDecode || !o.task?.score) return undefined;
+    const items: unknown[] = [];
+    for (const r of outs) {
+      const d = await taskDecode({ type: 'float32', data: r.data, dims: r.dims });
+      if (!d) return undefined;
+      items.push(...d);
+    }
+    return items;
+  };
+  const fpTexts = await decode(ref);
   const labels = o.calibration.labels;
   if (labels && fpTexts && labels.length !== fpTexts.length) {
     throw new CoquantError('E_LABELS', `${labels.length} labels for ${fpTexts.length} decoded rows`, { hint: 'give one label per calibration image' });
@@ -157,18 +160,12 @@ export async function runDistortion(o: DistortionOptions): Promise<DistortionDoc
       const out = (await runFeed(p.session, feeds[k], [output]))[output];
       const data = asFloat32(out);
       diff.add(ref![k].data, data);
-      if (o.decoder) outs.push({ dims: out.dims, data });
+      if (taskDecode) outs.push({ dims: out.dims, data });
     }
     await p.session.release();
     let quality: DistortionQuality | undefined;
-    const texts = decode(outs);
-    if (texts && fpTexts) {
-      quality = { cerVsFp: corpusCer(texts, fpTexts) };
-      if (labels) {
-        quality.cerVsLabels = corpusCer(texts, labels);
-        quality.accuracy = exactMatchRate(texts, labels);
-      }
-    }
+    const texts = await decode(outs);
+    if (texts && fpTexts) quality = Object.fromEntries(o.task!.score!(fpTexts, texts, labels).map((m) => [m.name, m.value]));
     const { cfg } = p.job;
     const g = cfg.granularity;
     return {
@@ -216,8 +213,12 @@ export async function runDistortion(o: DistortionOptions): Promise<DistortionDoc
     return { config: label, family: s.family, granularity: pts[0]?.granularity ?? '', range: s.range, points: pts, fit };
   });
 
-  const fpQuality =
-    fpTexts && labels ? { cerVsLabels: corpusCer(fpTexts, labels), accuracy: exactMatchRate(fpTexts, labels), texts: fpTexts } : fpTexts ? { texts: fpTexts } : undefined;
+  const fpQuality = fpTexts
+    ? {
+        ...(labels ? Object.fromEntries(o.task!.score!(fpTexts, fpTexts, labels).filter((m) => m.name !== 'cerVsFp').map((m) => [m.name, m.value])) : {}),
+        ...(fpTexts.every((t) => typeof t === 'string') ? { texts: fpTexts as string[] } : {}),
+      }
+    : undefined;
   return {
     schema: 'coquant.distortion/1',
     model: {

@@ -6,9 +6,11 @@
 import type { AlphaFit } from '../theory/alpha-fit.ts';
 import type { QuantFamily, RangeRule } from '../quant/types.ts';
 
+/** Task metrics of a quantized model (named by the task, see src/tasks/); the OCR task's are listed. */
 export interface DistortionQuality {
+  [metric: string]: number | undefined;
   /** Corpus CER of the quantized model's decoded text against the full-precision text. */
-  cerVsFp: number;
+  cerVsFp?: number;
   /** Corpus CER against the labels, when labels were given. */
   cerVsLabels?: number;
   /** Exact-match rate against the labels, when labels were given. */
@@ -63,7 +65,7 @@ export interface DistortionDocument {
   /** Output tensor compared. */
   output: string;
   /** Task quality of the full-precision model itself (against labels), when a decoder applies. */
-  fullPrecision?: { cerVsLabels?: number; accuracy?: number; texts?: string[] };
+  fullPrecision?: { cerVsLabels?: number; accuracy?: number; texts?: string[]; [metric: string]: number | string[] | undefined };
   configs: DistortionConfigResult[];
   /** The fit of the first (default) config, for consumers that want one α. */
   fit: DistortionFit;

@@ -3,6 +3,7 @@
  * passes through onnxruntime (SPEC §2: mean absolute difference, and relative L2 error).
  */
 import * as ort from 'onnxruntime-node';
+import { OutputDiff } from '../tasks/output-distortion.ts';
 import { FormatError } from './errors.ts';
 import { ortLogSeverity } from '../ort/session.ts';
 import { describeOrtFailure, parseOrtMessage } from '../ort/ort-errors.ts';
@@ -10,19 +11,21 @@ import { describeOrtFailure, parseOrtMessage } from '../ort/ort-errors.ts';
 export interface OutputDistortion {
   /** Mean over feeds of the mean |a − b| over all output elements. */
   meanAbs: number;
-  /** sqrt(Σ(a − b)²) / sqrt(Σ a²) over all feeds and outputs. */
-  relL2: number;
+  /** sqrt(Σ(a − b)²) / sqrt(Σ a²) over all feeds and outputs; null when the reference is all zero and the outputs differ. */
+  relL2: number | null;
   maxAbs: number;
   feeds: number;
 }
 
 export type Runner = (feed: Record<string, ort.Tensor>) => Promise<Float32Array[]>;
 
-/** A runner for model bytes (all outputs, in declaration order), with CPU-provider defaults. */
-export async function runnerFor(bytes: Uint8Array, intraOpThreads = 0): Promise<{ run: Runner; release: () => Promise<void> }> {
+/** A runner for model bytes or a model file (all outputs, in declaration order), with CPU-provider defaults. */
+export async function runnerFor(bytes: Uint8Array | string, intraOpThreads = 0): Promise<{ run: Runner; release: () => Promise<void> }> {
   let s: ort.InferenceSession;
   try {
-    s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: ortLogSeverity(), intraOpNumThreads: intraOpThreads });
+    const so: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: ortLogSeverity(), intraOpNumThreads: intraOpThreads };
+    // A path lets onnxruntime resolve the model's external data next to it.
+    s = typeof bytes === 'string' ? await ort.InferenceSession.create(bytes, so) : await ort.InferenceSession.create(bytes, so);
   } catch (e) {
     throw new FormatError('E_ORT_LOAD', `onnxruntime cannot load the quantized model: ${describeOrtFailure(parseOrtMessage(e instanceof Error ? e.message : String(e)))}`);
   }
@@ -48,27 +51,27 @@ export async function runnerFor(bytes: Uint8Array, intraOpThreads = 0): Promise<
 }
 
 export async function compareOutputs(ref: Runner, cand: Runner, feeds: readonly Record<string, ort.Tensor>[]): Promise<OutputDistortion> {
-  let meanSum = 0;
-  let num = 0;
-  let den = 0;
-  let maxAbs = 0;
+  const diff = new OutputDiff();
   for (const f of feeds) {
     const a = await ref(f);
     const b = await cand(f);
-    let s = 0;
-    let n = 0;
     for (let o = 0; o < a.length; o++) {
       if (a[o].length !== b[o]?.length) throw new FormatError('E_OUTPUT_MISMATCH', `output ${o} has ${a[o].length} values in the reference but ${b[o]?.length ?? 0} in the candidate`);
-      for (let i = 0; i < a[o].length; i++) {
-        const d = a[o][i] - b[o][i];
-        s += Math.abs(d);
-        num += d * d;
-        den += a[o][i] * a[o][i];
-        maxAbs = Math.max(maxAbs, Math.abs(d));
-      }
-      n += a[o].length;
     }
-    meanSum += n ? s / n : 0;
+    // Every output of a feed counts as one sample of D_o, as when they are concatenated.
+    diff.add(concat(a), concat(b));
   }
-  return { meanAbs: feeds.length ? meanSum / feeds.length : 0, relL2: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num), maxAbs, feeds: feeds.length };
+  const r = diff.result();
+  return { meanAbs: r.Do ?? Infinity, relL2: r.relL2, maxAbs: r.maxAbs ?? Infinity, feeds: feeds.length };
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -1,13 +1,14 @@
 /**
  * `coquant quantize --format qdq-int8|int4`: real low-bit files through the formats engine,
- * calibrated on rendered text lines for PP-OCR recognition models (random inputs otherwise),
+ * calibrated on the inputs of the model's task (rendered text lines for PP-OCR recognition,
+ * seeded random inputs for a model no task recognises),
  * written atomically, with a report of what really runs in integer form.
  */
 import { basename, extname, join } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { guessPreset, randomCalibration, renderedCalibration } from '../distortion/calibration.ts';
 import { parseDimFlags } from '../data/random-inputs.ts';
-import { createSession, inputSpecs, toOrtFeed } from '../ort/session.ts';
+import { readSignature, toOrtFeed } from '../ort/session.ts';
+import { taskFor } from '../tasks/registry.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { FORMATS, quantizeToFormat, type FormatName } from './index.ts';
 
@@ -17,13 +18,11 @@ export async function quantizeFormatCli(model: string, o: { format: string; bits
   const format = o.format as FormatName;
   const n = Number(o.calib);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--calib must be a positive integer (got '${o.calib}')`);
-  const session = await createSession(model, { label: model });
-  const specs = inputSpecs(session);
-  await session.release();
-  const rec = specs.length === 1 && guessPreset(specs[0]) === 'ppocr-rec';
+  const signature = await readSignature(model, model);
+  const task = taskFor(signature);
   const dims = parseDimFlags(o.dim);
-  const calib = rec ? await renderedCalibration(n, 11, specs) : randomCalibration(n, 11, specs, dims);
-  const evalSet = rec ? await renderedCalibration(8, 12, specs) : randomCalibration(4, 12, specs, dims);
+  const calib = await task.makeInputs(signature, { count: n, seed: 11, dims });
+  const evalSet = await task.makeInputs(signature, { count: task.id === 'generic' ? 4 : 8, seed: 12, dims });
   const log = (m: string) => {
     if (!o.json) process.stderr.write(`${m}\n`);
   };

@@ -4,11 +4,13 @@
  * return plain host tensors (copied, so results outlive the session).
  */
 import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { CoquantError } from '../errors.ts';
 import { ortLoadError, ortRunError } from './ort-errors.ts';
 import type { Feed, HostTensor, HostTensorType } from '../data/tensor.ts';
 import type { InputSpec } from '../data/random-inputs.ts';
+import type { ModelSignature, OutputSpec } from '../data/model-signature.ts';
 
 export interface SessionOptions {
   /** Threads inside one operator (default: all cores). */
@@ -21,6 +23,10 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Write the optimised graph here (onnxruntime's `optimizedModelFilePath`). */
   optimizedModelPath?: string;
+  /** Folder the external-data locations of a model given as bytes are relative to (see io/external-data.ts `ortLoadable`). */
+  externalDataDir?: string;
+  /** With `optimizedModelPath`: write the optimised graph's initializers to `<path>.data` (needed past 2 GiB). */
+  optimizedExternalData?: boolean;
 }
 
 export type Session = ort.InferenceSession;
@@ -48,7 +54,15 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
     ...(opts.optimizedModelPath ? { optimizedModelFilePath: opts.optimizedModelPath } : {}),
     // Idle intra-op threads otherwise spin for work: on a small machine shared with the edge
     // server (or other sessions) that doubles the CPU a run takes (measured 54 vs 29 CPU-ms).
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: {
+      session: {
+        intra_op: { allow_spinning: '0' },
+        ...(opts.externalDataDir ? { model_external_initializers_file_folder_path: opts.externalDataDir } : {}),
+        ...(opts.optimizedModelPath && opts.optimizedExternalData
+          ? { optimized_model_external_initializers_file_name: `${basename(opts.optimizedModelPath)}.data`, optimized_model_external_initializers_min_size_in_bytes: '1024' }
+          : {}),
+      },
+    },
     ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
   };
   const label = opts.label ?? (typeof model === 'string' ? model : 'in-memory model');
@@ -65,6 +79,26 @@ export function inputSpecs(session: Session): InputSpec[] {
     if (!m.isTensor) throw new CoquantError('E_INPUT_TYPE', `model input '${m.name}' is not a tensor; coquant feeds tensors only`);
     return { name: m.name, type: m.type, shape: m.shape.map((d) => (typeof d === 'number' ? d : d)) };
   });
+}
+
+/** Output names, and element types and shapes for the tensor ones (sequence/map/optional outputs are `isTensor: false`). */
+export function outputSpecs(session: Session): OutputSpec[] {
+  return session.outputMetadata.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false, shape: [] }));
+}
+
+/** Inputs and outputs together: what the task registry recognises a model by. */
+export function modelSignature(session: Session): ModelSignature {
+  return { inputs: inputSpecs(session), outputs: outputSpecs(session) };
+}
+
+/** Opens a model just long enough to read its signature. */
+export async function readSignature(model: string | Uint8Array, label?: string): Promise<ModelSignature> {
+  const s = await createSession(model, { intraOpThreads: 1, label });
+  try {
+    return modelSignature(s);
+  } finally {
+    await s.release();
+  }
 }
 
 export function outputNames(session: Session): string[] {

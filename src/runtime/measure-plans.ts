@@ -5,18 +5,16 @@
  * are measured once.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { guessPreset, randomCalibration, renderedCalibration } from '../distortion/calibration.ts';
-import type { CalibrationSet } from '../distortion/engine.ts';
-import { ctcDecoder, looksLikeCtc, type OutputDecoder } from '../distortion/decoders.ts';
 import { asFloat32 } from '../data/tensor.ts';
 import { UsageError } from '../errors.ts';
 import { openOnnx } from '../io/onnx-weights.ts';
 import { selectWeights } from '../io/open-weights.ts';
-import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
-import { loadPpocrCharset } from '../ocr/dictionary.ts';
+import { taskFor } from '../tasks/registry.ts';
+import { OutputDiff } from '../tasks/output-distortion.ts';
+import type { Decoded } from '../tasks/task.ts';
 import type { PlanResult } from '../plan/result.ts';
 import type { QuantConfig } from '../quant/types.ts';
-import { createSession, inputSpecs, outputNames, runFeed } from '../ort/session.ts';
+import { createSession, modelSignature, outputNames, runFeed } from '../ort/session.ts';
 import { quantizeModel } from './quantize-model.ts';
 
 export interface MeasuredPlan {
@@ -54,19 +52,19 @@ export async function measurePlans(model: string, points: Point[], o: MeasureOpt
     );
   }
   const fp = await createSession(src.model.bytes, { label: model });
-  const specs = inputSpecs(fp);
+  const signature = modelSignature(fp);
   const output = outputNames(fp)[0];
-  const rec = specs.length === 1 && guessPreset(specs[0]) === 'ppocr-rec';
-  const cal: CalibrationSet = rec ? await renderedCalibration(o.lines, o.seed, specs) : randomCalibration(o.lines, o.seed, specs, new Map());
+  const task = taskFor(signature);
+  const cal = await task.makeInputs(signature, { count: o.lines, seed: o.seed });
   const fpOut: Float32Array[] = [];
-  const charset = rec ? await loadPpocrCharset() : undefined;
-  let decoder: OutputDecoder | undefined;
-  const fpTexts: string[] = [];
+  // Task items (decoded text for the OCR recognizer) when the task decodes this output.
+  let fpItems: unknown[] | undefined = task.decode && task.score ? [] : undefined;
   for (const f of cal.feeds) {
     const y = (await runFeed(fp, f, [output]))[output];
     fpOut.push(asFloat32(y));
-    if (charset && looksLikeCtc(y.dims, charset)) decoder ??= ctcDecoder(charset);
-    if (decoder) fpTexts.push(...decoder.decode(y));
+    const d = fpItems && (await task.decode!(y));
+    if (d) fpItems!.push(...d);
+    else fpItems = undefined;
   }
   await fp.release();
 
@@ -86,31 +84,17 @@ export async function measurePlans(model: string, points: Point[], o: MeasureOpt
       const bits = Object.fromEntries(p.plan.groups.filter((g) => names.has(g.name)).map((g) => [g.name, g.bits]));
       const q = await quantizeModel(src, { bits, config: o.config });
       const s = await createSession(q.bytes, { label: `${model} @ plan` });
-      let absSum = 0;
-      let n = 0;
-      let se = 0;
-      let ref2 = 0;
-      const texts: string[] = [];
+      const diff = new OutputDiff();
+      const items: unknown[] = [];
       for (const [i, f] of cal.feeds.entries()) {
         const yq = (await runFeed(s, f, [output]))[output];
-        const a = asFloat32(yq);
-        const b = fpOut[i];
-        for (let k = 0; k < a.length; k++) {
-          const d = a[k] - b[k];
-          absSum += Math.abs(d);
-          se += d * d;
-          ref2 += b[k] * b[k];
-        }
-        n += a.length;
-        if (decoder) texts.push(...decoder.decode(yq));
+        diff.add(fpOut[i], asFloat32(yq));
+        if (fpItems) items.push(...((await task.decode!(yq)) ?? []));
       }
       await s.release();
-      m = {
-        Do: absSum / n,
-        relL2: ref2 > 0 ? Math.sqrt(se / ref2) : null,
-        accuracy: decoder && cal.labels ? exactMatchRate(texts, cal.labels) : null,
-        cerVsFp: decoder ? corpusCer(texts, fpTexts) : null,
-      };
+      const metrics = fpItems ? Object.fromEntries(task.score!(fpItems as Decoded, items, cal.labels).map((x) => [x.name, x.value])) : {};
+      const { Do, relL2 } = diff.result();
+      m = { Do, relL2, accuracy: metrics.accuracy ?? null, cerVsFp: metrics.cerVsFp ?? null };
       cache.set(key, m);
       o.onProgress?.(++done, keys.length);
     }

@@ -6,23 +6,9 @@
  * every command (in the manner of transformers.js's task table).
  */
 import type { Feed, HostTensor } from '../data/tensor.ts';
-import type { InputSpec } from '../data/random-inputs.ts';
+import type { ModelSignature } from '../data/model-signature.ts';
 
-/** A model output as its metadata declares it. */
-export interface OutputSpec {
-  name: string;
-  /** False for sequence, map and optional outputs. */
-  isTensor: boolean;
-  /** onnxruntime's element type name (float32, int64, ...) when `isTensor`. */
-  type?: string;
-  shape: ReadonlyArray<number | string | undefined>;
-}
-
-/** What a task sees of a model: its declared inputs and outputs. */
-export interface ModelSignature {
-  inputs: readonly InputSpec[];
-  outputs: readonly OutputSpec[];
-}
+export type { ModelSignature, OutputSpec } from '../data/model-signature.ts';
 
 /** A set of inputs to run a model on, with ground truth when the task knows it. */
 export interface TaskInputs {
@@ -41,6 +27,8 @@ export interface MakeInputsOptions {
   dims?: ReadonlyMap<string, number>;
   /** Where a task may write what it rendered (images), for the user to look at. */
   outDir?: string;
+  /** Every feed has the same shape (timing runs need this; rendered lines otherwise vary in width). */
+  uniformShape?: boolean;
 }
 
 /** A task-level quality figure, e.g. CER against the reference model, or mask IoU. */
@@ -66,8 +54,11 @@ export interface Task {
   makeInputs(model: ModelSignature, opts: MakeInputsOptions): Promise<TaskInputs>;
   /** The output the task reads (default: the model's first output). */
   outputName?(model: ModelSignature): string;
-  /** Turns one run's output into task items (one per batch row); absent when the task has no decoding. */
-  decode?(output: HostTensor): Promise<Decoded> | Decoded;
+  /**
+   * Turns one run's output into task items (one per batch row). Returns undefined for an output
+   * the task does not read (a head's feature, say); absent when the task has no decoding.
+   */
+  decode?(output: HostTensor): Promise<Decoded | undefined> | Decoded | undefined;
   /**
    * Task metrics of candidate items against reference items (same order), and against the
    * inputs' labels when present. Absent when the task has nothing beyond output distortion.

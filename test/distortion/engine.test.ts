@@ -4,15 +4,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDistortion } from '../../src/distortion/engine.ts';
-import { ctcDecoder } from '../../src/distortion/decoders.ts';
-import { renderedCalibration, randomCalibration } from '../../src/distortion/calibration.ts';
+import { genericTask } from '../../src/tasks/generic.ts';
+import { ppocrRecTask, renderedLines } from '../../src/tasks/ppocr-rec.ts';
 import { bundledModels } from '../../src/io/bundled-models.ts';
-import { loadPpocrCharset } from '../../src/ocr/dictionary.ts';
 import { generateFcModel } from '../../src/synth/fc-model.ts';
 import { fakeQuantize } from '../../src/quant/fake-quantize.ts';
 import type { QuantSpec } from '../../src/quant/spec.ts';
 
-const recInputs = [{ name: 'x', type: 'float32', shape: ['p2o.DynamicDimension.0', 3, 48, 'p2o.DynamicDimension.1'] }];
 const perChannel: QuantSpec = { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: 'absmax' };
 
 describe('distortion engine on a one-layer FC model (independent computation)', () => {
@@ -22,7 +20,7 @@ describe('distortion engine on a one-layer FC model (independent computation)', 
       const fcm = generateFcModel({ widths: [16, 6], seed: 3, bias: false, style: 'gemm' });
       const path = join(dir, 'fc.onnx');
       await writeFile(path, fcm.bytes);
-      const calib = randomCalibration(3, 9, [{ name: 'x', type: 'float32', shape: ['N', 16] }], new Map([['N', 2]]));
+      const calib = await genericTask.makeInputs({ inputs: [{ name: 'x', type: 'float32', shape: ['N', 16] }], outputs: [] }, { count: 3, seed: 9, dims: new Map([['N', 2]]) });
       const doc = await runDistortion({ modelPath: path, calibration: calib, schemes: [perChannel], bits: [3, 6], cacheDir: null, threads: 1 });
       const { rows, cols, data } = fcm.layers[0].weight; // [out=6, in=16], the stored Gemm layout
       const W = Float32Array.from(data);
@@ -54,13 +52,13 @@ describe('distortion engine on the real PP-OCRv4 rec model', () => {
   it('D_o at 16 bits is tiny, D_o grows as bits shrink over 2, 4, 8, and the model file is untouched', async () => {
     const model = bundledModels().rec;
     const before = createHash('sha256').update(await readFile(model)).digest('hex');
-    const calib = await renderedCalibration(3, 5, recInputs);
+    const calib = await renderedLines('x', { count: 3, seed: 5 });
     const doc = await runDistortion({
       modelPath: model,
       calibration: calib,
       schemes: [perChannel],
       bits: [2, 4, 8, 16],
-      decoder: ctcDecoder(await loadPpocrCharset()),
+      task: ppocrRecTask,
       cacheDir: null,
       threads: 2,
     });
@@ -82,7 +80,7 @@ describe('distortion engine on the real PP-OCRv4 rec model', () => {
   it('reuses cached full-precision outputs on a second run with identical results', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'coquant-cache-'));
     try {
-      const calib = await renderedCalibration(2, 6, recInputs);
+      const calib = await renderedLines('x', { count: 2, seed: 6 });
       const opts = { modelPath: bundledModels().rec, calibration: calib, schemes: [perChannel], bits: [6], cacheDir: dir, threads: 2 };
       const a = await runDistortion(opts);
       const b = await runDistortion(opts);
@@ -91,7 +89,7 @@ describe('distortion engine on the real PP-OCRv4 rec model', () => {
       expect(b.run.cacheKey).toBe(a.run.cacheKey);
       expect(b.configs[0].points[0].Do).toBe(a.configs[0].points[0].Do);
       // Different inputs must not hit the same entry.
-      const c = await runDistortion({ ...opts, calibration: await renderedCalibration(2, 7, recInputs) });
+      const c = await runDistortion({ ...opts, calibration: await renderedLines('x', { count: 2, seed: 7 }) });
       expect(c.run.fpCache).toBe('miss');
     } finally {
       await rm(dir, { recursive: true, force: true });

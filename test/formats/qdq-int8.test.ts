@@ -89,7 +89,7 @@ describe('int4 and fake through the engine', () => {
     expect(report.covered.ratio).toBeGreaterThanOrEqual(6);
     expect(report.sizes.ratio).toBeGreaterThan(5);
     // Same weight scheme simulated: the fake model predicts the real one almost exactly (weights only, float compute in both).
-    expect(report.distortion!.vsFake.relL2).toBeLessThan(0.1 * report.distortion!.fakeVsFp32.relL2 + 1e-5);
+    expect(report.distortion!.vsFake.relL2!).toBeLessThan(0.1 * report.distortion!.fakeVsFp32.relL2! + 1e-5);
   });
 
   it('lists Conv weights as left in float for int4, with the reason, and warns', async () => {

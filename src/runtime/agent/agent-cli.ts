@@ -5,17 +5,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CoquantError, UsageError } from '../../errors.ts';
-import { imageCalibration, renderedCalibration } from '../../distortion/calibration.ts';
+import { imageCalibration } from '../../distortion/calibration.ts';
 import { detectDevice } from '../../device/detect.ts';
-import { loadPpocrCharset } from '../../ocr/dictionary.ts';
-import { ctcDecoder, looksLikeCtc } from '../../distortion/decoders.ts';
+import { taskFor } from '../../tasks/registry.ts';
 import { corpusCer, exactMatchRate } from '../../ocr/cer.ts';
 import { loadSystem } from '../../plan/load-system.ts';
 import type { PlanResult } from '../../plan/result.ts';
 import { parseQuantSpec } from '../../quant/index.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { InferenceClient } from '../client/inference-client.ts';
-import { createSession, inputSpecs, outputNames, type Session } from '../../ort/session.ts';
+import { createSession, modelSignature, outputNames, type Session } from '../../ort/session.ts';
 import type { OptionsPlan } from '../../plan/options-plan.ts';
 import { ExecPlanSource } from './exec-plan-source.ts';
 import { Agent, type AgentPlan, type AgentRecord, type EnergyMeter, type PlanSource } from './agent.ts';
@@ -110,7 +109,10 @@ export async function runAgentCli(o: AgentCliInput): Promise<void> {
   const { replanner, headFor, localFor, release } = await planSources(o);
   const probe = await createSession(o.head, { label: o.head });
   const heads = outputNames(probe);
-  const specs = inputSpecs(probe);
+  const signature = modelSignature(probe);
+  const specs = signature.inputs;
+  // The head's inputs say what the model is for: its task renders inputs and reads the tail's answers.
+  const task = taskFor(signature);
   await probe.release();
   const feature = o.feature ?? (heads.length === 1 ? heads[0] : undefined);
   if (!feature || !heads.includes(feature)) throw new UsageError(`the head has outputs ${heads.join(', ')}; name the cut tensor with --feature`);
@@ -120,7 +122,7 @@ export async function runAgentCli(o: AgentCliInput): Promise<void> {
   const meter: EnergyMeter | undefined = device.power ? { readJoules: async () => (await device.power!.sample()).joules } : undefined;
   const setClock = device.dvfs ? async (hz: number) => device.dvfs!.setFrequency(hz) : undefined;
 
-  const cal = o.render !== undefined ? await renderedCalibration(o.render, o.seed, specs) : await imageCalibration(o.inputs!, specs, 'ppocr-rec', o.labels);
+  const cal = o.render !== undefined ? await task.makeInputs(signature, { count: o.render, seed: o.seed }) : await imageCalibration(o.inputs!, specs, 'ppocr-rec', o.labels);
   const client = new InferenceClient({ url: o.server, token: o.token, timeoutMs: o.timeoutMs });
   if (!(await client.isReady().catch(() => false))) log(`warning: ${o.server} is not ready; requests will ${o.fallback === 'local' ? 'fall back to local runs' : 'fail'} until it is`);
   const agent = new Agent({
@@ -139,14 +141,14 @@ export async function runAgentCli(o: AgentCliInput): Promise<void> {
     clockSource: device.dvfs ? `dvfs (${device.dvfs.kind})` : 'none (the OS sets the clock)',
     log: (e) => log(`${e.level}: ${e.msg}`),
   });
-  const charset = await loadPpocrCharset().catch(() => undefined);
   const records: AgentRecord[] = [];
   const texts: string[] = [];
   for (const [i, feed] of cal.feeds.entries()) {
     const r = await agent.process(`input-${i}`, feed);
     records.push(r);
     const out = r.outputs ? Object.values(r.outputs)[0] : undefined;
-    const text = out && charset && looksLikeCtc(out.dims, charset) ? ctcDecoder(charset).decode(out)[0] : undefined;
+    const decoded = out && task.decode ? await task.decode(out) : undefined;
+    const text = typeof decoded?.[0] === 'string' ? decoded[0] : undefined;
     texts.push(text ?? '');
     log(
       `${r.id}: ${r.status} via ${r.path} in ${r.stages.totalMs.toFixed(1)} ms (head ${r.stages.headMs.toFixed(1)}, up ${r.stages.uploadMs.toFixed(1)}, server ${r.stages.serverMs.toFixed(1)}, down ${r.stages.downloadMs.toFixed(1)}), ` +

@@ -1,6 +1,8 @@
 /**
- * Accumulates the output-distortion statistics of SPEC §2 over calibration samples:
- * D_o = mean over samples of mean |y − ŷ|, relative L2 pooled over every element.
+ * The one output-distortion measure every command reports (SPEC §2), accumulated over samples:
+ * D_o = mean over samples of mean |y − ŷ|, relative L2 = ‖y − ŷ‖₂ / ‖y‖₂ pooled over every
+ * element. Against an all-zero reference the relative error is undefined: relL2 is 0 when the
+ * outputs agree and null otherwise (never Infinity, which JSON cannot carry).
  */
 export class OutputDiff {
   private sampleMeanSum = 0;
@@ -30,7 +32,7 @@ export class OutputDiff {
     if (!this.finite || this.samples === 0) return { Do: null, relL2: null, maxAbs: null };
     return {
       Do: this.sampleMeanSum / this.samples,
-      relL2: this.sqRef > 0 ? Math.sqrt(this.sqDiff / this.sqRef) : this.sqDiff === 0 ? 0 : Infinity,
+      relL2: this.sqRef > 0 ? Math.sqrt(this.sqDiff / this.sqRef) : this.sqDiff === 0 ? 0 : null,
       maxAbs: this.maxAbs,
     };
   }
