@@ -1,8 +1,9 @@
 /**
  * Where a model can be split between the agent and the edge server.
  *
- * A tensor T is a cut point when the nodes needed to compute T (its ancestors: the head)
- * and all other nodes (the tail) exchange nothing but T. Weights (initializers and
+ * A tensor T is a single-tensor cut point when the nodes needed to compute T (its ancestors:
+ * the head) and all other nodes (the tail) exchange nothing but T. Cuts where several tensors
+ * cross (skip connections, FPN levels) are in set-cuts.ts. Weights (initializers and
  * `Constant` nodes) never count as crossing: each side simply gets its own copy of the
  * weights it uses. The tail must not read a graph input, and the head must not produce a
  * graph output other than T, or the split would need a second channel.
@@ -38,8 +39,10 @@ export interface GraphIndex {
 }
 
 export interface Cut {
-  /** The tensor that crosses the link. */
-  tensor: string;
+  /** How `coquant split --at` names the cut: the tensor for a single-tensor cut, `mincut-<k>` for a set found by min-cut. */
+  name: string;
+  /** The tensors that cross the link, each once, in the order they are produced (graph inputs first). */
+  tensors: string[];
   /** Indices into GraphIndex.nodes of the head's nodes (ascending, so still topological). */
   head: number[];
   tail: number[];
@@ -94,6 +97,11 @@ function weightElems(w: WeightRef): number {
   return w.dims.reduce((a, b) => a * b, 1);
 }
 
+/** Elements of a weight when it is counted (float, rank ≥ 2, as `profile` selects them), else 0. */
+export function countedElems(w: WeightRef | undefined): number {
+  return w && isCountedWeight(w) ? weightElems(w) : 0;
+}
+
 /** Names of the counted weights (profile's default groups) a set of nodes reads, in first-use order. */
 export function weightsUsed(index: GraphIndex, nodeIdx: Iterable<number>): string[] {
   const seen = new Set<string>();
@@ -113,10 +121,10 @@ export function paramsUsed(index: GraphIndex, nodeIdx: Iterable<number>): number
   return total;
 }
 
-/** Ancestors (inclusive) of the node producing `tensor`, as a membership array. */
-function ancestors(index: GraphIndex, tensor: string): Uint8Array {
+/** Ancestors (inclusive) of the nodes producing `tensors`, as a membership array; graph inputs and weights add nothing. */
+export function ancestors(index: GraphIndex, ...tensors: string[]): Uint8Array {
   const inHead = new Uint8Array(index.nodes.length);
-  const stack = [index.producer.get(tensor)!];
+  const stack = tensors.map((t) => index.producer.get(t)).filter((p): p is number => p !== undefined);
   while (stack.length) {
     const i = stack.pop()!;
     if (inHead[i]) continue;
@@ -153,7 +161,7 @@ export function cutAt(index: GraphIndex, tensor: string): Cut | undefined {
     }
   }
   if (tail.length === 0) return undefined;
-  return { tensor, head, tail, headParams: paramsUsed(index, head), tailParams: paramsUsed(index, tail) };
+  return { name: tensor, tensors: [tensor], head, tail, headParams: paramsUsed(index, head), tailParams: paramsUsed(index, tail) };
 }
 
 /** Every single-tensor cut of the graph, in topological order of the cut tensor. */

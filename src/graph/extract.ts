@@ -1,7 +1,9 @@
 /**
- * Writes the two halves of a cut as standalone ONNX models: the head (graph inputs → cut
- * tensor) for the agent and the tail (cut tensor → graph outputs) for the edge server.
- * Each half carries only the weights its nodes use; a weight used on both sides is copied.
+ * Writes the two halves of a cut as standalone ONNX models: the head (graph inputs → the
+ * crossing tensors) for the agent and the tail (crossing tensors → graph outputs) for the edge
+ * server. Each half carries only the weights its nodes use; a weight used on both sides is
+ * copied. A graph input that crosses is both an input and an output of the head (onnxruntime
+ * passes it through), and an input of the tail under its own name, with its original type.
  */
 import onnxProto from 'onnx-proto';
 import type { Cut, GraphIndex } from './cuts.ts';
@@ -13,7 +15,7 @@ type Model = onnxProto.onnx.IModelProto;
 type Node = onnxProto.onnx.INodeProto;
 
 export interface CutTensorType {
-  /** ONNX TensorProto.DataType of the cut tensor. */
+  /** ONNX TensorProto.DataType of a crossing tensor. */
   elemType: number;
   rank: number;
 }
@@ -65,19 +67,28 @@ function half(model: Model, index: GraphIndex, nodeIdx: number[], inputs: onnxPr
     producerVersion: '0.1.0',
     domain: model.domain ?? '',
     modelVersion: model.modelVersion,
-    docString: `${suffix} of ${g.name ?? 'a model'}, split at a single tensor by coquant`,
+    docString: `${suffix} of ${g.name ?? 'a model'}, split by coquant`,
     metadataProps: model.metadataProps ?? [],
     graph,
   });
 }
 
-export function extractHalves(model: Model, index: GraphIndex, cut: Cut, type: CutTensorType): SplitModels {
+/** The two halves; `types` gives each crossing tensor's element type and rank (e.g. from a probe run). */
+export function extractHalves(model: Model, index: GraphIndex, cut: Cut, types: Readonly<Record<string, CutTensorType>>): SplitModels {
   const g = model.graph!;
   const headNodes = cut.head.map((i) => index.nodes[i]);
   const headUses = usedNames(headNodes);
-  const headInputs = (g.input ?? []).filter((i) => index.graphInputs.has(i.name ?? '') && headUses.has(i.name ?? ''));
-  const head = half(model, index, cut.head, headInputs, [cutValueInfo(cut.tensor, type)], 'head');
-  const tail = half(model, index, cut.tail, [cutValueInfo(cut.tensor, type)], [...(g.output ?? [])], 'tail');
+  const crossing = new Set(cut.tensors);
+  const headInputs = (g.input ?? []).filter((i) => index.graphInputs.has(i.name ?? '') && (headUses.has(i.name ?? '') || crossing.has(i.name ?? '')));
+  const original = new Map((g.input ?? []).map((i) => [i.name ?? '', i]));
+  const boundary = cut.tensors.map((t) => {
+    if (index.graphInputs.has(t)) return original.get(t)!;
+    const ty = types[t];
+    if (!ty) throw new Error(`no type for crossing tensor '${t}'`);
+    return cutValueInfo(t, ty);
+  });
+  const head = half(model, index, cut.head, headInputs, boundary, 'head');
+  const tail = half(model, index, cut.tail, boundary, [...(g.output ?? [])], 'tail');
   return { head, tail };
 }
 

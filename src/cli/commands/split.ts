@@ -1,6 +1,6 @@
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { CutCandidate } from '../../runtime/split/split-model.ts';
+import type { CutCandidate, SplitAnalysis } from '../../runtime/split/split-model.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -15,6 +15,22 @@ function table(cands: CutCandidate[], limit: number): string {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((x, i) => (i >= 2 && i !== 4 ? x.padStart(w[i]) : x.padEnd(w[i]))).join('  ');
   return [line(head), ...body.map(line)].join('\n');
+}
+
+const shapeOf = (t: CutCandidate['tensors'][number]) => `${t.name} ${t.type}[${t.dims.join(',')}]`;
+
+/** The minimum-bytes cut per head-size cell, and the tensors of each set cut. */
+function windowTable(a: SplitAnalysis): string {
+  const byName = new Map([...a.candidates, ...a.setCandidates].map((c) => [c.name, c]));
+  const head = ['head params share', 'min-bytes cut', 'agent params', 'tensors', 'feature KiB'];
+  const body = a.windows.map((w) => {
+    const c = byName.get(w.cut)!;
+    return [`${(100 * w.fromShare).toFixed(1)}–${(100 * w.toShare).toFixed(1)} %`, w.cut, fmtInt(c.agentParams), String(c.tensors.length), (w.bytes / 1024).toFixed(1)];
+  });
+  const wd = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((x, i) => (i >= 2 ? x.padStart(wd[i]) : x.padEnd(wd[i]))).join('  ');
+  const sets = a.setCandidates.map((c) => `  ${c.name} (${(c.featureBytes / 1024).toFixed(1)} KiB): ${c.tensors.map(shapeOf).join(', ')}`);
+  return [line(head), ...body.map(line), ...(sets.length ? ['', 'Set cuts (several tensors cross):', ...sets] : [])].join('\n');
 }
 
 /** An even spread of cuts, plus the one with the smallest feature: the useful overview. */
@@ -34,26 +50,31 @@ export function register(program: Command): void {
     .command('split')
     .summary('list the cut points of an ONNX model, or write its head and tail')
     .description(
-      'Lists the tensors at which the model can be split into a head (run by the agent) and a tail (run by\n' +
-        'the edge server): the only tensor that crosses between them. For each cut it reports the weights on\n' +
-        'each side and the feature size, measured with one real forward pass. With --at, writes the two halves\n' +
-        'as standalone ONNX files; running head then tail reproduces the original outputs exactly.',
+      'Lists where the model can be split into a head (run by the agent) and a tail (run by the edge server).\n' +
+        'Single-tensor cuts: one tensor crosses. Set cuts: for each head-size cell (a share of the parameters),\n' +
+        'the cut with the fewest crossing bytes over the whole graph, found by an exact min-cut; several tensors\n' +
+        '(e.g. skip connections) may cross, and a graph input the tail reads crosses too. For each cut it reports\n' +
+        'the weights on each side and the crossing tensors, measured with one real forward pass. With --at, writes\n' +
+        'the two halves as standalone ONNX files; running head then tail reproduces the original outputs exactly.',
     )
     .argument('<model>', 'ONNX model file')
-    .option('--at <tensor>', 'write the head and tail for this cut tensor')
+    .option('--at <cut>', 'write the head and tail of this cut: a cut name from the list, or the crossing tensors, comma-separated')
     .option('--out <dir>', 'folder for the head/tail files', 'out/split')
     .option('--dim <name=value>', 'value of a dynamic input dimension (repeatable); batch axes default to 1', collect, [])
     .option('--json', 'print every cut candidate as JSON (the planner reads these as split candidates)')
     .option('--limit <n>', 'rows in the table (an even spread, plus the smallest feature)', '25')
+    .option('--cells <n>', 'head-size cells searched for set cuts (parameter-share grid)', '20')
     .addHelpText(
       'after',
       `
 Examples:
   coquant split model.onnx --dim p2o.DynamicDimension.1=320
   coquant split model.onnx --dim p2o.DynamicDimension.1=320 --at p2o.Add.119 --out out/split
-  coquant split model.onnx --dim p2o.DynamicDimension.1=320 --json > cuts.json`,
+  coquant split model.onnx --dim p2o.DynamicDimension.1=320 --json > cuts.json
+  coquant split det.onnx --dim x:2=256 --dim x:3=256 --at mincut-14 --out out/split
+  coquant split det.onnx --dim x:2=256 --dim x:3=256 --at conv2d_469.tmp_0,conv2d_470.tmp_0,conv2d_471.tmp_0,conv2d_473.tmp_0`,
     )
-    .action(async (model: string, opts: { at?: string; out: string; dim: string[]; json?: boolean; limit: string }) => {
+    .action(async (model: string, opts: { at?: string; out: string; dim: string[]; json?: boolean; limit: string; cells: string }) => {
       const [{ parseDimFlags }, { analyzeSplit, splitAt }, { encodeModel }, { writeFileAtomic }, { inlineExternalData }] = await Promise.all([
         import('../../data/random-inputs.ts'),
         import('../../runtime/split/split-model.ts'),
@@ -61,14 +82,17 @@ Examples:
         import('../../util/atomic-write.ts'),
         import('../../runtime/split/inline-external.ts'),
       ]);
-      const analysis = await analyzeSplit(model, parseDimFlags(opts.dim));
+      const { numberFlag } = await import('../number-flag.ts');
+      const analysis = await analyzeSplit(model, parseDimFlags(opts.dim), { cells: Math.round(numberFlag(opts.cells, '--cells', 1, 1000)) });
       if (!opts.at) {
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ schema: 'coquant.split/1', model: analysis.model.path, sampleShapes: analysis.sampleShapes, cuts: analysis.candidates }, null, 2)}\n`);
+          const doc = { schema: 'coquant.split/1', model: analysis.model.path, sampleShapes: analysis.sampleShapes, cuts: analysis.candidates, setCuts: analysis.setCandidates, windows: analysis.windows };
+          process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
         } else {
-          process.stdout.write(`${analysis.candidates.length} cut points in ${model} (features measured with input ${JSON.stringify(analysis.sampleShapes)}):\n\n`);
-          process.stdout.write(`${table(analysis.candidates, Math.max(3, Number(opts.limit) || 25))}\n`);
-          process.stdout.write(`\nWrite one with: coquant split ${model} --at <cut tensor>${opts.dim.map((d) => ` --dim ${d}`).join('')}\n`);
+          process.stdout.write(`${analysis.candidates.length} single-tensor cuts in ${model} (features measured with input ${JSON.stringify(analysis.sampleShapes)}):\n\n`);
+          if (analysis.candidates.length) process.stdout.write(`${table(analysis.candidates, Math.max(3, Number(opts.limit) || 25))}\n`);
+          process.stdout.write(`\nFewest crossing bytes for each head size (exact min-cut over the whole graph):\n\n${windowTable(analysis)}\n`);
+          process.stdout.write(`\nWrite one with: coquant split ${model} --at <cut name | tensor,tensor,…>${opts.dim.map((d) => ` --dim ${d}`).join('')}\n`);
         }
         return;
       }
@@ -79,12 +103,12 @@ Examples:
       await writeFileAtomic(headPath, encodeModel(await inlineExternalData(halves.head, analysis.model.dir)));
       await writeFileAtomic(tailPath, encodeModel(await inlineExternalData(halves.tail, analysis.model.dir)));
       const c = halves.candidate;
-      const summary = { cut: c.name, head: headPath, tail: tailPath, agentParams: c.agentParams, serverParams: c.serverParams, featureDims: c.featureDims, featureBytes: c.featureBytes };
+      const summary = { cut: c.name, head: headPath, tail: tailPath, agentParams: c.agentParams, serverParams: c.serverParams, featureDims: c.featureDims, featureBytes: c.featureBytes, tensors: c.tensors };
       if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else
         process.stdout.write(
           `head: ${headPath}  (${fmtInt(c.agentParams)} weights)\ntail: ${tailPath}  (${fmtInt(c.serverParams)} weights)\n` +
-            `feature at the cut: ${c.featureType}[${c.featureDims.join(',')}] = ${(c.featureBytes / 1024).toFixed(1)} KiB per inference\n`,
+            `crossing the link: ${c.tensors.map(shapeOf).join(', ')} = ${(c.featureBytes / 1024).toFixed(1)} KiB per inference\n`,
         );
     });
 }

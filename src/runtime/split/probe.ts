@@ -1,11 +1,15 @@
 /**
- * Learns the type and concrete shape of intermediate tensors by running the model once with
- * those tensors exposed as extra outputs. ONNX files rarely carry value_info for every
- * tensor, and onnxruntime accepts untyped extra outputs, so a real run is the reliable way
- * to know the feature size that crosses the link at each cut.
+ * Learns the type and concrete shape of intermediate tensors by running the model with those
+ * tensors exposed as extra outputs. ONNX files rarely carry value_info for every tensor, and
+ * onnxruntime accepts untyped extra outputs, so a real run is the reliable way to know the
+ * bytes that cross the link at each cut. Many tensors are probed in batches (one run each),
+ * so the intermediates held at once stay bounded on large inputs.
  */
 import onnxProto from 'onnx-proto';
-import * as ort from 'onnxruntime-node';
+import type { Feed } from '../../data/tensor.ts';
+import { createSession, releaseSession, runFeed } from '../../ort/session.ts';
+import { serializeModel } from '../../io/onnx-edit.ts';
+import type { ModelProto } from '../../io/onnx-model.ts';
 
 const { onnx } = onnxProto;
 type Model = onnxProto.onnx.IModelProto;
@@ -27,11 +31,13 @@ const ORT_TO_ONNX: Record<string, number> = {
   int16: onnx.TensorProto.DataType.INT16,
   uint16: onnx.TensorProto.DataType.UINT16,
   int32: onnx.TensorProto.DataType.INT32,
+  uint32: onnx.TensorProto.DataType.UINT32,
   int64: onnx.TensorProto.DataType.INT64,
+  uint64: onnx.TensorProto.DataType.UINT64,
   bool: onnx.TensorProto.DataType.BOOL,
 };
 
-const BYTES: Record<string, number> = { float32: 4, float16: 2, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, int64: 8, bool: 1 };
+const BYTES: Record<string, number> = { float32: 4, float16: 2, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, bool: 1 };
 
 export function onnxElemType(ortType: string): number {
   const t = ORT_TO_ONNX[ortType];
@@ -39,24 +45,28 @@ export function onnxElemType(ortType: string): number {
   return t;
 }
 
-export async function probeTensors(model: Model, names: string[], feeds: Record<string, ort.Tensor>): Promise<Map<string, ProbedTensor>> {
-  const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
-  const graph = copy.graph!;
-  const outputs = (graph.output ??= []);
-  const existing = new Set(outputs.map((o) => o.name));
-  for (const n of names) if (!existing.has(n)) outputs.push(onnx.ValueInfoProto.create({ name: n }));
-  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(copy).finish(), { graphOptimizationLevel: 'disabled' });
-  try {
-    const out = await session.run(feeds, names);
-    const result = new Map<string, ProbedTensor>();
-    for (const n of names) {
-      const t = out[n];
-      const dims = t.dims.map(Number);
-      const elems = dims.reduce((a, b) => a * b, 1);
-      result.set(n, { type: t.type, dims, elems, bytes: elems * (BYTES[t.type] ?? 0) });
+/** Shapes and bytes of `names` on one real run per batch of `batch` tensors (graph optimisation off, so every tensor exists). */
+export async function probeTensors(model: Model, names: readonly string[], feed: Feed, batch = 256, externalDataDir?: string): Promise<Map<string, ProbedTensor>> {
+  const result = new Map<string, ProbedTensor>();
+  const wanted = [...new Set(names)];
+  for (let k = 0; k < wanted.length; k += batch) {
+    const part = wanted.slice(k, k + batch);
+    const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
+    const outputs = (copy.graph!.output ??= []);
+    const existing = new Set(outputs.map((o) => o.name));
+    for (const n of part) if (!existing.has(n)) outputs.push(onnx.ValueInfoProto.create({ name: n }));
+    const session = await createSession(serializeModel(copy as ModelProto), { optimization: 'disabled', label: 'the probe run', externalDataDir });
+    try {
+      const out = await runFeed(session, feed, part);
+      for (const n of part) {
+        const t = out[n];
+        const dims = t.dims.map(Number);
+        const elems = dims.reduce((a, b) => a * b, 1);
+        result.set(n, { type: t.type, dims, elems, bytes: elems * (BYTES[t.type] ?? 0) });
+      }
+    } finally {
+      await releaseSession(session);
     }
-    return result;
-  } finally {
-    await session.release();
   }
+  return result;
 }

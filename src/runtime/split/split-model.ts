@@ -1,27 +1,46 @@
 /**
- * The `split` pipeline: load a model, find its cut points, measure the feature that would
- * cross the link at each one with a real forward pass, and write the two halves of a chosen
- * cut. The CLI and the demo both call these.
+ * The `split` pipeline: load a model, find its cuts (single tensors, and sets of tensors by
+ * exact min-cut for each head-size target: src/graph/set-cuts.ts), measure every tensor that
+ * could cross the link with a real forward pass, and write the two halves of a chosen cut.
+ * The CLI, the demo and library users (`analyzeSplit`, `splitAt` from 'coquant') call these.
  */
 import { CoquantError, UsageError } from '../../errors.ts';
 import { loadOnnxModel, type OnnxModel } from '../../io/onnx-model.ts';
 import { randomInputs, type InputSpec } from '../../data/random-inputs.ts';
-import { createSession, inputSpecs, releaseSession, toOrtFeed } from '../../ort/session.ts';
-import { cutAt, findCuts, indexGraph, weightsUsed, type Cut, type GraphIndex } from '../../graph/cuts.ts';
-import { extractHalves, type SplitModels } from '../../graph/extract.ts';
+import type { Feed } from '../../data/tensor.ts';
+import { createSession, inputSpecs, releaseSession } from '../../ort/session.ts';
+import { findCuts, indexGraph, weightsUsed, type Cut, type GraphIndex } from '../../graph/cuts.ts';
+import { cutFromTensors, findSetCuts, tensorReaders, type SetCutOptions, type WindowResult } from '../../graph/set-cuts.ts';
+import { extractHalves, type CutTensorType, type SplitModels } from '../../graph/extract.ts';
 import { onnxElemType, probeTensors, type ProbedTensor } from './probe.ts';
 
-export interface CutCandidate {
-  /** The tensor that crosses the link; `coquant split --at` takes this name. */
+/** One tensor that crosses the link at a cut, as measured. */
+export interface CrossingTensor {
   name: string;
-  /** Position of the cut in the graph, 0 = first. */
+  /** onnxruntime type name, e.g. `float32`. */
+  type: string;
+  dims: number[];
+  elems: number;
+  bytes: number;
+}
+
+export interface CutCandidate {
+  /** How `coquant split --at` names the cut: the tensor of a single-tensor cut, `mincut-<cell>` for a set. */
+  name: string;
+  /** 'tensor': one tensor crosses (the head is its ancestors); 'set': several may cross. */
+  kind: 'tensor' | 'set';
+  /** Position in its list (single-tensor cuts: topological order, 0 = first). */
   index: number;
   agentParams: number;
   serverParams: number;
   /** Weight groups (profile group names) the agent runs at this cut. */
   agentGroups: string[];
+  /** Every crossing tensor, each counted once; a graph input the tail reads is among them. */
+  tensors: CrossingTensor[];
+  /** Sums over `tensors`. */
   featureElems: number;
   featureBytes: number;
+  /** Shape and type of the first crossing tensor (the only one for a single-tensor cut). */
   featureDims: number[];
   featureType: string;
 }
@@ -29,8 +48,16 @@ export interface CutCandidate {
 export interface SplitAnalysis {
   model: OnnxModel;
   index: GraphIndex;
+  /** Single-tensor cuts, parallel to `candidates`. */
   cuts: Cut[];
   candidates: CutCandidate[];
+  /** Set cuts (min-cut per head-size cell) that are not single-tensor cuts, parallel to `setCandidates`. */
+  setCuts: Cut[];
+  setCandidates: CutCandidate[];
+  /** For each head-size cell, which cut has the fewest bytes (a name from either list). */
+  windows: WindowResult[];
+  /** Measured type, shape and bytes of every tensor a node reads. */
+  tensorInfo: Map<string, ProbedTensor>;
   /** The input shapes the feature sizes were measured with. */
   sampleShapes: Record<string, number[]>;
 }
@@ -45,56 +72,99 @@ export function sampleDims(specs: readonly InputSpec[], dims: ReadonlyMap<string
   return out;
 }
 
-export async function analyzeSplit(path: string, dims: ReadonlyMap<string, number>, seed = 1): Promise<SplitAnalysis> {
+export interface AnalyzeSplitOptions extends Pick<SetCutOptions, 'cells' | 'by'> {
+  /** Seed of the random input the sizes are measured with (default 1). */
+  seed?: number;
+  /** Probe this feed instead of a random one. */
+  feed?: Feed;
+}
+
+function candidate(index: GraphIndex, c: Cut, i: number, kind: CutCandidate['kind'], info: ReadonlyMap<string, ProbedTensor>): CutCandidate {
+  const tensors = c.tensors.map((name) => ({ name, ...info.get(name)! }));
+  return {
+    name: c.name,
+    kind,
+    index: i,
+    agentParams: c.headParams,
+    serverParams: c.tailParams,
+    agentGroups: weightsUsed(index, c.head),
+    tensors,
+    featureElems: tensors.reduce((a, t) => a + t.elems, 0),
+    featureBytes: tensors.reduce((a, t) => a + t.bytes, 0),
+    featureDims: tensors[0].dims,
+    featureType: tensors[0].type,
+  };
+}
+
+export async function analyzeSplit(path: string, dims: ReadonlyMap<string, number>, options: number | AnalyzeSplitOptions = {}): Promise<SplitAnalysis> {
+  const o = typeof options === 'number' ? { seed: options } : options;
   const model = await loadOnnxModel(path);
   const index = indexGraph(model.proto);
-  const cuts = findCuts(index);
-  if (cuts.length === 0) {
-    throw new CoquantError('E_NO_CUT', `${path}: no single tensor separates this graph into a head and a tail`, {
-      hint: 'coquant splits at one tensor; models with skip connections around every layer have no such point',
-    });
+  let feed = o.feed;
+  if (!feed) {
+    const session = await createSession(model.bytes, { label: path, externalDataDir: model.dir });
+    const specs = inputSpecs(session);
+    await releaseSession(session);
+    feed = randomInputs(specs, { count: 1, seed: o.seed ?? 1, dims: sampleDims(specs, dims) })[0];
   }
-  const session = await createSession(model.bytes, { label: path });
-  const specs = inputSpecs(session);
-  await releaseSession(session);
-  const feed = randomInputs(specs, { count: 1, seed, dims: sampleDims(specs, dims) })[0];
-  const ortFeed = toOrtFeed(feed);
   const sampleShapes = Object.fromEntries(Object.entries(feed).map(([k, t]) => [k, [...t.dims]]));
-  let probed: Map<string, ProbedTensor>;
+  const readers = tensorReaders(index);
+  const inner = [...readers.keys()].filter((t) => index.producer.has(t));
+  let tensorInfo: Map<string, ProbedTensor>;
   try {
-    probed = await probeTensors(model.proto, cuts.map((c) => c.tensor), ortFeed);
+    tensorInfo = await probeTensors(model.proto, inner, feed, undefined, model.dir);
   } catch (e) {
     throw new CoquantError('E_ORT_RUN', `${path}: running the model to measure cut sizes failed: ${(e as Error).message.split('\n')[0]}`, {
       hint: 'check the --dim values: they must be shapes the model accepts',
     });
   }
-  const candidates = cuts.map((c, i) => {
-    const p = probed.get(c.tensor)!;
-    return {
-      name: c.tensor,
-      index: i,
-      agentParams: c.headParams,
-      serverParams: c.tailParams,
-      agentGroups: weightsUsed(index, c.head),
-      featureElems: p.elems,
-      featureBytes: p.bytes,
-      featureDims: p.dims,
-      featureType: p.type,
-    };
-  });
-  return { model, index, cuts, candidates, sampleShapes };
+  for (const [k, t] of Object.entries(feed)) {
+    const elems = t.dims.reduce((a, b) => a * b, 1);
+    tensorInfo.set(k, { type: t.type, dims: [...t.dims], elems, bytes: elems * t.data.BYTES_PER_ELEMENT });
+  }
+  const cuts = findCuts(index);
+  const bytes = new Map([...tensorInfo].map(([k, v]) => [k, v.bytes]));
+  const sets = findSetCuts(index, bytes, { cells: o.cells, by: o.by, known: cuts });
+  if (cuts.length === 0 && sets.cuts.length === 0) {
+    throw new CoquantError('E_NO_CUT', `${path}: the graph cannot be split into a head and a tail`, {
+      hint: 'a cut needs at least one computation node before the first graph output',
+    });
+  }
+  return {
+    model,
+    index,
+    cuts,
+    candidates: cuts.map((c, i) => candidate(index, c, i, 'tensor', tensorInfo)),
+    setCuts: sets.cuts,
+    setCandidates: sets.cuts.map((c, i) => candidate(index, c, i, 'set', tensorInfo)),
+    windows: sets.windows,
+    tensorInfo,
+    sampleShapes,
+  };
 }
 
-export function splitAt(analysis: SplitAnalysis, tensor: string): SplitModels & { candidate: CutCandidate } {
-  const i = analysis.candidates.findIndex((c) => c.name === tensor);
-  if (i < 0) {
-    const exists = analysis.index.producer.has(tensor);
-    throw new UsageError(
-      exists ? `tensor '${tensor}' is not a cut point: other tensors would have to cross the link too` : `no tensor named '${tensor}' in ${analysis.model.path}`,
-      'run `coquant split MODEL` to list the valid cut points',
-    );
+/** Every cut of an analysis, single-tensor first, with its candidate. */
+export function allCuts(a: SplitAnalysis): { cut: Cut; candidate: CutCandidate }[] {
+  return [...a.cuts.map((cut, i) => ({ cut, candidate: a.candidates[i] })), ...a.setCuts.map((cut, i) => ({ cut, candidate: a.setCandidates[i] }))];
+}
+
+/** The cut `at` names: a cut's name from the analysis, or a comma-separated list of the tensors that should cross. */
+export function resolveCut(analysis: SplitAnalysis, at: string): { cut: Cut; candidate: CutCandidate } {
+  const known = allCuts(analysis).find((c) => c.cut.name === at);
+  if (known) return known;
+  const names = at.split(',').map((s) => s.trim()).filter(Boolean);
+  const r = cutFromTensors(analysis.index, names);
+  if ('problem' in r) {
+    throw new UsageError(`cannot split ${analysis.model.path} at '${at}': ${r.problem}`, 'run `coquant split MODEL` to list the cuts, or give every tensor that crosses, comma-separated');
   }
-  const cand = analysis.candidates[i];
-  const cut = cutAt(analysis.index, tensor)!;
-  return { ...extractHalves(analysis.model.proto, analysis.index, cut, { elemType: onnxElemType(cand.featureType), rank: cand.featureDims.length }), candidate: cand };
+  for (const t of r.tensors) if (!analysis.tensorInfo.has(t)) throw new UsageError(`tensor '${t}' was not measured`, 'name tensors that graph nodes read');
+  return { cut: r, candidate: candidate(analysis.index, r, 0, r.tensors.length === 1 ? 'tensor' : 'set', analysis.tensorInfo) };
+}
+
+/** The head and tail at a cut (by name, or as a comma-separated tensor list). */
+export function splitAt(analysis: SplitAnalysis, at: string): SplitModels & { candidate: CutCandidate; cut: Cut } {
+  const { cut, candidate: cand } = resolveCut(analysis, at);
+  const types: Record<string, CutTensorType> = {};
+  for (const t of cand.tensors) types[t.name] = { elemType: onnxElemType(t.type), rank: t.dims.length };
+  return { ...extractHalves(analysis.model.proto, analysis.index, cut, types), candidate: cand, cut };
 }
