@@ -8,7 +8,8 @@ import * as ort from 'onnxruntime-node';
 import { FormatError } from './errors.ts';
 import { ortLogSeverity } from '../ort/session.ts';
 import { describeOrtFailure, parseOrtMessage } from '../ort/ort-errors.ts';
-import { DT, cloneModel, encodeModel, onnx, type GraphProto, type ModelProto } from './onnx-graph.ts';
+import { ortLoadable } from '../io/external-data.ts';
+import { DT, cloneModel, onnx, type GraphProto, type ModelProto } from './onnx-graph.ts';
 
 /** `minmax`: the observed extremes. `percentile`: per-feed quantiles (e.g. 0.01 % / 99.99 %) averaged over feeds. */
 export type RangeMethod = 'minmax' | 'percentile';
@@ -101,7 +102,10 @@ export async function calibrateRanges(
   while (remaining.length > 0) {
     const part = remaining.slice(0, chunk);
     remaining = remaining.slice(chunk);
-    const session = await ort.InferenceSession.create(encodeModel(exposeTensors(m, part)), {
+    // External data (absolute locations in memory) is handed to onnxruntime with its folder.
+    const loadable = ortLoadable(exposeTensors(m, part));
+    const session = await ort.InferenceSession.create(loadable.bytes, {
+      ...(loadable.dir ? { extra: { session: { model_external_initializers_file_folder_path: loadable.dir } } } : {}),
       graphOptimizationLevel: 'disabled',
       logSeverityLevel: ortLogSeverity(),
       intraOpNumThreads: opts.intraOpThreads ?? 0,

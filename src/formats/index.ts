@@ -14,7 +14,10 @@ import { FormatError } from './errors.ts';
 import { fakeQuantizeModel, type FakeScheme } from './fake.ts';
 import { integerCensus, type IntegerCensus } from './inspect.ts';
 import { quantizeMatMulNBits } from './int4.ts';
-import { encodeModel } from './onnx-graph.ts';
+import { decodeModel, encodeModel } from './onnx-graph.ts';
+import { hasExternalData } from '../io/external-data.ts';
+import { isSyntheticModel } from '../io/synthetic-marker.ts';
+import { loadForFormats, quantizeExternalModel } from './external-quantize.ts';
 import type { UpgradeResult } from './opset-upgrade.ts';
 import { preoptimize } from './preoptimize.ts';
 import { quantizeQdqInt8, type FloatWeight, type QdqOp } from './qdq-int8.ts';
@@ -66,10 +69,17 @@ export interface QuantizeToFormatOptions {
   onWarning?: (message: string) => void;
   /** Progress lines (stderr in the CLI). */
   onProgress?: (message: string) => void;
+  /**
+   * Where the model is written. Required for models with external data, which are written here
+   * (with `<outPath>.data`) by quantizeToFormat itself; other models are returned as bytes.
+   */
+  outPath?: string;
 }
 
 export interface FormatReport {
   schema: 'coquant.format-report/1';
+  /** Present when the source model's weights were generated (coquant synth), not pretrained. */
+  weights?: 'synthetic';
   format: FormatName;
   bits: number;
   blockSize?: number;
@@ -95,6 +105,8 @@ export interface FormatReport {
     vsFake: OutputDistortion;
   };
   calibration?: { method: RangeMethod; feeds: number; tensors: number };
+  /** External-data models: the files written. */
+  external?: { model: string; data: string | null; tensors: number };
   warnings: string[];
 }
 
@@ -103,6 +115,8 @@ export interface QuantizeToFormatResult {
   report: FormatReport;
   /** Activation ranges (qdq-int8), for callers that want to inspect them. */
   ranges?: Map<string, TensorRange>;
+  /** Set when quantizeToFormat wrote the model itself (external data): `bytes` are then the written graph. */
+  written?: { modelPath: string; dataPath?: string };
 }
 
 function listWeights(ws: readonly FloatWeight[], max = 8): string {
@@ -128,6 +142,15 @@ export async function quantizeToFormat(opts: QuantizeToFormatOptions): Promise<Q
     }
   } else throw new FormatError('E_USAGE', 'quantizeToFormat needs modelPath or modelBytes');
   const source = opts.modelPath ?? 'in-memory model';
+  if (opts.modelPath && hasExternalData(decodeModel(input, source))) {
+    if (!opts.outPath) throw new FormatError('E_USAGE', `${source} keeps its weights in external data, so the quantized model is written with its own data file`, 'pass outPath');
+    const bits = opts.format === 'int4' ? (opts.bits ?? 4) : 8;
+    const blockSize = opts.blockSize ?? 64;
+    if (opts.format === 'int4' && !NBITS_SUPPORTED_BITS.includes(bits)) throw new FormatError('E_BITS', `MatMulNBits is written with ${NBITS_SUPPORTED_BITS.join(', ')} bits here, not ${bits}`);
+    if (opts.format === 'int4' && !NBITS_SUPPORTED_BLOCKS.includes(blockSize)) throw new FormatError('E_BLOCK_SIZE', `block size ${blockSize} is not one of ${NBITS_SUPPORTED_BLOCKS.join(', ')}`);
+    const model = await loadForFormats(input, opts.modelPath);
+    return quantizeExternalModel(opts, model, { bits, blockSize, outPath: opts.outPath, source, warn, warnings, progress });
+  }
 
   progress('canonicalising the float graph (onnxruntime basic optimisations)');
   const pre = await preoptimize(input, source);
@@ -219,6 +242,7 @@ export async function quantizeToFormat(opts: QuantizeToFormatOptions): Promise<Q
 
   const report: FormatReport = {
     schema: 'coquant.format-report/1',
+    ...(isSyntheticModel(pre) ? { weights: 'synthetic' as const } : {}),
     format: opts.format,
     bits,
     ...(blockSize !== undefined ? { blockSize } : {}),

@@ -6,7 +6,9 @@
  */
 import onnxProto from 'onnx-proto';
 import { FormatError } from './errors.ts';
+import { isAbsolute } from 'node:path';
 import { serializeModel } from '../io/onnx-edit.ts';
+import { externalRef, readExternalSync } from '../io/external-data.ts';
 
 export const { onnx } = onnxProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -56,10 +58,16 @@ function rawView(t: TensorProto): DataView | undefined {
   return undefined;
 }
 
-/** Reads a float32 (or float64/int) tensor as float32 values. External data is not supported here. */
+/**
+ * Reads a float32 (or float64/int) tensor as float32 values. External data is read from its file
+ * when the location was resolved to an absolute path (loadForFormats / absolutizeExternalData).
+ */
 export function tensorToFloat32(t: TensorProto): Float32Array {
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-    throw new FormatError('E_EXTERNAL_DATA', `tensor '${t.name}' keeps its data in an external file; load the model with its data folder first`);
+    if (!isAbsolute(externalRef(t).location)) {
+      throw new FormatError('E_EXTERNAL_DATA', `tensor '${t.name}' keeps its data in an external file; load the model with its data folder first`);
+    }
+    t = { ...t, rawData: readExternalSync(t), dataLocation: onnx.TensorProto.DataLocation.DEFAULT };
   }
   const n = elementCount(dimsOf(t));
   const out = new Float32Array(n);

@@ -191,12 +191,12 @@ function attention(b: Builder, x: string, p: string, spec: TransformerSpec, mask
   return { out: linear(b, merged, `${p}.out`, d, d, 'attn_out'), presentK, presentV };
 }
 
-/** GELU in its exact Erf form: 0.5·x·(1 + erf(x/√2)) (onnxruntime fuses it into one Gelu kernel). */
+/** GELU in its exact Erf form, (x · (1 + erf(x / √2))) · 0.5: the pattern onnxruntime's Gelu fusion matches. */
 function gelu(b: Builder, x: string, p: string): string {
-  const e = b.op('Erf', [b.op('Mul', [x, b.floats(`${p}.inv_sqrt2`, [], Float32Array.of(Math.SQRT1_2))], `${p}.scaled`)], `${p}.erf`);
+  const e = b.op('Erf', [b.op('Div', [x, b.floats(`${p}.sqrt2`, [], Float32Array.of(Math.SQRT2))], `${p}.scaled`)], `${p}.erf`);
   const one = b.op('Add', [e, b.floats(`${p}.one`, [], Float32Array.of(1))], `${p}.erf1`);
-  const half = b.op('Mul', [x, b.floats(`${p}.half`, [], Float32Array.of(0.5))], `${p}.halfx`);
-  return b.op('Mul', [half, one], `${p}.out`);
+  const prod = b.op('Mul', [x, one], `${p}.xerf`);
+  return b.op('Mul', [prod, b.floats(`${p}.half`, [], Float32Array.of(0.5))], `${p}.out`);
 }
 
 export interface BuiltTransformer {

@@ -75,20 +75,20 @@ Examples:
   coquant split det.onnx --dim x:2=256 --dim x:3=256 --at conv2d_469.tmp_0,conv2d_470.tmp_0,conv2d_471.tmp_0,conv2d_473.tmp_0`,
     )
     .action(async (model: string, opts: { at?: string; out: string; dim: string[]; json?: boolean; limit: string; cells: string }) => {
-      const [{ parseDimFlags }, { analyzeSplit, splitAt }, { encodeModel }, { writeFileAtomic }, { inlineExternalData }] = await Promise.all([
+      const [{ parseDimFlags }, { analyzeSplit, splitAt }, { writeSplitHalf }, { isSyntheticModel, SYNTHETIC_NOTE }] = await Promise.all([
         import('../../data/random-inputs.ts'),
         import('../../runtime/split/split-model.ts'),
-        import('../../graph/extract.ts'),
-        import('../../util/atomic-write.ts'),
-        import('../../runtime/split/inline-external.ts'),
+        import('../../runtime/split/write-half.ts'),
+        import('../../io/synthetic-marker.ts'),
       ]);
       const { numberFlag } = await import('../number-flag.ts');
       const analysis = await analyzeSplit(model, parseDimFlags(opts.dim), { cells: Math.round(numberFlag(opts.cells, '--cells', 1, 1000)) });
       if (!opts.at) {
         if (opts.json) {
-          const doc = { schema: 'coquant.split/1', model: analysis.model.path, sampleShapes: analysis.sampleShapes, cuts: analysis.candidates, setCuts: analysis.setCandidates, windows: analysis.windows };
+          const doc = { schema: 'coquant.split/1', ...(isSyntheticModel(analysis.model.proto) ? { weights: 'synthetic' } : {}), model: analysis.model.path, sampleShapes: analysis.sampleShapes, cuts: analysis.candidates, setCuts: analysis.setCandidates, windows: analysis.windows };
           process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
         } else {
+          if (isSyntheticModel(analysis.model.proto)) process.stdout.write(`${model}: ${SYNTHETIC_NOTE}\n`);
           process.stdout.write(`${analysis.candidates.length} single-tensor cuts in ${model} (features measured with input ${JSON.stringify(analysis.sampleShapes)}):\n\n`);
           if (analysis.candidates.length) process.stdout.write(`${table(analysis.candidates, Math.max(3, Number(opts.limit) || 25))}\n`);
           process.stdout.write(`\nFewest crossing bytes for each head size (exact min-cut over the whole graph):\n\n${windowTable(analysis)}\n`);
@@ -100,14 +100,16 @@ Examples:
       const stem = basename(model, extname(model));
       const headPath = resolve(join(opts.out, `${stem}.head.onnx`));
       const tailPath = resolve(join(opts.out, `${stem}.tail.onnx`));
-      await writeFileAtomic(headPath, encodeModel(await inlineExternalData(halves.head, analysis.model.dir)));
-      await writeFileAtomic(tailPath, encodeModel(await inlineExternalData(halves.tail, analysis.model.dir)));
+      // External data in: each half gets its own data file, copied tensor by tensor.
+      const [head, tail] = [await writeSplitHalf(halves.head, headPath, analysis.model.dir), await writeSplitHalf(halves.tail, tailPath, analysis.model.dir)];
       const c = halves.candidate;
-      const summary = { cut: c.name, head: headPath, tail: tailPath, agentParams: c.agentParams, serverParams: c.serverParams, featureDims: c.featureDims, featureBytes: c.featureBytes, tensors: c.tensors };
+      const synthetic = isSyntheticModel(analysis.model.proto);
+      const summary = { ...(synthetic ? { weights: 'synthetic' } : {}), cut: c.name, head: headPath, tail: tailPath, ...(head.dataPath ? { headData: head.dataPath, tailData: tail.dataPath } : {}), agentParams: c.agentParams, serverParams: c.serverParams, featureDims: c.featureDims, featureBytes: c.featureBytes, tensors: c.tensors };
       if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else
         process.stdout.write(
-          `head: ${headPath}  (${fmtInt(c.agentParams)} weights)\ntail: ${tailPath}  (${fmtInt(c.serverParams)} weights)\n` +
+          (synthetic ? `${SYNTHETIC_NOTE}\n` : '') +
+            `head: ${headPath}${head.dataPath ? ` + ${basename(head.dataPath)}` : ''}  (${fmtInt(c.agentParams)} weights)\ntail: ${tailPath}${tail.dataPath ? ` + ${basename(tail.dataPath)}` : ''}  (${fmtInt(c.serverParams)} weights)\n` +
             `crossing the link: ${c.tensors.map(shapeOf).join(', ')} = ${(c.featureBytes / 1024).toFixed(1)} KiB per inference\n`,
         );
     });

@@ -1,0 +1,163 @@
+/**
+ * `quantize --format int4 | qdq-int8` (and mixed executable plans) for models that keep their
+ * weights in ONNX external data, as every model over 2 GiB must.
+ *
+ * The graph proto stays small: external tensors keep an absolute location in memory
+ * (io/external-data.ts), the writers read each fp32 weight from its file only when they rewrite
+ * it (tensorToFloat32), so at most one fp32 weight is in memory at a time besides the low-bit
+ * results, and the written model streams every tensor of 1 KiB or more to `<out>.data`. The
+ * onnxruntime "basic" pre-pass (preoptimize.ts) is skipped here: it would load every weight into
+ * onnxruntime and serialise them again, over the protobuf limit at this size; Constant nodes are
+ * still turned into initializers, and a transformer's 3-D MatMuls are what the rewriters look
+ * for anyway. Distortion and the kernel census run onnxruntime on the written files by path.
+ */
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { absolutizeExternalData, externalRef, graphTensors, isExternal, writeModelExternal } from '../io/external-data.ts';
+import { isSyntheticModel } from '../io/synthetic-marker.ts';
+import { createSession, releaseSession } from '../ort/session.ts';
+import { compareOutputs, runnerFor } from './compare-outputs.ts';
+import { FormatError } from './errors.ts';
+import { fakeQuantizeModel, type FakeScheme } from './fake.ts';
+import { censusOf, type IntegerCensus } from './inspect.ts';
+import { quantizeMatMulNBits } from './int4.ts';
+import { constantsToInitializers, decodeModel, type ModelProto } from './onnx-graph.ts';
+import { quantizeQdqInt8 } from './qdq-int8.ts';
+import type { FormatReport, QuantizeToFormatOptions, QuantizeToFormatResult } from './index.ts';
+
+/** A model file's bytes plus the external data files it references. */
+export async function modelFootprint(path: string): Promise<number> {
+  const m = decodeModel(await readFile(path), path);
+  await absolutizeExternalData(m, dirname(resolve(path)));
+  const files = new Set(graphTensors(m).filter(isExternal).map((t) => externalRef(t).location));
+  let n = (await stat(path)).size;
+  for (const f of files) n += (await stat(f)).size;
+  return n;
+}
+
+/** The model at `path` with its external tensors resolved, ready for the format writers. */
+export async function loadForFormats(bytes: Uint8Array, path: string): Promise<ModelProto> {
+  const m = decodeModel(bytes, path);
+  await absolutizeExternalData(m, dirname(resolve(path)));
+  constantsToInitializers(m.graph!);
+  return m;
+}
+
+/** Executed-graph census of a model file with external data: onnxruntime writes its optimised graph with its own data file. */
+export async function censusOfFile(path: string): Promise<IntegerCensus> {
+  const dir = await mkdtemp(join(tmpdir(), 'coquant-census-'));
+  const out = join(dir, 'optimized.onnx');
+  try {
+    const s = await createSession(path, { optimization: 'all', optimizedModelPath: out, optimizedExternalData: true, intraOpThreads: 1, label: path });
+    await releaseSession(s);
+    return censusOf(decodeModel(await readFile(out), `${path} (optimized by onnxruntime)`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ExternalQuantizeParams {
+  bits: number;
+  blockSize?: number;
+  outPath: string;
+  source: string;
+  warn: (m: string) => void;
+  /** The list `warn` appends to; it becomes the report's warnings. */
+  warnings: string[];
+  progress: (m: string) => void;
+}
+
+/** int4 / qdq-int8 of an external-data model; writes `outPath` + `outPath.data` and reports on the files. */
+export async function quantizeExternalModel(opts: QuantizeToFormatOptions, model: ModelProto, p: ExternalQuantizeParams): Promise<QuantizeToFormatResult> {
+  const { warn, progress } = p;
+  let covered: FormatReport['covered'];
+  let quantizedNodes: Record<string, number> = {};
+  let out: ModelProto;
+  let leftFloat: FormatReport['leftFloat'];
+  let calibration: FormatReport['calibration'];
+  let opset: FormatReport['opset'];
+  let ranges: QuantizeToFormatResult['ranges'];
+  warn('the model keeps its weights in external data: quantized as stored, without the onnxruntime basic pre-pass');
+  if (opts.format === 'int4') {
+    progress(`packing MatMul weights into MatMulNBits (${p.bits} bits, block ${p.blockSize}), one weight at a time`);
+    const r = quantizeMatMulNBits(model, { bits: p.bits, blockSize: p.blockSize!, symmetric: opts.symmetric, accuracyLevel: opts.accuracyLevel, excludeNodes: opts.excludeNodes });
+    out = r.model;
+    quantizedNodes = r.nodes ? { MatMul: r.nodes } : {};
+    leftFloat = r.leftFloat;
+    covered = { tensors: r.nodes, fp32Bytes: r.coveredFp32Bytes, storedBytes: r.coveredPackedBytes, ratio: r.coveredFp32Bytes / Math.max(1, r.coveredPackedBytes) };
+    if (r.nodes === 0) warn('no MatMul with a constant 2-D weight found: nothing was written as MatMulNBits');
+  } else if (opts.format === 'qdq-int8') {
+    const feeds = opts.calibration ?? [];
+    if (feeds.length === 0) throw new FormatError('E_NO_CALIBRATION', 'qdq-int8 needs calibration inputs to set activation ranges', 'pass real inputs');
+    progress(`calibrating activation ranges on ${feeds.length} input(s)`);
+    const r = await quantizeQdqInt8(model, feeds, {
+      calibration: { method: opts.calibrationMethod, percentile: opts.percentile },
+      reduceRange: opts.reduceRange,
+      ops: opts.ops,
+      excludeNodes: opts.excludeNodes,
+    });
+    out = r.model;
+    quantizedNodes = r.quantizedNodes;
+    leftFloat = r.leftFloat;
+    opset = r.upgrade;
+    ranges = r.ranges;
+    covered = { tensors: r.int8Weights.count, fp32Bytes: r.int8Weights.fp32Bytes, storedBytes: r.int8Weights.storedBytes, ratio: r.int8Weights.fp32Bytes / Math.max(1, r.int8Weights.storedBytes) };
+    calibration = { method: opts.calibrationMethod ?? 'minmax', feeds: feeds.length, tensors: r.ranges.size };
+  } else {
+    throw new FormatError('E_EXTERNAL_DATA', `--format ${opts.format} is not written for models with external data`, 'use --format int4 or --format qdq-int8 (real low-bit files), or coquant distortion for simulated bits');
+  }
+  progress(`writing ${p.outPath} and its data file`);
+  const written = await writeModelExternal(out, p.outPath);
+  const bytes = await readFile(written.modelPath);
+
+  let census: IntegerCensus | undefined;
+  if (!opts.skipCensus) {
+    progress('inspecting the graph onnxruntime executes');
+    census = await censusOfFile(written.modelPath);
+    if (census.integerOps === 0) warn(`onnxruntime runs no integer kernel in the ${opts.format} model: its integer path folded back to float`);
+  }
+  let distortion: FormatReport['distortion'];
+  const evalFeeds = opts.evaluation ?? opts.calibration;
+  if (evalFeeds && evalFeeds.length > 0 && opts.modelPath) {
+    progress(`measuring output distortion on ${evalFeeds.length} input(s)`);
+    // The simulation at the same bits, written with its own data file to a temporary folder.
+    const tmp = await mkdtemp(join(tmpdir(), 'coquant-fake-'));
+    const scheme: FakeScheme = opts.format === 'int4' ? { kind: 'block', bits: p.bits, blockSize: p.blockSize!, symmetric: opts.symmetric } : { kind: 'channel', bits: 8, ops: opts.ops };
+    const fake = await writeModelExternal(fakeQuantizeModel(model, scheme).model, join(tmp, 'fake.onnx'));
+    const rf = await runnerFor(resolve(opts.modelPath));
+    const rq = await runnerFor(written.modelPath);
+    const rk = await runnerFor(fake.modelPath);
+    try {
+      distortion = {
+        vsFp32: await compareOutputs(rf.run, rq.run, evalFeeds),
+        fakeVsFp32: await compareOutputs(rf.run, rk.run, evalFeeds),
+        vsFake: await compareOutputs(rk.run, rq.run, evalFeeds),
+      };
+    } finally {
+      await Promise.all([rf.release(), rq.release(), rk.release()]);
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+  const fp32Bytes = await modelFootprint(resolve(p.source));
+  const total = written.modelBytes + written.dataBytes;
+  const report: FormatReport = {
+    schema: 'coquant.format-report/1',
+    ...(isSyntheticModel(model) ? { weights: 'synthetic' as const } : {}),
+    format: opts.format,
+    bits: p.bits,
+    ...(p.blockSize !== undefined && opts.format === 'int4' ? { blockSize: p.blockSize } : {}),
+    source: p.source,
+    sizes: { fp32Bytes, bytes: total, ratio: fp32Bytes / total },
+    covered,
+    quantizedNodes,
+    leftFloat,
+    ...(opset ? { opset } : {}),
+    ...(census ? { census } : {}),
+    ...(distortion ? { distortion } : {}),
+    ...(calibration ? { calibration } : {}),
+    external: { model: written.modelPath, data: written.dataPath ?? null, tensors: written.externalTensors },
+    warnings: p.warnings,
+  };
+  return { bytes, report, ranges, written: { modelPath: written.modelPath, dataPath: written.dataPath } };
+}
