@@ -4,6 +4,8 @@
  * `coquant.profile/1` document with per-group and model-level (parameter-weighted) entries.
  */
 import { ModelFormatError, openWeights, selectWeights, type TensorInfo, type WeightSource } from '../io/index.ts';
+import type { OnnxWeightSource } from '../io/onnx-weights.ts';
+import { isSyntheticModel } from '../io/synthetic-marker.ts';
 import { configLabel } from '../quant/index.ts';
 import { fitExponential, ksExponentialBinned, MAGNITUDE_BINS, magnitudeEdges, type MagnitudeKey } from '../theory/exponential.ts';
 import type { ProfileDistortion, ProfileDocument, ProfileGroup } from './schema.ts';
@@ -147,6 +149,7 @@ export async function profileSource(source: WeightSource, opts: ProfileOptions, 
     for (const info of selected) parts.push(await profileTensor(source, info, opts, tick(info.name)));
   }
   const doc = assembleDocument(source, opts, parts);
+  if (source.format === 'onnx' && isSyntheticModel((source as OnnxWeightSource).model.proto)) doc.model.weights = 'synthetic';
   const paths: Record<string, number> = {};
   for (const p of parts) paths[p.path] = (paths[p.path] ?? 0) + 1;
   doc.run = { seconds: (performance.now() - t0) / 1000, threads: opts.threads, tensorPaths: paths, chunkElems: opts.chunkElems };

@@ -35,7 +35,7 @@ export const profileDistortionSchema = z.object({
 
 export const profileDocumentSchema = z.object({
   schema: z.literal('coquant.profile/1'),
-  model: z.object({ path: z.string(), format: z.enum(['onnx', 'safetensors']), selection: z.enum(['weights', 'all-float']) }),
+  model: z.object({ path: z.string(), format: z.enum(['onnx', 'safetensors']), selection: z.enum(['weights', 'all-float']), weights: z.literal('synthetic').optional() }),
   totals: z.object({ params: z.number().int().positive(), groups: z.number().int().positive(), meanAbs: num, maxAbs: num, std: num, lambda, ks: num.min(0).max(1), ksBound: num.min(0).optional() }),
   groups: z.array(profileGroupSchema),
   distortion: z.array(profileDistortionSchema),

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { bundledModels } from '../io/index.ts';
+import { SYNTHETIC_NOTE } from '../io/synthetic-marker.ts';
 import { configLabel, parseBits } from '../quant/index.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
@@ -61,6 +62,7 @@ export async function runProfileCli(model: string, o: ProfileCliOptions): Promis
   await writeFileAtomic(join(outDir, 'profile.json'), `${JSON.stringify(doc, null, 1)}\n`);
   await writeFileAtomic(join(outDir, 'magnitudes.svg'), await renderVegaLiteSvg(magnitudeHistogramSpec(doc)));
   await writeFileAtomic(join(outDir, 'distortion.svg'), await renderVegaLiteSvg(distortionSpec(doc)));
+  if (doc.model.weights === 'synthetic') process.stdout.write(`${SYNTHETIC_NOTE}\n`);
   process.stdout.write(`${renderTable(doc)}\n\nquantizers: ${opts.specs.map((s) => configLabel(s)).join(', ')}\n`);
   process.stdout.write(`wrote ${join(outDir, 'profile.json')}, magnitudes.svg, distortion.svg\n`);
 }

@@ -39,7 +39,8 @@ export interface ProfileDistortion {
 
 export interface ProfileDocument {
   schema: 'coquant.profile/1';
-  model: { path: string; format: 'onnx' | 'safetensors'; selection: 'weights' | 'all-float' };
+  /** `weights: 'synthetic'` when the model's weights were generated (coquant synth), not pretrained. */
+  model: { path: string; format: 'onnx' | 'safetensors'; selection: 'weights' | 'all-float'; weights?: 'synthetic' };
   totals: { params: number; groups: number; meanAbs: number; maxAbs: number; std: number; lambda: number; ks: number; ksBound?: number };
   groups: ProfileGroup[];
   distortion: ProfileDistortion[];
