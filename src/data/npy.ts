@@ -86,8 +86,9 @@ export function parseNpy(buf: Uint8Array, name = '<npy>'): HostTensor {
   if (!Number.isSafeInteger(need) || buf.length - dataStart !== need) {
     throw new NpyError(name, `shape (${dims.join(', ')}) of '${descr}' needs ${need} data bytes from byte ${dataStart}, but the file holds ${buf.length - dataStart}`);
   }
-  // Copy so the result is aligned and independent of the file buffer.
-  const raw = buf.slice(dataStart, dataStart + need);
+  // Copy so the result is aligned and independent of the file buffer. (Buffer#slice is a view, so
+  // the copy goes through Uint8Array's slice: a view of a pooled Buffer would expose the whole pool.)
+  const raw = Uint8Array.prototype.slice.call(buf, dataStart, dataStart + need);
   const ab = raw.buffer;
   switch (spec.type) {
     case 'float16': {

@@ -3,7 +3,8 @@
  * dimensions must be fixed by the user (`--dim NAME=VALUE`), so a run never guesses a shape.
  * Seed convention: one mulberry32(seed) stream, consumed sample by sample, input by input
  * in declaration order, element by element; float inputs are standard normal (Box-Muller),
- * integer inputs uniform in [0, intHigh), bool inputs fair coin flips.
+ * integer inputs (int8..int64, uint8..uint32) uniform in [0, intHigh), bool inputs fair coin flips.
+ * Inputs the graph uses as indices, axes or shapes are then made valid (src/data/input-roles.ts).
  */
 import { CoquantError, UsageError } from '../errors.ts';
 import { gaussian, mulberry32 } from '../util/rng.ts';
@@ -35,7 +36,8 @@ export function parseDimFlags(flags: readonly string[]): Map<string, number> {
  */
 export function resolveShape(spec: InputSpec, dims: ReadonlyMap<string, number>): number[] {
   return spec.shape.map((d, axis) => {
-    if (typeof d === 'number' && d > 0) return d;
+    // A fixed size, zero included (an empty `axes` input is fixed, not dynamic); onnxruntime reports unknown sizes as -1.
+    if (typeof d === 'number' && d >= 0) return d;
     const byAxis = dims.get(`${spec.name}:${axis}`);
     if (byAxis !== undefined) return byAxis;
     if (typeof d === 'string' && dims.has(d)) return dims.get(d)!;
@@ -93,6 +95,16 @@ function fill(spec: InputSpec, dims: number[], rand: () => number, normal: () =>
       for (let i = 0; i < n; i++) a[i] = Math.floor(rand() * intHigh);
       return { type, data: a, dims };
     }
+    case 'int8':
+    case 'uint8':
+    case 'int16':
+    case 'uint16':
+    case 'uint32': {
+      const Ctor = { int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, uint32: Uint32Array }[spec.type];
+      const a = new Ctor(n);
+      for (let i = 0; i < n; i++) a[i] = Math.floor(rand() * intHigh);
+      return { type, data: a, dims };
+    }
     case 'bool': {
       const a = new Uint8Array(n);
       for (let i = 0; i < n; i++) a[i] = rand() < 0.5 ? 1 : 0;
@@ -100,7 +112,7 @@ function fill(spec: InputSpec, dims: number[], rand: () => number, normal: () =>
     }
     default:
       throw new CoquantError('E_INPUT_TYPE', `cannot generate random values for input '${spec.name}' of type ${spec.type}`, {
-        hint: `coquant makes random inputs of float32/float64, int32/int64 and bool only; pass real inputs where the command takes them (coquant distortion --npy FILE.npy)`,
+        hint: `coquant makes random inputs of float32/float64, int8..int64, uint8..uint32 and bool only; pass real inputs with --inputs (.npy, .npz, or ONNX test_data_set folders of .pb files)`,
       });
   }
 }

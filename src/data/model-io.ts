@@ -1,0 +1,92 @@
+/**
+ * What a model's graph declares about its inputs and outputs, read from the ONNX file itself
+ * (not from an onnxruntime session, which may fail, or crash, on the very types checked here),
+ * and the checks every command that runs a model makes before it does: tensor inputs of a type
+ * coquant can synthesise or read from --inputs, and outputs it can compare.
+ */
+import type onnxProto from 'onnx-proto';
+import { CoquantError } from '../errors.ts';
+
+type ModelProto = onnxProto.onnx.IModelProto;
+type TypeProto = onnxProto.onnx.ITypeProto;
+
+/** ONNX element type code → onnxruntime type name. */
+const ELEM_NAMES: Record<number, string> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16',
+};
+
+export interface DeclaredValue {
+  name: string;
+  /** 'tensor', or the non-tensor kind: sequence, map, optional, sparse, unknown. */
+  kind: 'tensor' | 'sequence' | 'map' | 'optional' | 'sparse' | 'unknown';
+  /** Element type name for tensors (float32, int64, …); for others, a readable type such as sequence(tensor(float32)). */
+  type: string;
+}
+
+function describeType(t: TypeProto | null | undefined): DeclaredValue['type'] {
+  if (!t) return 'unknown';
+  if (t.tensorType) return ELEM_NAMES[Number(t.tensorType.elemType ?? 0)] ?? `element type ${t.tensorType.elemType}`;
+  if (t.sequenceType) return `sequence(${inner(t.sequenceType.elemType)})`;
+  if (t.optionalType) return `optional(${inner(t.optionalType.elemType)})`;
+  if (t.mapType) return `map(${ELEM_NAMES[Number(t.mapType.keyType ?? 0)] ?? '?'}, ${inner(t.mapType.valueType)})`;
+  if (t.sparseTensorType) return `sparse_tensor(${ELEM_NAMES[Number(t.sparseTensorType.elemType ?? 0)] ?? '?'})`;
+  return 'unknown';
+}
+
+const inner = (t: TypeProto | null | undefined): string => (t?.tensorType ? `tensor(${describeType(t)})` : describeType(t));
+
+function kindOf(t: TypeProto | null | undefined): DeclaredValue['kind'] {
+  if (t?.tensorType) return 'tensor';
+  if (t?.sequenceType) return 'sequence';
+  if (t?.optionalType) return 'optional';
+  if (t?.mapType) return 'map';
+  if (t?.sparseTensorType) return 'sparse';
+  return 'unknown';
+}
+
+/** Graph inputs that are not initializers (IR ≥ 4 may list initializers as inputs), and graph outputs. */
+export function declaredIo(model: ModelProto): { inputs: DeclaredValue[]; outputs: DeclaredValue[] } {
+  const g = model.graph;
+  const inits = new Set((g?.initializer ?? []).map((t) => t.name ?? ''));
+  const value = (v: onnxProto.onnx.IValueInfoProto): DeclaredValue => ({ name: v.name ?? '', kind: kindOf(v.type), type: describeType(v.type) });
+  return { inputs: (g?.input ?? []).filter((v) => !inits.has(v.name ?? '')).map(value), outputs: (g?.output ?? []).map(value) };
+}
+
+/** Input element types coquant makes random values for. */
+export const SYNTHESISED_TYPES: ReadonlySet<string> = new Set(['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'bool']);
+/** Input element types coquant can feed at all (from --inputs files). */
+const FEEDABLE_TYPES = SYNTHESISED_TYPES;
+
+export interface IoCheck {
+  /** The command, for messages: 'split', 'quantize --format qdq-int8', … */
+  command: string;
+  /** True when the command compares the model's outputs (distortion, quantize --format). */
+  comparesOutputs: boolean;
+  /** True when the user passed --inputs (then synthesis is not needed). */
+  userInputs: boolean;
+  /** Extra hint for an output coquant cannot compare, e.g. "pick a tensor output with --output NAME". */
+  outputHint?: string;
+}
+
+/** Throws a typed error (exit code 3) for an input or output the command cannot handle. */
+export function checkModelIo(model: ModelProto, c: IoCheck): void {
+  const io = declaredIo(model);
+  for (const i of io.inputs) {
+    if (i.kind !== 'tensor') {
+      throw new CoquantError('E_INPUT_TYPE', `model input '${i.name}' is a ${i.type}; coquant feeds tensor inputs only`, { hint: `${c.command} cannot run this model; export it with tensor inputs`, exitCode: 3 });
+    }
+    if (!FEEDABLE_TYPES.has(i.type)) {
+      throw new CoquantError('E_INPUT_TYPE', `model input '${i.name}' takes ${i.type}, which coquant cannot feed to onnxruntime`, { hint: 'coquant feeds float32/float64, int8..int64, uint8..uint32 and bool inputs; export the model with one of those', exitCode: 3 });
+    }
+  }
+  for (const o of io.outputs) {
+    const comparable = o.kind === 'tensor' && o.type !== 'string' && !o.type.startsWith('complex');
+    // onnxruntime-node cannot return optional values at all (it crashed the process); sequences and maps it cannot hand over as tensors.
+    if (o.kind === 'optional' || (c.comparesOutputs && !comparable)) {
+      throw new CoquantError('E_OUTPUT_TYPE', `model output '${o.name}' is a ${o.kind === 'tensor' ? `tensor of ${o.type}` : o.type}; ${c.command} ${c.comparesOutputs ? 'compares numeric tensor outputs only' : 'cannot fetch it through onnxruntime-node'}`, {
+        hint: c.outputHint ?? `cut the model before that output (coquant split MODEL --at TENSOR) and use the head, whose output is a tensor`,
+        exitCode: 3,
+      });
+    }
+  }
+}
