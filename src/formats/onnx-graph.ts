@@ -9,6 +9,9 @@ import { FormatError } from './errors.ts';
 import { isAbsolute } from 'node:path';
 import { serializeModel } from '../io/onnx-edit.ts';
 import { externalRef, readExternalSync } from '../io/external-data.ts';
+import { decodeInto, float16Table } from '../io/decode.ts';
+import { dataTypeOfOnnx, onnxCode } from '../io/data-types.ts';
+import type { DType } from '../io/types.ts';
 
 export const { onnx } = onnxProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -17,8 +20,17 @@ export type NodeProto = onnxProto.onnx.INodeProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
 export type AttributeProto = onnxProto.onnx.IAttributeProto;
 
-/** ONNX TensorProto.DataType codes used here. */
-export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11 } as const;
+/** ONNX TensorProto.DataType codes used here (from the data-type table). */
+export const DT = {
+  FLOAT: onnxCode('float32'),
+  UINT8: onnxCode('uint8'),
+  INT8: onnxCode('int8'),
+  INT32: onnxCode('int32'),
+  INT64: onnxCode('int64'),
+  BOOL: onnxCode('bool'),
+  FLOAT16: onnxCode('float16'),
+  DOUBLE: onnxCode('float64'),
+} as const;
 
 export const MS_DOMAIN = 'com.microsoft';
 
@@ -52,12 +64,6 @@ export function elementCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
-function rawView(t: TensorProto): DataView | undefined {
-  const raw = t.rawData;
-  if (raw && raw.length > 0) return new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  return undefined;
-}
-
 /**
  * Reads a float32 (or float64/int) tensor as float32 values. External data is read from its file
  * when the location was resolved to an absolute path (loadForFormats / absolutizeExternalData).
@@ -71,26 +77,45 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
   }
   const n = elementCount(dimsOf(t));
   const out = new Float32Array(n);
-  const dv = rawView(t);
-  switch (t.dataType) {
-    case DT.FLOAT:
-      if (dv) for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
-      else out.set(t.floatData ?? []);
+  const row = dataTypeOfOnnx(t.dataType ?? 0);
+  if (!row || row.bytes === 0 || row.name.startsWith('complex')) {
+    throw new FormatError('E_DTYPE', `tensor '${t.name}' has element type ${t.dataType}, not a float or integer type coquant can read`);
+  }
+  const raw = t.rawData;
+  if (raw && raw.length > 0) {
+    // The one raw-bytes decoder (io/decode.ts) serves every reader.
+    if (raw.length !== n * row.bytes) throw new FormatError('E_SHAPE', `tensor '${t.name}' holds ${raw.length} bytes, but [${dimsOf(t).join(', ')}] of ${row.name} needs ${n * row.bytes}`);
+    decodeInto(row.name as DType, raw, out);
+    return out;
+  }
+  // Typed fields: ONNX keeps small integer types (and fp16/bf16 bit patterns) in int32_data.
+  switch (row.name) {
+    case 'float32':
+      out.set(t.floatData ?? []);
       break;
-    case DT.DOUBLE:
-      if (dv) for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true);
-      else out.set(t.doubleData ?? []);
+    case 'float64':
+      out.set(t.doubleData ?? []);
       break;
-    case DT.INT64:
-      if (dv) for (let i = 0; i < n; i++) out[i] = Number(dv.getBigInt64(i * 8, true));
-      else (t.int64Data ?? []).forEach((v, i) => (out[i] = Number(v)));
+    case 'int64':
+    case 'uint64':
+      ((row.name === 'int64' ? t.int64Data : t.uint64Data) ?? []).forEach((v, i) => (out[i] = Number(v)));
       break;
-    case DT.INT32:
-      if (dv) for (let i = 0; i < n; i++) out[i] = dv.getInt32(i * 4, true);
-      else out.set(t.int32Data ?? []);
+    case 'float16': {
+      const f16 = float16Table();
+      (t.int32Data ?? []).forEach((v, i) => (out[i] = f16[v & 0xffff]));
       break;
+    }
+    case 'bfloat16': {
+      const w = new Uint32Array(1);
+      const f = new Float32Array(w.buffer);
+      (t.int32Data ?? []).forEach((v, i) => {
+        w[0] = (v & 0xffff) << 16;
+        out[i] = f[0];
+      });
+      break;
+    }
     default:
-      throw new FormatError('E_DTYPE', `tensor '${t.name}' has element type ${t.dataType}, not a float or integer type coquant can read`);
+      out.set(t.int32Data ?? []);
   }
   return out;
 }

@@ -69,7 +69,8 @@ function shift16(src: Uint16Array, dst: Uint32Array, n: number): void {
 /** A view of `bytes` as `T`, copying only when the offset is misaligned for the element size. */
 function aligned(bytes: Uint8Array, elem: number): ArrayBuffer | SharedArrayBuffer {
   if (bytes.byteOffset % elem === 0) return bytes.buffer;
-  return bytes.slice().buffer;
+  // A real copy even for a Node Buffer, whose own slice() is a view of the same memory.
+  return Uint8Array.prototype.slice.call(bytes).buffer;
 }
 function offsetOf(bytes: Uint8Array, elem: number): number {
   return bytes.byteOffset % elem === 0 ? bytes.byteOffset : 0;

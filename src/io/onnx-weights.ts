@@ -9,28 +9,13 @@ import { loadOnnxModel, onnx, type OnnxModel, type TensorProto } from './onnx-mo
 import { resolveInside } from './safe-path.ts';
 import { DTYPE_BYTES, FLOAT_DTYPES, type DType, type RawChunk, type RawTensor, type TensorInfo, type WeightSource } from './types.ts';
 import { chunksFromRead } from './read-chunks.ts';
+import { DATA_TYPES } from './data-types.ts';
 import { shapeSize } from './shape.ts';
 
-const DT = onnx.TensorProto.DataType;
-
-/** ONNX data_type → our dtype. STRING and UNDEFINED have no fixed element size and are absent. */
-export const ONNX_DTYPES: Readonly<Record<number, DType>> = {
-  [DT.FLOAT]: 'float32',
-  [DT.UINT8]: 'uint8',
-  [DT.INT8]: 'int8',
-  [DT.UINT16]: 'uint16',
-  [DT.INT16]: 'int16',
-  [DT.INT32]: 'int32',
-  [DT.INT64]: 'int64',
-  [DT.BOOL]: 'bool',
-  [DT.FLOAT16]: 'float16',
-  [DT.DOUBLE]: 'float64',
-  [DT.UINT32]: 'uint32',
-  [DT.UINT64]: 'uint64',
-  [DT.COMPLEX64]: 'complex64',
-  [DT.COMPLEX128]: 'complex128',
-  [DT.BFLOAT16]: 'bfloat16',
-};
+/** ONNX data_type → our dtype, from the data-type table. STRING and UNDEFINED have no fixed element size and are absent. */
+export const ONNX_DTYPES: Readonly<Record<number, DType>> = Object.fromEntries(
+  DATA_TYPES.filter((r) => r.name !== 'string').map((r) => [r.onnx, r.name as DType]),
+);
 
 export const ONNX_DTYPE_CODE: Readonly<Record<DType, number>> = Object.fromEntries(
   Object.entries(ONNX_DTYPES).map(([k, v]) => [v, Number(k)]),

@@ -3,6 +3,7 @@
  * tensors by name with their dtype and shape, and hand out raw little-endian bytes one
  * tensor at a time, so memory stays bounded by the largest tensor, not by the file.
  */
+import { DATA_TYPES } from './data-types.ts';
 
 /** Element types coquant reads as weights. Names follow the ONNX spelling, lower-cased. */
 export type WeightDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int8' | 'uint8';
@@ -15,25 +16,12 @@ export type OtherDType = 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'ui
 
 export type DType = WeightDType | OtherDType;
 
-export const FLOAT_DTYPES: ReadonlySet<DType> = new Set(['float32', 'float16', 'bfloat16', 'float64']);
+export const FLOAT_DTYPES: ReadonlySet<DType> = new Set(DATA_TYPES.filter((r) => r.float).map((r) => r.name as DType));
 
-export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
-  float32: 4,
-  float16: 2,
-  bfloat16: 2,
-  float64: 8,
-  int8: 1,
-  uint8: 1,
-  int16: 2,
-  uint16: 2,
-  int32: 4,
-  uint32: 4,
-  int64: 8,
-  uint64: 8,
-  bool: 1,
-  complex64: 8,
-  complex128: 16,
-};
+/** Bytes per element, from the data-type table. */
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = Object.fromEntries(
+  DATA_TYPES.filter((r) => r.name !== 'string').map((r) => [r.name, r.bytes]),
+) as Record<DType, number>;
 
 export function isFloatDType(d: DType): boolean {
   return FLOAT_DTYPES.has(d);
