@@ -17,7 +17,7 @@ export async function modelWithInputs(model: string, count: number, seed: number
   } catch {
     throw new UsageError(`${model}: no such file`);
   }
-  const signature = await readSignature(bytes, model);
+  const signature = await readSignature(model, model); // by path: external data resolves next to the file
   const task = taskFor(signature);
   const calibration = await task.makeInputs(signature, { count, seed, dims: parseDimFlags(dimFlags) });
   return { bytes, calibration, specs: signature.inputs, task };

@@ -6,10 +6,9 @@
  * (io/external-data.ts), the writers read each fp32 weight from its file only when they rewrite
  * it (tensorToFloat32), so at most one fp32 weight is in memory at a time besides the low-bit
  * results, and the written model streams every tensor of 1 KiB or more to `<out>.data`. The
- * onnxruntime "basic" pre-pass (preoptimize.ts) is skipped here: it would load every weight into
- * onnxruntime and serialise them again, over the protobuf limit at this size; Constant nodes are
- * still turned into initializers, and a transformer's 3-D MatMuls are what the rewriters look
- * for anyway. Distortion and the kernel census run onnxruntime on the written files by path.
+ * canonical float graph comes from onnxruntime's basic pass as for in-memory models, written with
+ * its own data file to a temporary folder (loadForFormats). Distortion and the kernel census run
+ * onnxruntime on the written files by path.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +22,7 @@ import { fakeQuantizeModel, type FakeScheme } from './fake.ts';
 import { censusOf, type IntegerCensus } from './inspect.ts';
 import { quantizeMatMulNBits } from './int4.ts';
 import { constantsToInitializers, decodeModel, type ModelProto } from './onnx-graph.ts';
+import { pruneOpsetImports } from './preoptimize.ts';
 import { quantizeQdqInt8 } from './qdq-int8.ts';
 import type { FormatReport, QuantizeToFormatOptions, QuantizeToFormatResult } from './index.ts';
 
@@ -36,25 +36,40 @@ export async function modelFootprint(path: string): Promise<number> {
   return n;
 }
 
-/** The model at `path` with its external tensors resolved, ready for the format writers. */
-export async function loadForFormats(bytes: Uint8Array, path: string): Promise<ModelProto> {
-  const m = decodeModel(bytes, path);
-  await absolutizeExternalData(m, dirname(resolve(path)));
+/**
+ * The canonical float graph of a model with external data, as preoptimize.ts makes it for
+ * in-memory models (onnxruntime's basic optimisations: constant folding, MatMul + Add → Gemm,
+ * Constant nodes → initializers), but with onnxruntime writing the optimised weights to its own
+ * data file in `workDir`, so the protobuf limit never applies. The caller removes `workDir` once
+ * the quantized model is written.
+ */
+export async function loadForFormats(path: string, workDir: string): Promise<ModelProto> {
+  const out = join(workDir, 'preoptimized.onnx');
+  const s = await createSession(resolve(path), { optimization: 'basic', optimizedModelPath: out, optimizedExternalData: true, intraOpThreads: 1, label: path });
+  await releaseSession(s);
+  const m = decodeModel(await readFile(out), `${path} (optimized by onnxruntime)`);
+  await absolutizeExternalData(m, workDir);
   constantsToInitializers(m.graph!);
+  pruneOpsetImports(m);
   return m;
 }
 
-/** Executed-graph census of a model file with external data: onnxruntime writes its optimised graph with its own data file. */
-export async function censusOfFile(path: string): Promise<IntegerCensus> {
-  const dir = await mkdtemp(join(tmpdir(), 'coquant-census-'));
+/** The graph onnxruntime's CPU provider executes for a model file (all optimisations); its weights go to a temporary data file, so any size works. */
+export async function executedGraphOfFile(path: string): Promise<ModelProto> {
+  const dir = await mkdtemp(join(tmpdir(), 'coquant-executed-'));
   const out = join(dir, 'optimized.onnx');
   try {
     const s = await createSession(path, { optimization: 'all', optimizedModelPath: out, optimizedExternalData: true, intraOpThreads: 1, label: path });
     await releaseSession(s);
-    return censusOf(decodeModel(await readFile(out), `${path} (optimized by onnxruntime)`));
+    return decodeModel(await readFile(out), `${path} (optimized by onnxruntime)`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Executed-graph census of a model file with external data. */
+export async function censusOfFile(path: string): Promise<IntegerCensus> {
+  return censusOf(await executedGraphOfFile(path));
 }
 
 export interface ExternalQuantizeParams {
@@ -69,7 +84,17 @@ export interface ExternalQuantizeParams {
 }
 
 /** int4 / qdq-int8 of an external-data model; writes `outPath` + `outPath.data` and reports on the files. */
-export async function quantizeExternalModel(opts: QuantizeToFormatOptions, model: ModelProto, p: ExternalQuantizeParams): Promise<QuantizeToFormatResult> {
+export async function quantizeExternalModel(opts: QuantizeToFormatOptions, p: ExternalQuantizeParams): Promise<QuantizeToFormatResult> {
+  const work = await mkdtemp(join(tmpdir(), 'coquant-pre-'));
+  try {
+    p.progress('canonicalising the float graph (onnxruntime basic optimisations, weights to a temporary data file)');
+    return await quantizeLoaded(opts, await loadForFormats(opts.modelPath!, work), p);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function quantizeLoaded(opts: QuantizeToFormatOptions, model: ModelProto, p: ExternalQuantizeParams): Promise<QuantizeToFormatResult> {
   const { warn, progress } = p;
   let covered: FormatReport['covered'];
   let quantizedNodes: Record<string, number> = {};
@@ -78,7 +103,6 @@ export async function quantizeExternalModel(opts: QuantizeToFormatOptions, model
   let calibration: FormatReport['calibration'];
   let opset: FormatReport['opset'];
   let ranges: QuantizeToFormatResult['ranges'];
-  warn('the model keeps its weights in external data: quantized as stored, without the onnxruntime basic pre-pass');
   if (opts.format === 'int4') {
     progress(`packing MatMul weights into MatMulNBits (${p.bits} bits, block ${p.blockSize}), one weight at a time`);
     const r = quantizeMatMulNBits(model, { bits: p.bits, blockSize: p.blockSize!, symmetric: opts.symmetric, accuracyLevel: opts.accuracyLevel, excludeNodes: opts.excludeNodes });

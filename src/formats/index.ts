@@ -17,7 +17,7 @@ import { quantizeMatMulNBits } from './int4.ts';
 import { decodeModel, encodeModel } from './onnx-graph.ts';
 import { hasExternalData } from '../io/external-data.ts';
 import { isSyntheticModel } from '../io/synthetic-marker.ts';
-import { loadForFormats, quantizeExternalModel } from './external-quantize.ts';
+import { quantizeExternalModel } from './external-quantize.ts';
 import type { UpgradeResult } from './opset-upgrade.ts';
 import { preoptimize } from './preoptimize.ts';
 import { quantizeQdqInt8, type FloatWeight, type QdqOp } from './qdq-int8.ts';
@@ -148,8 +148,7 @@ export async function quantizeToFormat(opts: QuantizeToFormatOptions): Promise<Q
     const blockSize = opts.blockSize ?? 64;
     if (opts.format === 'int4' && !NBITS_SUPPORTED_BITS.includes(bits)) throw new FormatError('E_BITS', `MatMulNBits is written with ${NBITS_SUPPORTED_BITS.join(', ')} bits here, not ${bits}`);
     if (opts.format === 'int4' && !NBITS_SUPPORTED_BLOCKS.includes(blockSize)) throw new FormatError('E_BLOCK_SIZE', `block size ${blockSize} is not one of ${NBITS_SUPPORTED_BLOCKS.join(', ')}`);
-    const model = await loadForFormats(input, opts.modelPath);
-    return quantizeExternalModel(opts, model, { bits, blockSize, outPath: opts.outPath, source, warn, warnings, progress });
+    return quantizeExternalModel(opts, { bits, blockSize, outPath: opts.outPath, source, warn, warnings, progress });
   }
 
   progress('canonicalising the float graph (onnxruntime basic optimisations)');

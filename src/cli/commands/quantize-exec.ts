@@ -27,9 +27,10 @@ export async function quantizeExecCli(model: string, planPath: string, plan: Exe
   const n = Number(o.calib);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--calib must be a positive integer (got '${o.calib}')`);
   const { bytes, calibration: calib } = await modelWithInputs(model, n, 11, o.dim);
-  const head = await writeExecHead(bytes, plan.formats ?? {}, { calibration: calib.feeds.map((f) => toOrtFeed(f)), where: model });
   const out = o.out ?? join('out', `${basename(model, extname(model))}.plan.onnx`);
-  await writeFileAtomic(out, head.bytes);
+  // A head with external data is written by writeExecHead itself, with <out>.data beside it.
+  const head = await writeExecHead(bytes, plan.formats ?? {}, { calibration: calib.feeds.map((f) => toOrtFeed(f)), where: model, external: { headPath: model, outPath: out } });
+  if (!head.written) await writeFileAtomic(out, head.bytes);
   const counts = new Map<string, number>();
   for (const f of Object.values(head.applied)) counts.set(f, (counts.get(f) ?? 0) + 1);
   const report = { out, bytes: head.bytes.length, formats: Object.fromEntries(counts), kernels: head.kernels, warnings: head.warnings };

@@ -6,7 +6,12 @@
 import { FormatError } from '../../formats/errors.ts';
 import { isIntegerOp } from '../../formats/inspect.ts';
 import { weightGroupsOf, writeMixedFormat, type ExecFormat } from '../../formats/mixed-format.ts';
-import { encodeModel, type ModelProto } from '../../formats/onnx-graph.ts';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { executedGraphOfFile, loadForFormats } from '../../formats/external-quantize.ts';
+import { decodeModel, encodeModel, type ModelProto } from '../../formats/onnx-graph.ts';
+import { hasExternalData, writeModelExternal } from '../../io/external-data.ts';
 import { ortOptimizedModel, preoptimize } from '../../formats/preoptimize.ts';
 import type { TensorRange } from '../../formats/calibrate-ranges.ts';
 import type * as ort from 'onnxruntime-node';
@@ -22,15 +27,17 @@ export interface GroupKernel {
 }
 
 export interface ExecHead {
+  /** The written graph; for a head with external data, the small graph already written to `written.modelPath`. */
   bytes: Uint8Array;
+  written?: { modelPath: string; dataPath?: string };
   applied: Record<string, ExecFormat>;
   kernels: GroupKernel[];
   warnings: string[];
 }
 
-/** Which kernel runs each group's compute node in the executed graph of `bytes`. */
-export async function groupKernels(pre: ModelProto, bytes: Uint8Array, planned: Readonly<Record<string, string>>): Promise<GroupKernel[]> {
-  const executed = await ortOptimizedModel(bytes, 'all', 'planned head');
+/** Which kernel runs each group's compute node in the executed graph of `bytes` (or of the written file `{ path }`). */
+export async function groupKernels(pre: ModelProto, bytes: Uint8Array | { path: string }, planned: Readonly<Record<string, string>>): Promise<GroupKernel[]> {
+  const executed = bytes instanceof Uint8Array ? await ortOptimizedModel(bytes, 'all', 'planned head') : await executedGraphOfFile(bytes.path);
   const nodes = new Set((pre.graph?.node ?? []).map((n) => n.name ?? ''));
   const producer = new Map<string, string>();
   for (const n of pre.graph?.node ?? []) for (const o of n.output ?? []) producer.set(o, n.name ?? '');
@@ -53,9 +60,27 @@ export async function groupKernels(pre: ModelProto, bytes: Uint8Array, planned: 
 export async function writeExecHead(
   headBytes: Uint8Array,
   formats: Readonly<Record<string, string>>,
-  o: { calibration?: readonly Record<string, ort.Tensor>[]; ranges?: ReadonlyMap<string, TensorRange>; where?: string } = {},
+  o: {
+    calibration?: readonly Record<string, ort.Tensor>[];
+    ranges?: ReadonlyMap<string, TensorRange>;
+    where?: string;
+    /** A head with external data: the file it was read from (its data resolves there) and the file to write (with `<out>.data`). */
+    external?: { headPath: string; outPath: string };
+  } = {},
 ): Promise<ExecHead> {
-  const pre = await preoptimize(headBytes, o.where ?? 'head');
+  const ext = o.external && hasExternalData(decodeModel(headBytes, o.where ?? 'head')) ? o.external : undefined;
+  if (ext) {
+    const work = await mkdtemp(join(tmpdir(), 'coquant-pre-'));
+    try {
+      return await writeHead(await loadForFormats(ext.headPath, work), formats, o, ext.outPath);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+  return writeHead(await preoptimize(headBytes, o.where ?? 'head'), formats, o);
+}
+
+async function writeHead(pre: ModelProto, formats: Readonly<Record<string, string>>, o: { calibration?: readonly Record<string, ort.Tensor>[]; ranges?: ReadonlyMap<string, TensorRange> }, outPath?: string): Promise<ExecHead> {
   const present = new Set(weightGroupsOf(pre).map((g) => g.name));
   const assignment: Record<string, ExecFormat> = {};
   for (const [g, f] of Object.entries(formats)) {
@@ -64,10 +89,11 @@ export async function writeExecHead(
     assignment[g] = f as ExecFormat;
   }
   const r = await writeMixedFormat(pre, assignment, { calibration: o.calibration, ranges: o.ranges });
-  const bytes = encodeModel(r.model);
-  const kernels = await groupKernels(pre, bytes, r.applied);
+  const written = outPath ? await writeModelExternal(r.model, outPath) : undefined;
+  const bytes = written ? await readFile(written.modelPath) : encodeModel(r.model);
+  const kernels = await groupKernels(pre, written ? { path: written.modelPath } : bytes, r.applied);
   const warnings: string[] = [];
   for (const w of r.leftFloat) warnings.push(`group '${w.tensor}' stays fp32: ${w.reason}`);
   for (const k of kernels) if (!k.ok) warnings.push(`group '${k.group}' is planned as ${k.planned} but onnxruntime runs ${k.kernel} for it`);
-  return { bytes, applied: r.applied, kernels, warnings };
+  return { bytes, applied: r.applied, kernels, warnings, ...(written ? { written: { modelPath: written.modelPath, dataPath: written.dataPath } } : {}) };
 }
