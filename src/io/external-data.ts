@@ -326,3 +326,31 @@ export function markInline(t: TensorProto): void {
   t.externalData = [];
   t.dataLocation = DEFAULT;
 }
+
+/**
+ * Reads every external tensor of `m` into its raw_data (locations resolved against `dir`), so the
+ * model can be handed to onnxruntime as self-contained bytes. Only for models under the 2 GiB
+ * protobuf limit: callers that must handle larger ones write with `writeModelExternal` instead.
+ */
+export async function inlineExternalData<M extends ModelProto>(m: M, dir: string): Promise<M> {
+  await absolutizeExternalData(m, dir);
+  let total = inlineTensorBytes(m);
+  for (const t of graphTensors(m)) {
+    if (!isExternal(t)) continue;
+    const ref = externalRef(t);
+    total += ref.length;
+    if (total > ONNX_MAX_BYTES) {
+      throw new ModelFormatError('E_TOO_LARGE', `the model's weights are over 2 GiB, so they cannot be held inline in one ONNX protobuf`, 'this command needs a model under 2 GiB; split it first (coquant split) and use the head');
+    }
+    t.rawData = readExternalSync(t);
+    markInline(t);
+  }
+  return m;
+}
+
+/** A model file's bytes, with its external data inlined (models under 2 GiB). */
+export async function inlinedModelBytes(path: string, bytes: Uint8Array): Promise<Uint8Array> {
+  const m = onnx.ModelProto.decode(bytes);
+  if (!hasExternalData(m)) return bytes;
+  return encodeChecked(await inlineExternalData(m, dirname(resolve(path))));
+}

@@ -40,7 +40,10 @@ export function register(program: Command): void {
         import('../../runtime/options/measure-options.ts'),
         import('../../util/atomic-write.ts'),
       ]);
-      const { bytes, calibration: calib, specs } = await modelWithInputs(model, n, 11, o.dim);
+      const { bytes: fileBytes, calibration: calib, specs } = await modelWithInputs(model, n, 11, o.dim);
+      // Options are measured on in-memory models: external data (a model under 2 GiB) is read in.
+      const { inlinedModelBytes, inlineExternalData } = await import('../../io/external-data.ts');
+      const bytes = await inlinedModelBytes(model, fileBytes);
       // fp32 heads at three cuts, for the clock's time model; models with no cut use synthetic loads.
       let calibrationHeads: Uint8Array[] | undefined;
       try {
@@ -50,7 +53,10 @@ export function register(program: Command): void {
         for (const sp of specs) sp.shape.forEach((d, i) => typeof d === 'string' && feed[sp.name] && dims.set(d, feed[sp.name].dims[i]));
         const analysis = await analyzeSplit(model, dims);
         const usable = analysis.candidates.filter((c) => c.agentGroups.length > 0 && c.serverParams > 0);
-        if (usable.length >= 3) calibrationHeads = [0.25, 0.5, 0.75].map((f) => encodeModel(splitAt(analysis, usable[Math.floor(f * (usable.length - 1))].name).head));
+        if (usable.length >= 3) {
+          const heads = [0.25, 0.5, 0.75].map((f) => splitAt(analysis, usable[Math.floor(f * (usable.length - 1))].name).head);
+          calibrationHeads = await Promise.all(heads.map(async (h) => encodeModel(await inlineExternalData(h as Parameters<typeof inlineExternalData>[0], analysis.model.dir))));
+        }
       } catch {
         calibrationHeads = undefined;
       }
