@@ -11,7 +11,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCheckpoint } from '../src/io/synthetic-checkpoint.ts';
-import type { ProfileDocument } from '../src/profile/schema.ts';
+import type { ProfileDocument } from '../src/documents/profile-document.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SEED = 20240601;

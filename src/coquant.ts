@@ -27,7 +27,7 @@ import type { Method, PlanResult } from './plan/result.ts';
 import { formatSummary } from './plan/summary.ts';
 import { parseSystem, type SystemDescription, type SystemInput } from './plan/system.ts';
 import { profileModel, resolveOptions, type ProfileHooks, type ProfileOptions as EngineProfileOptions } from './profile/index.ts';
-import type { ProfileDocument } from './profile/schema.ts';
+import type { ProfileDocument } from './documents/profile-document.ts';
 import { measureOptions, type MeasureOptionsInput, type MeasuredOptions } from './runtime/options/measure-options.ts';
 import { writeExecHead, type ExecHead } from './runtime/options/exec-head.ts';
 import { readSignature, toOrtFeed } from './ort/session.ts';

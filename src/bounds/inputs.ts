@@ -2,54 +2,19 @@
  * The two documents `coquant bounds` reads: a `coquant profile --json` document (groups and the
  * model-scope quantizer measurements) and a `coquant distortion --json` document (its fitted α).
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { CoquantError } from '../errors.ts';
+import { parseProfile } from '../documents/profile-document.ts';
+import { readJsonFile, zodWhere } from '../documents/read-json.ts';
 import type { AlphaInput, AlphaRule, BoundsGroupInput, QuantSeriesInput } from '../theory/bounds-report.ts';
 
-const profileSchema = z.object({
-  schema: z.literal('coquant.profile/1'),
-  // λ is null for an all-zero tensor: JSON has no Infinity, and the profile document writes λ = ∞ as null.
-  groups: z.array(z.object({ name: z.string(), params: z.number().nonnegative(), lambda: z.number().positive().nullable(), ks: z.number().nullable().optional() })),
-  distortion: z.array(
-    z.object({
-      scope: z.string(),
-      family: z.string(),
-      granularity: z.string(),
-      range: z.string(),
-      bits: z.number(),
-      l1: z.number().nonnegative(),
-      /** Optional (proposed): entropy-coded magnitude rate of the codes, bits/param. */
-      magnitudeEntropy: z.number().nonnegative().optional(),
-    }),
-  ),
-});
-
-function zodWhere(e: z.ZodError, file: string): string {
-  const i = e.issues[0];
-  return `${file}: field ${i.path.join('.') || '(root)'}: ${i.message}`;
-}
-
-export async function readJson(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new CoquantError('E_NOT_FOUND', `${path}: cannot read the ${what}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new CoquantError('E_BAD_JSON', `${path}: not valid JSON (${(e as Error).message})`);
-  }
-}
+export { readJsonFile as readJson } from '../documents/read-json.ts';
 
 /** Groups and model-scope quantizer series from a `coquant profile --json` document. */
 export function fromProfile(doc: unknown, path: string): { groups: BoundsGroupInput[]; quantizers: QuantSeriesInput[] } {
-  const p = profileSchema.safeParse(doc);
-  if (!p.success) throw new CoquantError('E_BAD_PROFILE', zodWhere(p.error, path), { hint: 'pass the output of `coquant profile --json`' });
+  const p = { data: parseProfile(doc, path) };
   // An all-zero group (λ = ∞) has no distortion at any rate and adds nothing to the bounds.
-  const groups = p.data.groups.filter((g) => g.lambda !== null).map((g) => ({ name: g.name, params: g.params, lambda: g.lambda as number, ks: g.ks ?? undefined }));
+  const groups = p.data.groups.filter((g) => Number.isFinite(g.lambda) && g.lambda > 0).map((g) => ({ name: g.name, params: g.params, lambda: g.lambda, ks: g.ks ?? undefined }));
   if (groups.length === 0) throw new CoquantError('E_BAD_PROFILE', `${path}: every weight tensor is all zeros, so there is nothing to bound`);
   const series = new Map<string, QuantSeriesInput>();
   for (const d of p.data.distortion) {
@@ -85,7 +50,7 @@ const distortionSchema = z.object({
  */
 export async function readAlpha(path: string | undefined, rule: AlphaRule = 'least-squares'): Promise<AlphaInput> {
   if (!path) return { value: 1, source: 'default' };
-  const doc = await readJson(path, 'distortion JSON');
+  const doc = await readJsonFile(path, 'distortion JSON');
   const p = distortionSchema.safeParse(doc);
   if (!p.success) throw new CoquantError('E_BAD_DISTORTION', zodWhere(p.error, path), { hint: 'pass the output of `coquant distortion --json`' });
   const { alpha, alphaMax, r2, maxRelErr, config } = p.data.fit;

@@ -1,7 +1,7 @@
 /** The profile figures for the demo report, rendered with the profile command's own plot specs. */
 import { join } from 'node:path';
 import { distortionSpec, magnitudeHistogramSpec } from '../profile/plots.ts';
-import type { ProfileDocument } from '../profile/schema.ts';
+import type { ProfileDocument } from '../documents/profile-document.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 

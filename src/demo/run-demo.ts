@@ -28,7 +28,7 @@ import { parseSystem, type SystemInput } from '../plan/system.ts';
 import { planFromOptions, budgetFloor, type OptionsCut, type OptionsPlan, type OptionsSystem } from '../plan/options-plan.ts';
 import type { OptionsDocument } from '../plan/options-doc.ts';
 import { profileModel, resolveOptions } from '../profile/index.ts';
-import type { ProfileDocument } from '../profile/schema.ts';
+import { serializeProfile, type ProfileDocument } from '../documents/profile-document.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { Agent, type AgentRecord } from '../runtime/agent/agent.ts';
 import { ExecPlanSource } from '../runtime/agent/exec-plan-source.ts';
@@ -196,7 +196,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       }),
     );
     const profilePath = join(out, 'profile.json');
-    await writeFileAtomic(profilePath, `${JSON.stringify(profile, null, 2)}\n`);
+    await writeFileAtomic(profilePath, serializeProfile(profile));
     Object.assign(figures, await profilePlots(profile, out));
 
     step('measuring output distortion of simulated b-bit weights with real forward passes (fits α, for the paper analysis)');

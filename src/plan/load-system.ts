@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
+import { parseProfile } from '../documents/profile-document.ts';
 import { CoquantError, UsageError } from '../errors.ts';
 import { applyDeviceProfile, readDeviceProfile, type DeviceProfile } from './device-profile.ts';
 import { composeSystem, PRESET_NAMES, PRESETS } from './presets.ts';
@@ -63,27 +64,18 @@ export interface ProfileGroupsInput {
 
 /** Groups (name, params, lambda) from a `coquant profile --json` document. */
 export function groupsFromProfile(doc: unknown, path: string): ProfileGroupsInput {
-  const d = doc as { schema?: unknown; groups?: unknown };
-  if (!d || typeof d !== 'object' || !Array.isArray(d.groups)) {
-    throw new CoquantError('E_PROFILE', `${path}: not a coquant profile document (no "groups" array)`, { hint: 'create one with: coquant profile MODEL --json > profile.json' });
-  }
+  const p = parseProfile(doc, path);
   const groups: ProfileGroupsInput['groups'] = [];
   let skipped = 0;
-  d.groups.forEach((g: unknown, i: number) => {
-    const x = g as { name?: unknown; params?: unknown; lambda?: unknown };
-    // λ = ∞ (an all-zero tensor) is written as null in JSON.
-    if (x.lambda === null) x.lambda = Infinity;
-    if (typeof x.name !== 'string' || typeof x.params !== 'number' || typeof x.lambda !== 'number') {
-      throw new CoquantError('E_PROFILE', `${path}: groups[${i}] lacks name/params/lambda`);
-    }
-    if (!(x.params > 0)) {
+  for (const g of p.groups) {
+    if (!(g.params > 0)) {
       skipped++;
-      return;
+      continue;
     }
-    // An all-zero tensor has lambda = Infinity: no distortion at any bit-width; keep its workload.
-    const lambda = Number.isFinite(x.lambda) && x.lambda > 0 ? Math.min(x.lambda, 1e12) : 1e12;
-    groups.push({ name: x.name, params: x.params, lambda });
-  });
+    // An all-zero tensor has lambda = +∞: no distortion at any bit-width; keep its workload.
+    const lambda = Number.isFinite(g.lambda) && g.lambda > 0 ? Math.min(g.lambda, 1e12) : 1e12;
+    groups.push({ name: g.name, params: g.params, lambda });
+  }
   if (groups.length === 0) throw new CoquantError('E_PROFILE', `${path}: no groups with parameters`);
   return { groups, skipped };
 }

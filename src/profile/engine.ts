@@ -8,7 +8,7 @@ import type { OnnxWeightSource } from '../io/onnx-weights.ts';
 import { isSyntheticModel } from '../io/synthetic-marker.ts';
 import { configLabel } from '../quant/index.ts';
 import { fitExponential, ksExponentialBinned, MAGNITUDE_BINS, magnitudeEdges, type MagnitudeKey } from '../theory/exponential.ts';
-import type { ProfileDistortion, ProfileDocument, ProfileGroup } from './schema.ts';
+import type { ProfileDistortion, ProfileDocument, ProfileGroup } from '../documents/profile-document.ts';
 import { type ProfileOptions } from './options.ts';
 import { entryList, profileTensor, type Entry, type TensorProfile } from './tensor-profile.ts';
 import { profileTensorsInWorkers } from './worker-pool.ts';

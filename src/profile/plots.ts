@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { exponentialDensity } from '../theory/exponential.ts';
-import type { ProfileDocument } from './schema.ts';
+import type { ProfileDocument } from '../documents/profile-document.ts';
 
 export function magnitudeHistogramSpec(doc: ProfileDocument): TopLevelSpec {
   const h = doc.magnitudeHistogram!;

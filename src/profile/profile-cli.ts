@@ -1,4 +1,6 @@
 /** `coquant profile` minus option parsing: profile the model, then print JSON or write profile.json, plots and a table. */
+import { nonFiniteReplacer } from '../documents/json-numbers.ts';
+import { serializeProfile } from '../documents/profile-document.ts';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
@@ -55,11 +57,11 @@ export async function runProfileCli(model: string, o: ProfileCliOptions): Promis
   });
   bar?.stop();
   if (o.json) {
-    process.stdout.write(`${JSON.stringify(doc)}\n`);
+    process.stdout.write(`${JSON.stringify(doc, nonFiniteReplacer)}\n`);
     return;
   }
   const outDir = resolve(o.out);
-  await writeFileAtomic(join(outDir, 'profile.json'), `${JSON.stringify(doc, null, 1)}\n`);
+  await writeFileAtomic(join(outDir, 'profile.json'), serializeProfile(doc));
   await writeFileAtomic(join(outDir, 'magnitudes.svg'), await renderVegaLiteSvg(magnitudeHistogramSpec(doc)));
   await writeFileAtomic(join(outDir, 'distortion.svg'), await renderVegaLiteSvg(distortionSpec(doc)));
   if (doc.model.weights === 'synthetic') process.stdout.write(`${SYNTHETIC_NOTE}\n`);

@@ -1,5 +1,5 @@
 /** The plain-text summary `coquant profile` prints: model totals, per-group statistics, distortion per bit-width. */
-import type { ProfileDocument } from './schema.ts';
+import type { ProfileDocument } from '../documents/profile-document.ts';
 
 function fmt(x: number): string {
   if (x === 0) return '0';

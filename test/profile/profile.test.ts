@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bundledModels, openWeights, selectWeights, toFloat32 } from '../../src/io/index.ts';
 import { generateCheckpoint } from '../../src/io/synthetic-checkpoint.ts';
 import { fakeQuantize, parseQuantSpec } from '../../src/quant/index.ts';
-import { profileDocumentSchema } from '../../src/profile/json-schema.ts';
+import { profileDocumentSchema } from '../../src/documents/profile-document.ts';
 import { profileModel, resolveOptions, specsFromFlags, type ProfileDocument } from '../../src/profile/index.ts';
 import { ksStatistic, expCdf } from '../../src/theory/ks.ts';
 
