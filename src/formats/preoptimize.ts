@@ -12,7 +12,8 @@ import * as ort from 'onnxruntime-node';
 import { FormatError } from './errors.ts';
 import { ortLogSeverity } from '../ort/session.ts';
 import { describeOrtFailure, parseOrtMessage } from '../ort/ort-errors.ts';
-import { constantsToInitializers, decodeModel, type ModelProto } from './onnx-graph.ts';
+import { constantsToInitializers, decodeModel, encodeModel, type ModelProto } from './onnx-graph.ts';
+import { widenFloat16 } from './fp16-widen.ts';
 
 /** Keeps only the opset imports whose domain some node uses (plus the default domain). */
 export function pruneOpsetImports(m: ModelProto): void {
@@ -50,7 +51,10 @@ export async function ortOptimizedModel(bytes: Uint8Array, level: OptimizationLe
 
 /** The canonical float graph every format writer starts from. */
 export async function preoptimize(bytes: Uint8Array, where = 'model'): Promise<ModelProto> {
-  const m = await ortOptimizedModel(bytes, 'basic', where);
+  // An fp16 graph with float32 inputs is widened first (same values), so the writers see float32.
+  const src = decodeModel(bytes, where);
+  const widened = widenFloat16(src);
+  const m = await ortOptimizedModel(widened.tensors + widened.casts > 0 ? encodeModel(src) : bytes, 'basic', where);
   constantsToInitializers(m.graph!);
   pruneOpsetImports(m);
   return m;
