@@ -1,5 +1,6 @@
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { UsageError } from '../../errors.ts';
 import type { CutCandidate, SplitAnalysis } from '../../runtime/split/split-model.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -16,6 +17,8 @@ function table(cands: CutCandidate[], limit: number): string {
   const line = (r: string[]) => r.map((x, i) => (i >= 2 && i !== 4 ? x.padStart(w[i]) : x.padEnd(w[i]))).join('  ');
   return [line(head), ...body.map(line)].join('\n');
 }
+
+const wireOf = (t: string, f: string) => (f === 'fp16' ? `${t}.fp16` : `${t}.int8 + .scale + .zero_point`);
 
 const shapeOf = (t: CutCandidate['tensors'][number]) => `${t.name} ${t.type}[${t.dims.join(',')}]`;
 
@@ -61,9 +64,11 @@ export function register(program: Command): void {
     .option('--at <cut>', 'write the head and tail of this cut: a cut name from the list, or the crossing tensors, comma-separated')
     .option('--out <dir>', 'folder for the head/tail files', 'out/split')
     .option('--dim <name=value>', 'value of a dynamic input dimension (repeatable); batch axes default to 1', collect, [])
+    .option('--inputs <paths...>', 'measure with this input instead of a generated one: a .npz (an array per input), a .npy (one-input models) or an ONNX test_data_set_N folder')
     .option('--json', 'print every cut candidate as JSON (the planner reads these as split candidates)')
     .option('--limit <n>', 'rows in the table (an even spread, plus the smallest feature)', '25')
     .option('--cells <n>', 'head-size cells searched for set cuts (parameter-share grid)', '20')
+    .option('--link <format>', 'with --at: the tail takes the float32 crossing tensors as fp32, fp16, int8 or int8-channel (affine, scale and zero point sent alongside)', 'fp32')
     .addHelpText(
       'after',
       `
@@ -74,7 +79,7 @@ Examples:
   coquant split det.onnx --dim x:2=256 --dim x:3=256 --at mincut-14 --out out/split
   coquant split det.onnx --dim x:2=256 --dim x:3=256 --at conv2d_469.tmp_0,conv2d_470.tmp_0,conv2d_471.tmp_0,conv2d_473.tmp_0`,
     )
-    .action(async (model: string, opts: { at?: string; out: string; dim: string[]; json?: boolean; limit: string; cells: string }) => {
+    .action(async (model: string, opts: { at?: string; out: string; dim: string[]; json?: boolean; limit: string; cells: string; link: string }) => {
       const [{ parseDimFlags }, { analyzeSplit, splitAt }, { writeSplitHalf }, { isSyntheticModel, SYNTHETIC_NOTE }] = await Promise.all([
         import('../../data/random-inputs.ts'),
         import('../../runtime/split/split-model.ts'),
@@ -82,7 +87,13 @@ Examples:
         import('../../io/synthetic-marker.ts'),
       ]);
       const { numberFlag } = await import('../number-flag.ts');
-      const analysis = await analyzeSplit(model, parseDimFlags(opts.dim), { cells: Math.round(numberFlag(opts.cells, '--cells', 1, 1000)) });
+      // The sample input, checked before any work: declared types, valid index/shape inputs, one run of the original model.
+      const [{ commandInputs }, { readSignature }, { randomInputs }, { sampleDims }] = await Promise.all([import('../../tasks/checked-inputs.ts'), import('../../ort/session.ts'), import('../../data/random-inputs.ts'), import('../../runtime/split/split-model.ts')]);
+      const signature = await readSignature(model, model);
+      const dims = sampleDims(signature.inputs, parseDimFlags(opts.dim));
+      const inputs = (opts as { inputs?: string[] }).inputs;
+      const sample = await commandInputs({ model, command: 'split', specs: signature.inputs, inputs, make: async () => ({ feeds: randomInputs(signature.inputs, { count: 1, seed: 1, dims }), source: 'random:1 (seed 1)' }), seed: 1, comparesOutputs: false, hasDim: true });
+      const analysis = await analyzeSplit(model, dims, { cells: Math.round(numberFlag(opts.cells, '--cells', 1, 1000)), feed: sample.feeds[0] });
       if (!opts.at) {
         if (opts.json) {
           const doc = { schema: 'coquant.split/1', ...(isSyntheticModel(analysis.model.proto) ? { weights: 'synthetic' } : {}), model: analysis.model.path, sampleShapes: analysis.sampleShapes, cuts: analysis.candidates, setCuts: analysis.setCandidates, windows: analysis.windows };
@@ -96,7 +107,9 @@ Examples:
         }
         return;
       }
-      const halves = splitAt(analysis, opts.at);
+      const { isFeatureFormat, FEATURE_FORMATS } = await import('../../formats/feature-format.ts');
+      if (!isFeatureFormat(opts.link)) throw new UsageError(`unknown link format '${opts.link}'`, `use one of ${FEATURE_FORMATS.join(', ')}`);
+      const halves = splitAt(analysis, opts.at, { link: opts.link });
       const stem = basename(model, extname(model));
       const headPath = resolve(join(opts.out, `${stem}.head.onnx`));
       const tailPath = resolve(join(opts.out, `${stem}.tail.onnx`));
@@ -104,13 +117,17 @@ Examples:
       const [head, tail] = [await writeSplitHalf(halves.head, headPath, analysis.model.dir), await writeSplitHalf(halves.tail, tailPath, analysis.model.dir)];
       const c = halves.candidate;
       const synthetic = isSyntheticModel(analysis.model.proto);
-      const summary = { ...(synthetic ? { weights: 'synthetic' } : {}), cut: c.name, head: headPath, tail: tailPath, ...(head.dataPath ? { headData: head.dataPath, tailData: tail.dataPath } : {}), agentParams: c.agentParams, serverParams: c.serverParams, featureDims: c.featureDims, featureBytes: c.featureBytes, tensors: c.tensors };
+      const { featureWireBytes } = await import('../../formats/feature-format.ts');
+      const linkBytes = c.tensors.reduce((s, t) => s + (halves.linkFormats[t.name] ? featureWireBytes(halves.linkFormats[t.name], t.dims) : t.bytes), 0);
+      const summary = { ...(synthetic ? { weights: 'synthetic' } : {}), cut: c.name, head: headPath, tail: tailPath, ...(head.dataPath ? { headData: head.dataPath, tailData: tail.dataPath } : {}), agentParams: c.agentParams, serverParams: c.serverParams, featureDims: c.featureDims, featureBytes: c.featureBytes, tensors: c.tensors, ...(Object.keys(halves.linkFormats).length ? { link: halves.linkFormats, linkBytes } : {}) };
       if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else
         process.stdout.write(
           (synthetic ? `${SYNTHETIC_NOTE}\n` : '') +
             `head: ${headPath}${head.dataPath ? ` + ${basename(head.dataPath)}` : ''}  (${fmtInt(c.agentParams)} weights)\ntail: ${tailPath}${tail.dataPath ? ` + ${basename(tail.dataPath)}` : ''}  (${fmtInt(c.serverParams)} weights)\n` +
-            `crossing the link: ${c.tensors.map(shapeOf).join(', ')} = ${(c.featureBytes / 1024).toFixed(1)} KiB per inference\n`,
+            `crossing the link: ${c.tensors.map(shapeOf).join(', ')} = ${(c.featureBytes / 1024).toFixed(1)} KiB per inference` +
+            (opts.link !== 'fp32' ? `, sent as ${opts.link}: ${(linkBytes / 1024).toFixed(1)} KiB (the tail takes ${Object.keys(halves.linkFormats).map((t) => wireOf(t, opts.link)).join(', ')})` : '') +
+            '\n',
         );
     });
 }

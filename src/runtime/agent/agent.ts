@@ -11,7 +11,9 @@ import type { Feed, HostTensor } from '../../data/tensor.ts';
 import { CoquantError } from '../../errors.ts';
 import { InferenceClientError, ServerHttpError } from '../client/client-errors.ts';
 import { outputByName, type InferenceClient } from '../client/inference-client.ts';
-import { fromOrtType, toOrtType } from '../protocol/datatypes.ts';
+import { toOrtType } from '../protocol/datatypes.ts';
+import type { FeatureFormat } from '../../formats/feature-format.ts';
+import { featureInputs } from '../split/feature-wire.ts';
 import type { InferTensor } from '../protocol/tensor-codec.ts';
 import { runFeed, type Session } from '../../ort/session.ts';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.ts';
@@ -82,6 +84,10 @@ export interface AgentOptions {
   tailModel: string;
   /** Name of the cut tensor: the head's output and the tail's input. */
   feature: string;
+  /** Every crossing tensor of a cut where several cross (default `[feature]`); the head outputs them all. */
+  features?: string[];
+  /** Link format per crossing tensor (fp32 when absent); the tail must take them so (formats/feature-tail.ts). */
+  featureFormats?: Readonly<Record<string, FeatureFormat>>;
   /** Outputs wanted from the tail (all when omitted). */
   outputs?: string[];
   replanner: PlanSource;
@@ -113,17 +119,11 @@ export interface AgentOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function toInfer(name: string, t: HostTensor): InferTensor {
-  const dt = fromOrtType(t.type);
-  if (!dt) throw new CoquantError('E_FEATURE_TYPE', `feature '${name}' has type ${t.type}, which the inference protocol cannot carry`);
-  return { name, datatype: dt, shape: [...t.dims], data: t.data as InferTensor['data'] };
-}
-
 function fromInfer(t: InferTensor): HostTensor {
   return { type: (toOrtType(t.datatype) ?? 'float32') as HostTensor['type'], dims: [...t.shape], data: t.data as HostTensor['data'] };
 }
 
-function byteLen(t: HostTensor): number {
+function byteLen(t: HostTensor | InferTensor): number {
   return (t.data as { byteLength: number }).byteLength;
 }
 
@@ -170,10 +170,11 @@ export class Agent {
       await this.applyClock(plan);
       const head = await this.o.headFor(plan);
       const th = performance.now();
-      const feature = (await runOn(head, feed, [this.o.feature]))[this.o.feature];
+      const features = await runOn(head, feed, this.o.features ?? [this.o.feature]);
+      const inputs = featureInputs(features, this.o.featureFormats);
       stages.headMs = performance.now() - th;
-      featureBits = byteLen(feature) * 8;
-      const edge = await this.tryEdge(id, feature, stages, () => attempts++);
+      featureBits = inputs.reduce((s, t) => s + byteLen(t), 0) * 8;
+      const edge = await this.tryEdge(id, inputs, stages, () => attempts++);
       if (edge.ok) {
         record = { id, status: 'ok', path: 'edge', outputs: edge.outputs };
         linkSeconds = stages.uploadMs / 1000;
@@ -206,15 +207,15 @@ export class Agent {
 
   private async tryEdge(
     id: string,
-    feature: HostTensor,
+    inputs: InferTensor[],
     stages: StageTimes,
     countAttempt: () => void,
   ): Promise<{ ok: true; outputs: Record<string, HostTensor> } | { ok: false; error: { code: string; message: string } }> {
     if (performance.now() < this.breakerOpenUntil) {
       return { ok: false, error: { code: 'E_EDGE_SKIPPED', message: 'edge server skipped: it failed repeatedly just before (circuit open)' } };
     }
-    const input = toInfer(this.o.feature, feature);
-    const radioMs = this.o.emulateLinkBps ? (byteLen(feature) * 8 * 1000) / this.o.emulateLinkBps : 0;
+    const upBytes = inputs.reduce((s, t) => s + byteLen(t), 0);
+    const radioMs = this.o.emulateLinkBps ? (upBytes * 8 * 1000) / this.o.emulateLinkBps : 0;
     let last: unknown;
     for (let attempt = 0; attempt <= this.o.backoff.retries; attempt++) {
       if (attempt > 0) await this.sleep(backoffDelayMs(this.o.backoff, attempt - 1, this.rand));
@@ -222,7 +223,7 @@ export class Agent {
       if (radioMs > 0) await this.sleep(radioMs);
       const ts = performance.now();
       try {
-        const res = await this.o.client.infer(this.o.tailModel, [input], { id, timeoutMs: this.o.requestTimeoutMs, outputs: this.o.outputs });
+        const res = await this.o.client.infer(this.o.tailModel, inputs, { id, timeoutMs: this.o.requestTimeoutMs, outputs: this.o.outputs });
         const rtt = performance.now() - ts;
         const outputs: Record<string, HostTensor> = {};
         const names = this.o.outputs ?? res.outputs.map((t) => t.name);
@@ -232,7 +233,7 @@ export class Agent {
           outputs[n] = t;
           downBytes += byteLen(t);
         }
-        splitRoundTrip(stages, rtt, res.parameters, byteLen(feature), downBytes);
+        splitRoundTrip(stages, rtt, res.parameters, upBytes, downBytes);
         stages.uploadMs += radioMs;
         this.consecutiveFailures = 0;
         return { ok: true, outputs };

@@ -10,6 +10,7 @@ import type { Feed } from '../../data/tensor.ts';
 import { createSession, releaseSession, runFeed } from '../../ort/session.ts';
 import { serializeModel } from '../../io/onnx-edit.ts';
 import type { ModelProto } from '../../io/onnx-model.ts';
+import { dataTypeOfOrt, ortElementBytes } from '../../io/data-types.ts';
 
 const { onnx } = onnxProto;
 type Model = onnxProto.onnx.IModelProto;
@@ -22,27 +23,11 @@ export interface ProbedTensor {
   bytes: number;
 }
 
-const ORT_TO_ONNX: Record<string, number> = {
-  float32: onnx.TensorProto.DataType.FLOAT,
-  float16: onnx.TensorProto.DataType.FLOAT16,
-  float64: onnx.TensorProto.DataType.DOUBLE,
-  int8: onnx.TensorProto.DataType.INT8,
-  uint8: onnx.TensorProto.DataType.UINT8,
-  int16: onnx.TensorProto.DataType.INT16,
-  uint16: onnx.TensorProto.DataType.UINT16,
-  int32: onnx.TensorProto.DataType.INT32,
-  uint32: onnx.TensorProto.DataType.UINT32,
-  int64: onnx.TensorProto.DataType.INT64,
-  uint64: onnx.TensorProto.DataType.UINT64,
-  bool: onnx.TensorProto.DataType.BOOL,
-};
-
-const BYTES: Record<string, number> = { float32: 4, float16: 2, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, bool: 1 };
-
+/** ONNX element type of an onnxruntime type name (io's one data-type table). */
 export function onnxElemType(ortType: string): number {
-  const t = ORT_TO_ONNX[ortType];
-  if (t === undefined) throw new Error(`unsupported tensor type ${ortType}`);
-  return t;
+  const t = dataTypeOfOrt(ortType);
+  if (!t) throw new Error(`unsupported tensor type ${ortType}`);
+  return t.onnx;
 }
 
 /** Shapes and bytes of `names` on one real run per batch of `batch` tensors (graph optimisation off, so every tensor exists). */
@@ -62,7 +47,7 @@ export async function probeTensors(model: Model, names: readonly string[], feed:
         const t = out[n];
         const dims = t.dims.map(Number);
         const elems = dims.reduce((a, b) => a * b, 1);
-        result.set(n, { type: t.type, dims, elems, bytes: elems * (BYTES[t.type] ?? 0) });
+        result.set(n, { type: t.type, dims, elems, bytes: elems * ortElementBytes(t.type) });
       }
     } finally {
       await releaseSession(session);

@@ -12,6 +12,8 @@ import { createSession, inputSpecs, releaseSession } from '../../ort/session.ts'
 import { findCuts, indexGraph, weightsUsed, type Cut, type GraphIndex } from '../../graph/cuts.ts';
 import { cutFromTensors, findSetCuts, tensorReaders, type SetCutOptions, type WindowResult } from '../../graph/set-cuts.ts';
 import { extractHalves, type CutTensorType, type SplitModels } from '../../graph/extract.ts';
+import type { FeatureFormat } from '../../formats/feature-format.ts';
+import { tailWithFeatureFormats } from '../../formats/feature-tail.ts';
 import { onnxElemType, probeTensors, type ProbedTensor } from './probe.ts';
 
 /** One tensor that crosses the link at a cut, as measured. */
@@ -161,10 +163,29 @@ export function resolveCut(analysis: SplitAnalysis, at: string): { cut: Cut; can
   return { cut: r, candidate: candidate(analysis.index, r, 0, r.tensors.length === 1 ? 'tensor' : 'set', analysis.tensorInfo) };
 }
 
-/** The head and tail at a cut (by name, or as a comma-separated tensor list). */
-export function splitAt(analysis: SplitAnalysis, at: string): SplitModels & { candidate: CutCandidate; cut: Cut } {
+export interface SplitAtOptions {
+  /**
+   * Link format of the crossing tensors: one format for every float32 one, or one per tensor.
+   * The tail then takes them in that format (formats/feature-tail.ts); default fp32.
+   */
+  link?: FeatureFormat | Readonly<Record<string, FeatureFormat>>;
+}
+
+/** The per-tensor link formats of a cut: a single format applies to each float32 crossing tensor. */
+export function linkFormatsFor(cand: CutCandidate, link: SplitAtOptions['link']): Record<string, FeatureFormat> {
+  if (link === undefined) return {};
+  if (typeof link !== 'string') return { ...link };
+  if (link === 'fp32') return {};
+  return Object.fromEntries(cand.tensors.filter((t) => t.type === 'float32').map((t) => [t.name, link]));
+}
+
+/** The head and tail at a cut (by name, or as a comma-separated tensor list), the tail taking the link formats. */
+export function splitAt(analysis: SplitAnalysis, at: string, o: SplitAtOptions = {}): SplitModels & { candidate: CutCandidate; cut: Cut; linkFormats: Record<string, FeatureFormat> } {
   const { cut, candidate: cand } = resolveCut(analysis, at);
   const types: Record<string, CutTensorType> = {};
   for (const t of cand.tensors) types[t.name] = { elemType: onnxElemType(t.type), rank: t.dims.length };
-  return { ...extractHalves(analysis.model.proto, analysis.index, cut, types), candidate: cand, cut };
+  const halves = extractHalves(analysis.model.proto, analysis.index, cut, types);
+  const linkFormats = linkFormatsFor(cand, o.link);
+  const tail = Object.keys(linkFormats).length ? tailWithFeatureFormats(halves.tail, linkFormats) : halves.tail;
+  return { head: halves.head, tail, candidate: cand, cut, linkFormats };
 }
