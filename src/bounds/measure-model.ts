@@ -36,7 +36,7 @@ export async function measureModel(
   const src = await openWeights(path);
   try {
     const tensors = selectWeights(src.tensors, { allFloat: opts.allFloat });
-    if (tensors.length === 0) throw new CoquantError('E_NO_WEIGHTS', `${path}: no float weight tensors of rank ≥ 2`, { hint: 'try --all-float' });
+    if (tensors.length === 0) throw new CoquantError('E_NO_WEIGHTS', `${path}: no float weight tensors of rank ≥ 2`, { hint: 'add --all-float to include biases and norms', exitCode: 3 });
     const perSpecBits = specs.map((s) => (isFp8(s.family) ? [8] : bitList));
     const l1 = specs.map((_, i) => new Float64Array(perSpecBits[i].length));
     const ent = specs.map((_, i) => new Float64Array(perSpecBits[i].length));

@@ -1,7 +1,8 @@
 /**
  * Reads a model file for a command and makes its default calibration inputs: whatever the
  * model's task makes (rendered text lines for a PP-OCR recognizer; seeded random inputs,
- * shaped by --dim, for a model no task recognises).
+ * shaped by --dim, for a model no task recognises), or the user's `--inputs`, checked as
+ * src/tasks/checked-inputs.ts describes.
  */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.ts';
@@ -9,8 +10,18 @@ import type { Task, TaskInputs } from '../tasks/task.ts';
 import { taskFor } from '../tasks/registry.ts';
 import { parseDimFlags, type InputSpec } from '../data/random-inputs.ts';
 import { readSignature } from '../ort/session.ts';
+import { commandInputs } from '../tasks/checked-inputs.ts';
 
-export async function modelWithInputs(model: string, count: number, seed: number, dimFlags: readonly string[]): Promise<{ bytes: Uint8Array; calibration: TaskInputs; specs: readonly InputSpec[]; task: Task }> {
+export interface ModelInputsOptions {
+  /** `--inputs` paths (the task's inputs otherwise). */
+  inputs?: readonly string[];
+  /** The command, for messages. */
+  command?: string;
+  /** Whether the command compares the model's outputs (then every output must be a numeric tensor). */
+  comparesOutputs?: boolean;
+}
+
+export async function modelWithInputs(model: string, count: number, seed: number, dimFlags: readonly string[], o: ModelInputsOptions = {}): Promise<{ bytes: Uint8Array; calibration: TaskInputs; specs: readonly InputSpec[]; task: Task }> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(model);
@@ -19,6 +30,16 @@ export async function modelWithInputs(model: string, count: number, seed: number
   }
   const signature = await readSignature(model, model); // by path: external data resolves next to the file
   const task = taskFor(signature);
-  const calibration = await task.makeInputs(signature, { count, seed, dims: parseDimFlags(dimFlags) });
+  const dims = parseDimFlags(dimFlags);
+  const calibration = await commandInputs({
+    model,
+    command: o.command ?? 'coquant',
+    specs: signature.inputs,
+    inputs: o.inputs,
+    make: () => task.makeInputs(signature, { count, seed, dims }),
+    seed,
+    comparesOutputs: o.comparesOutputs ?? false,
+    hasDim: true,
+  });
   return { bytes, calibration, specs: signature.inputs, task };
 }

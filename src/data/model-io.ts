@@ -44,6 +44,11 @@ function kindOf(t: TypeProto | null | undefined): DeclaredValue['kind'] {
   return 'unknown';
 }
 
+/** Names of the outputs onnxruntime-node can hand back (tensors; not sequences, maps or optionals). */
+export function tensorOutputs(model: ModelProto): string[] {
+  return declaredIo(model).outputs.filter((o) => o.kind === 'tensor').map((o) => o.name);
+}
+
 /** Graph inputs that are not initializers (IR ≥ 4 may list initializers as inputs), and graph outputs. */
 export function declaredIo(model: ModelProto): { inputs: DeclaredValue[]; outputs: DeclaredValue[] } {
   const g = model.graph;
@@ -73,7 +78,7 @@ export function checkModelIo(model: ModelProto, c: IoCheck): void {
   const io = declaredIo(model);
   for (const i of io.inputs) {
     if (i.kind !== 'tensor') {
-      throw new CoquantError('E_INPUT_TYPE', `model input '${i.name}' is a ${i.type}; coquant feeds tensor inputs only`, { hint: `${c.command} cannot run this model; export it with tensor inputs`, exitCode: 3 });
+      throw new CoquantError('E_INPUT_TYPE', `model input '${i.name}' has type ${i.type}; coquant feeds tensor inputs only`, { hint: `${c.command} cannot run this model; export it with tensor inputs`, exitCode: 3 });
     }
     if (!FEEDABLE_TYPES.has(i.type)) {
       throw new CoquantError('E_INPUT_TYPE', `model input '${i.name}' takes ${i.type}, which coquant cannot feed to onnxruntime`, { hint: 'coquant feeds float32/float64, int8..int64, uint8..uint32 and bool inputs; export the model with one of those', exitCode: 3 });
@@ -83,7 +88,7 @@ export function checkModelIo(model: ModelProto, c: IoCheck): void {
     const comparable = o.kind === 'tensor' && o.type !== 'string' && !o.type.startsWith('complex');
     // onnxruntime-node cannot return optional values at all (it crashed the process); sequences and maps it cannot hand over as tensors.
     if (o.kind === 'optional' || (c.comparesOutputs && !comparable)) {
-      throw new CoquantError('E_OUTPUT_TYPE', `model output '${o.name}' is a ${o.kind === 'tensor' ? `tensor of ${o.type}` : o.type}; ${c.command} ${c.comparesOutputs ? 'compares numeric tensor outputs only' : 'cannot fetch it through onnxruntime-node'}`, {
+      throw new CoquantError('E_OUTPUT_TYPE', `model output '${o.name}' has type ${o.kind === 'tensor' ? `tensor(${o.type})` : o.type}; ${c.command} ${c.comparesOutputs ? 'compares numeric tensor outputs only' : 'cannot fetch it through onnxruntime-node'}`, {
         hint: c.outputHint ?? `cut the model before that output (coquant split MODEL --at TENSOR) and use the head, whose output is a tensor`,
         exitCode: 3,
       });

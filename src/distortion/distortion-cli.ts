@@ -2,6 +2,7 @@
  * `coquant distortion` minus option parsing: picks the calibration inputs, measures D_o against D_p
  * for every configuration and bit-width, writes distortion.json and Fig. 3, prints JSON or a table.
  */
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { bundledModels } from '../io/bundled-models.ts';
@@ -15,6 +16,7 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
 import { progressBar } from '../util/progress.ts';
 import { guessPreset, imageCalibration, npyCalibration } from './calibration.ts';
 import { runDistortion, type CalibrationSet } from './engine.ts';
+import { commandInputs } from '../tasks/checked-inputs.ts';
 import { formatTable } from './table.ts';
 import { figure3Spec } from './plot.ts';
 
@@ -61,6 +63,15 @@ export function schemesFrom(families: string, granularities: string, ranges: str
   return out;
 }
 
+/** True for a folder with .png/.jpg files (image calibration); false for tensor files and test-data folders. */
+async function holdsImages(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory() && (await readdir(path)).some((f) => /\.(png|jpe?g)$/i.test(f));
+  } catch {
+    return false;
+  }
+}
+
 export async function runDistortionCli(modelArg: string | undefined, opts: DistortionCliOptions): Promise<void> {
   const model = resolve(modelArg ?? bundledModels().rec);
   const schemes = schemesFrom(opts.families, opts.granularity, opts.range);
@@ -80,17 +91,24 @@ export async function runDistortionCli(modelArg: string | undefined, opts: Disto
   const preset = (opts.preset ?? guessed) as ImagePreset | undefined;
   if (opts.preset && opts.preset !== 'ppocr-rec' && opts.preset !== 'ppocr-det') throw new UsageError(`unknown --preset '${opts.preset}'`, 'use ppocr-rec or ppocr-det');
 
+  // Every source goes through the same checks before any work: declared types, valid index/shape
+  // inputs, and one run of the original model on the first sample (src/tasks/checked-inputs.ts).
+  const checked = (make: () => Promise<CalibrationSet>, files?: string[]) =>
+    commandInputs({ model, command: 'distortion', specs, inputs: files, make, seed, comparesOutputs: true, hasDim: true }) as Promise<CalibrationSet>;
   let calib: CalibrationSet;
-  if (opts.inputs) {
-    if (!preset) throw new UsageError('cannot tell how to preprocess images for this model', 'give --preset ppocr-rec or ppocr-det, or use --npy');
-    calib = await imageCalibration(opts.inputs, specs, preset, opts.labels);
+  if (opts.inputs && !(await holdsImages(opts.inputs))) {
+    if (opts.labels) throw new UsageError('--labels goes with --inputs image folders');
+    calib = await checked(async () => ({ feeds: [], source: '' }), [opts.inputs]);
+  } else if (opts.inputs) {
+    if (!preset) throw new UsageError('cannot tell how to preprocess images for this model', 'give --preset ppocr-rec or ppocr-det, or pass tensors: --inputs FILE.npz|FILE.npy|test_data_set folder');
+    calib = await checked(() => imageCalibration(opts.inputs!, specs, preset, opts.labels));
   } else if (opts.npy) {
-    calib = await npyCalibration(opts.npy, specs);
+    calib = await checked(() => npyCalibration(opts.npy!, specs));
   } else if (opts.random) {
-    calib = await taskFor(signature, 'generic').makeInputs(signature, { count: positiveInt(opts.random, '--random'), seed, dims: parseDimFlags(opts.dim) });
+    calib = await checked(() => taskFor(signature, 'generic').makeInputs(signature, { count: positiveInt(opts.random!, '--random'), seed, dims: parseDimFlags(opts.dim) }));
   } else if (opts.render || task.id !== 'generic') {
     if (opts.render && task.id === 'generic') throw new UsageError('--render draws inputs for a task coquant recognises, and this model has none', 'use --random N (with --dim for dynamic sizes), --npy FILES or --inputs DIR');
-    calib = await task.makeInputs(signature, { count: opts.render ? positiveInt(opts.render, '--render') : 16, seed, outDir: join(opts.out, 'lines'), dims: parseDimFlags(opts.dim) });
+    calib = await checked(() => task.makeInputs(signature, { count: opts.render ? positiveInt(opts.render!, '--render') : 16, seed, outDir: join(opts.out, 'lines'), dims: parseDimFlags(opts.dim) }));
   } else {
     throw new UsageError('no calibration inputs for this model', 'give --inputs DIR, --npy FILES or --random N (with --dim for dynamic sizes)');
   }

@@ -75,7 +75,7 @@ export async function runDistortion(o: DistortionOptions): Promise<DistortionDoc
 
   const model = await openPatchableModel(o.modelPath);
   const infos = selectWeights(model.source.tensors, { allFloat: o.allFloat });
-  if (infos.length === 0) throw new CoquantError('E_NO_WEIGHTS', `${o.modelPath}: no float tensors of rank ≥ 2 to quantize`, { hint: 'try --all-float' });
+  if (infos.length === 0) throw new CoquantError('E_NO_WEIGHTS', `${o.modelPath}: no float tensors of rank ≥ 2 to quantize`, { hint: 'add --all-float to include biases and norms', exitCode: 3 });
   const weights: { info: (typeof infos)[number]; values: Float32Array }[] = [];
   let params = 0;
   let absSum = 0;

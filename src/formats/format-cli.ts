@@ -5,15 +5,16 @@
  * written atomically, with a report of what really runs in integer form.
  */
 import { basename, extname, join } from 'node:path';
-import { UsageError } from '../errors.ts';
+import { CoquantError, UsageError } from '../errors.ts';
 import { parseDimFlags } from '../data/random-inputs.ts';
 import { readSignature, toOrtFeed } from '../ort/session.ts';
 import { taskFor } from '../tasks/registry.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { commandInputs } from '../tasks/checked-inputs.ts';
 import { FORMATS, quantizeToFormat, type FormatName } from './index.ts';
 
 
-export async function quantizeFormatCli(model: string, o: { format: string; bits?: string; blockSize: string; calib: string; dim: string[]; out?: string; json?: boolean }): Promise<void> {
+export async function quantizeFormatCli(model: string, o: { format: string; bits?: string; blockSize: string; calib: string; dim: string[]; inputs?: string[]; out?: string; json?: boolean }): Promise<void> {
   if (!FORMATS.includes(o.format as FormatName)) throw new UsageError(`unknown --format '${o.format}'`, `use one of ${FORMATS.join(', ')}`);
   const format = o.format as FormatName;
   const n = Number(o.calib);
@@ -21,8 +22,12 @@ export async function quantizeFormatCli(model: string, o: { format: string; bits
   const signature = await readSignature(model, model);
   const task = taskFor(signature);
   const dims = parseDimFlags(o.dim);
-  const calib = await task.makeInputs(signature, { count: n, seed: 11, dims });
-  const evalSet = await task.makeInputs(signature, { count: task.id === 'generic' ? 4 : 8, seed: 12, dims });
+  // Checked before any work: declared types, valid index/shape inputs, and one run of the original model on them.
+  const inputs = (seed: number, count: number) =>
+    commandInputs({ model, command: `quantize --format ${format}`, specs: signature.inputs, inputs: o.inputs, make: () => task.makeInputs(signature, { count, seed, dims }), seed, comparesOutputs: true, hasDim: true });
+  const calib = await inputs(11, n);
+  // User inputs calibrate and evaluate; the task's own inputs use a second seed for the evaluation.
+  const evalSet = calib.userInputs ? calib : await inputs(12, task.id === 'generic' ? 4 : 8);
   const log = (m: string) => {
     if (!o.json) process.stderr.write(`${m}\n`);
   };
@@ -38,6 +43,10 @@ export async function quantizeFormatCli(model: string, o: { format: string; bits
     onWarning: (m) => log(`warning: ${m}`),
     onProgress: log,
   });
+  // Nothing to do is a refusal (exit 3), as in every command: no file that changes nothing.
+  if (report.covered.tensors === 0 && !written) {
+    throw new CoquantError('E_NO_WEIGHTS', `${model}: ${format} covers no weight of this model`, { hint: `${format} stores the weights of ${format === 'int4' ? 'MatMul' : 'MatMul, Gemm and Conv'} nodes in low bits; this model has none (coquant quantize --bits N fake-quantizes any float weight)`, exitCode: 3 });
+  }
   // A model with external data was written (with its data file) by quantizeToFormat.
   if (!written) await writeFileAtomic(out, bytes);
   if (o.json) {

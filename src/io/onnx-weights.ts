@@ -352,7 +352,7 @@ export async function openOnnx(path: string): Promise<OnnxWeightSource> {
   const model = await loadOnnxModel(path);
   const list = await enumerateOnnxTensors(model);
   if (!list.some((e) => FLOAT_DTYPES.has(e.info.dtype) && e.info.size > 0)) {
-    throw new ModelFormatError('E_EMPTY_MODEL', `${path}: ONNX model holds no float weights (no initializers or Constant nodes with float data)`);
+    throw new ModelFormatError('E_EMPTY_MODEL', `${path}: ONNX model holds no float weights (no initializers or Constant nodes with float data)`, 'there is nothing to profile or quantize: coquant acts on float weights stored in the model');
   }
   return onnxWeightSource(model, list);
 }

@@ -15,7 +15,7 @@ export function register(program: Command): void {
         'Without a model, uses the bundled PP-OCRv4 recognition model and 16 rendered, labelled text lines.',
     )
     .argument('[model]', 'ONNX model file (default: the bundled PP-OCRv4 recognition model)')
-    .option('--inputs <dir>', 'calibration images (PNG/JPEG) in this folder, preprocessed with --preset')
+    .option('--inputs <path>', 'calibration inputs: a folder of images (PNG/JPEG, preprocessed with --preset), or tensors: a .npz (an array per input) or .npy file, a folder of them, or ONNX test_data_set_N folders of input_K.pb')
     .option('--npy <files...>', 'calibration tensors as .npy files (one sample each, for single-input models)')
     .option('--random <n>', 'n generated inputs following the model input spec (standard normal; see --seed, --dim)')
     .option('--render <n>', 'render n labelled text lines (PP-OCR recognition models); the default for them is 16')

@@ -15,7 +15,7 @@ export interface ExecPlanFields {
 }
 
 /** `plan` is the already-parsed document at `planPath` (the caller read it to tell the plan kinds apart). */
-export async function quantizeExecCli(model: string, planPath: string, plan: ExecPlanFields, o: { out?: string; json?: boolean; calib: string; dim: string[] }): Promise<void> {
+export async function quantizeExecCli(model: string, planPath: string, plan: ExecPlanFields, o: { out?: string; json?: boolean; calib: string; dim: string[]; inputs?: string[] }): Promise<void> {
   if (!plan.feasible) throw new CoquantError('E_INFEASIBLE_PLAN', `${planPath} is an infeasible plan: it names no formats`, { hint: 'relax T0/E0 and plan again' });
   if (plan.simulation) throw new UsageError(`${planPath} uses simulation formats, which no kernel executes`, 'plan without --simulation to get an executable plan');
   const [{ modelWithInputs }, { toOrtFeed }, { writeExecHead }, { writeFileAtomic }] = await Promise.all([
@@ -26,7 +26,7 @@ export async function quantizeExecCli(model: string, planPath: string, plan: Exe
   ]);
   const n = Number(o.calib);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--calib must be a positive integer (got '${o.calib}')`);
-  const { bytes, calibration: calib } = await modelWithInputs(model, n, 11, o.dim);
+  const { bytes, calibration: calib } = await modelWithInputs(model, n, 11, o.dim, { inputs: o.inputs, command: 'quantize --plan' });
   const out = o.out ?? join('out', `${basename(model, extname(model))}.plan.onnx`);
   // A head with external data is written by writeExecHead itself, with <out>.data beside it.
   const head = await writeExecHead(bytes, plan.formats ?? {}, { calibration: calib.feeds.map((f) => toOrtFeed(f)), where: model, external: { headPath: model, outPath: out } });

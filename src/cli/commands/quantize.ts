@@ -53,6 +53,7 @@ export function register(program: Command): void {
     .option('--block-size <n>', 'int4: block size along K (16..256)', '64')
     .option('--calib <n>', 'qdq-int8: rendered text lines (PP-OCR rec inputs) or random inputs to calibrate activations on', '24')
     .option('--dim <name=value>', 'dynamic input dimension for random calibration inputs (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('--inputs <paths...>', 'calibration inputs instead of generated ones: .npz (an array per input), .npy (one-input models), or ONNX test_data_set_N folders of input_K.pb')
     .option('-o, --out <file>', 'output model (default out/<name>.<format|q<bits>>.onnx)')
     .option('--json', 'print a JSON report instead of the summary')
     .addHelpText(
@@ -66,17 +67,17 @@ Examples:
   coquant quantize model.onnx --format int4 --bits 4     # MatMulNBits weights, 4 bits, block 64
   coquant quantize out/demo/head-fp32.onnx --plan out/demo/plan.json   # mixed formats, as the executable plan says`,
     )
-    .action(async (model: string, opts: { plan?: string; bits?: string; quantizer: string; allFloat?: boolean; out?: string; json?: boolean; format: string; blockSize: string; calib: string; dim: string[] }) => {
+    .action(async (model: string, opts: { plan?: string; bits?: string; quantizer: string; allFloat?: boolean; out?: string; json?: boolean; format: string; blockSize: string; calib: string; dim: string[]; inputs?: string[] }) => {
       if (opts.format !== 'fake') {
         const { quantizeFormatCli } = await import('../../formats/format-cli.ts');
-        await quantizeFormatCli(model, { format: opts.format, bits: opts.bits, blockSize: opts.blockSize, calib: opts.calib, dim: opts.dim, out: opts.out, json: opts.json });
+        await quantizeFormatCli(model, { format: opts.format, bits: opts.bits, blockSize: opts.blockSize, calib: opts.calib, dim: opts.dim, inputs: opts.inputs, out: opts.out, json: opts.json });
         return;
       }
       if (!opts.plan === !opts.bits) throw new UsageError('give exactly one of --plan or --bits');
       const planDoc = opts.plan ? await readPlanDoc(opts.plan) : undefined;
       if (opts.plan && planDoc?.schema === 'coquant.exec-plan/1') {
         const { quantizeExecCli } = await import('./quantize-exec.ts');
-        await quantizeExecCli(model, opts.plan, planDoc, { out: opts.out, json: opts.json, calib: opts.calib, dim: opts.dim });
+        await quantizeExecCli(model, opts.plan, planDoc, { out: opts.out, json: opts.json, calib: opts.calib, dim: opts.dim, inputs: opts.inputs });
         return;
       }
       let bits: BitAssignment;
@@ -101,6 +102,8 @@ Examples:
         },
       });
       bar?.stop();
+      // Nothing to do is a refusal (exit 3), as in every command: no file that changes nothing.
+      if (q.groups.length === 0) throw new CoquantError('E_NO_WEIGHTS', `${model}: no weight to quantize (float tensors of rank ≥ 2)`, { hint: opts.allFloat ? 'the model holds no float tensor coquant can quantize' : 'add --all-float to include biases and norms', exitCode: 3 });
       await writeFileAtomic(out, q.bytes);
       const inSize = (await stat(model)).size;
       const meanAbsBits = q.groups.reduce((a, g) => a + g.bits * g.params, 0) / Math.max(1, q.quantizedParams);

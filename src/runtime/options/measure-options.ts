@@ -180,7 +180,7 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
   if (inp.feeds.length === 0) throw new CoquantError('E_NO_CALIBRATION', 'measuring options needs at least one calibration input');
   const pre = await preoptimize(inp.model, inp.source);
   const groups = weightGroupsOf(pre);
-  if (groups.length === 0) throw new CoquantError('E_NO_WEIGHTS', `${inp.source}: no Conv/MatMul/Gemm weights to choose formats for`, { hint: 'coquant options plans weight formats; this model has no weight-carrying compute nodes' });
+  if (groups.length === 0) throw new CoquantError('E_NO_WEIGHTS', `${inp.source}: no Conv/MatMul/Gemm weights to choose formats for`, { hint: 'coquant options plans weight formats; this model has no weight-carrying compute nodes', exitCode: 3 });
   const formats: ExecFormat[] = (inp.formats ?? EXEC_FORMATS).filter((f) => f !== 'fp32');
   const names = graphNames(pre);
   const ortFeeds = inp.feeds.map((f) => toOrtFeed(f) as Record<string, ort.Tensor>);

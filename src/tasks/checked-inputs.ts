@@ -10,8 +10,9 @@
  *    the inputs, that is the user's problem to solve (real inputs, other --dim values), reported
  *    with the flags of the calling command, and never an internal error later in the run.
  */
-import { CoquantError } from '../errors.ts';
-import { checkModelIo, SYNTHESISED_TYPES, declaredIo } from '../data/model-io.ts';
+import { readFile } from 'node:fs/promises';
+import { CoquantError, UsageError } from '../errors.ts';
+import { checkModelIo, SYNTHESISED_TYPES, declaredIo, tensorOutputs } from '../data/model-io.ts';
 import { readInputFiles } from '../data/input-files.ts';
 import { repairFeeds } from '../data/input-roles.ts';
 import type { InputSpec } from '../data/random-inputs.ts';
@@ -29,9 +30,8 @@ export interface MadeInputs {
 }
 
 export interface CommandInputsOptions {
-  /** Model file, for messages. */
+  /** Model file (its external data, if any, resolves next to it). */
   model: string;
-  bytes: Uint8Array;
   /** The command as a user typed it, for messages: 'split', 'quantize --format qdq-int8'. */
   command: string;
   specs: readonly InputSpec[];
@@ -56,7 +56,13 @@ export function inputsHint(hasDim: boolean): string {
 }
 
 export async function commandInputs(o: CommandInputsOptions): Promise<MadeInputs & { userInputs: boolean }> {
-  const proto = parseOnnxModel(o.bytes, o.model);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(o.model);
+  } catch {
+    throw new UsageError(`${o.model}: no such file`);
+  }
+  const proto = parseOnnxModel(bytes, o.model);
   const userInputs = (o.inputs?.length ?? 0) > 0;
   checkModelIo(proto, { command: o.command, comparesOutputs: o.comparesOutputs, userInputs, outputHint: o.outputHint });
   let made: MadeInputs;
@@ -68,15 +74,16 @@ export async function commandInputs(o: CommandInputsOptions): Promise<MadeInputs
     const m = await o.make();
     made = { ...m, feeds: repairFeeds(proto, m.feeds, mulberry32((o.seed ^ 0x9e3779b9) >>> 0)) };
   }
-  if (!o.skipRun && made.feeds.length > 0) await assertModelRuns(o.bytes, made.feeds[0], o.model, userInputs ? 'the inputs from --inputs' : `coquant's ${made.source.split(':')[0]} inputs`, o.hasDim ?? false);
+  const fetch = tensorOutputs(proto);
+  if (!o.skipRun && made.feeds.length > 0 && fetch.length > 0) await assertModelRuns(o.model, made.feeds[0], fetch, userInputs ? 'the inputs from --inputs' : `coquant's ${made.source.split(':')[0]} inputs`, o.hasDim ?? false);
   return { ...made, userInputs };
 }
 
 /** One forward pass of the original model; a failure is a typed error (E_INPUTS_REJECTED, exit 1) naming the node. */
-export async function assertModelRuns(bytes: Uint8Array, feed: Feed, model: string, what: string, hasDim: boolean): Promise<void> {
-  const session = await createSession(bytes, { label: model, intraOpThreads: 1 });
+export async function assertModelRuns(model: string, feed: Feed, fetch: readonly string[], what: string, hasDim: boolean): Promise<void> {
+  const session = await createSession(model, { label: model, intraOpThreads: 1 });
   try {
-    await runFeed(session, feed);
+    await runFeed(session, feed, fetch);
   } catch (e) {
     const raw = e instanceof CoquantError && e.cause !== undefined ? e.cause : e;
     const detail = describeOrtFailure(parseOrtMessage(raw instanceof Error ? raw.message : String(raw)));
