@@ -5,10 +5,11 @@
 import { UsageError } from '../errors.ts';
 import { genericTask } from './generic.ts';
 import { ppocrRecTask } from './ppocr-rec.ts';
+import { segmentationTask } from './segmentation.ts';
 import type { ModelSignature, Task } from './task.ts';
 
 /** Most specific first; `generic` matches everything and must stay last. */
-export const TASKS: readonly Task[] = [ppocrRecTask, genericTask];
+export const TASKS: readonly Task[] = [ppocrRecTask, segmentationTask, genericTask];
 
 export const TASK_IDS = TASKS.map((t) => t.id);
 
