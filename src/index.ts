@@ -102,6 +102,12 @@ export { analyzeSplit, splitAt, resolveCut, allCuts, type SplitAnalysis, type An
 /** The graph-level pieces: closed heads, crossing tensors, the min-cut per window, a cut from a tensor list. */
 export { indexGraph as indexCutGraph, type GraphIndex as CutGraphIndex, type Cut } from './graph/cuts.ts';
 export { findSetCuts, minBytesCut, cutFromTensors, crossingTensors, type CutWindow, type WindowResult, type TensorBytes } from './graph/set-cuts.ts';
+/** Link formats for the crossing tensors (fp32, fp16, int8 per tensor or per channel): encoding, the tail that decodes them, the wire tensors, and their measured cost. */
+export { FEATURE_FORMATS, isFeatureFormat, encodeFeature, decodeFeature, featureWireBytes, type FeatureFormat, type EncodedFeature } from './formats/feature-format.ts';
+export { tailWithFeatureFormats } from './formats/feature-tail.ts';
+export { featureInputs, featureFeed, wireTensors, type WireTensor } from './runtime/split/feature-wire.ts';
+export { measureFeatureOptions, type FeatureOption, type FeatureCutOptions } from './runtime/split/feature-options.ts';
+export type { SplitAtOptions } from './runtime/split/split-model.ts';
 
 // ── Formats: weights onnxruntime executes ──────────────────────────────────────────────────
 /** One format for the whole model (qdq-int8, int4 MatMulNBits, or fake) with a measured report. */

@@ -96,3 +96,12 @@ export function extractHalves(model: Model, index: GraphIndex, cut: Cut, types: 
 export function encodeModel(model: Model): Uint8Array {
   return serializeModel(model as ModelProto);
 }
+
+/** A copy of `model` that also outputs `names` (untyped: onnxruntime infers them), for probe runs. */
+export function withExtraOutputs(model: Model, names: readonly string[]): Model {
+  const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
+  const outputs = (copy.graph!.output ??= []);
+  const existing = new Set(outputs.map((o) => o.name));
+  for (const n of names) if (!existing.has(n)) outputs.push(onnx.ValueInfoProto.create({ name: n }));
+  return copy;
+}

@@ -85,11 +85,25 @@ export const optionsDocumentSchema = z.object({
   ties: z.array(z.array(z.string()).min(2)).default([]),
   /** Server-side fp32 time of each node (groups and weightless nodes), seconds, for tails at any cut. */
   server: z.object({ nodeS: z.record(z.string(), z.number().nonnegative()), overheadS: z.number().nonnegative() }).optional(),
+  /**
+   * Link formats of the crossing tensors per cut (fp32, fp16, int8, int8-channel), each with its
+   * uplink bytes and the output distortion it alone adds (measured like the weights' deltaDo).
+   * Optional: without it every cut sends fp32.
+   */
+  features: z
+    .array(
+      z.object({
+        cut: z.string().min(1),
+        options: z.array(z.object({ format: z.string().min(1), bytes: z.number().nonnegative(), deltaDo: z.number(), task: z.number().optional() })).min(1),
+      }),
+    )
+    .optional(),
 });
 
 export type OptionsDocument = z.infer<typeof optionsDocumentSchema>;
 export type OptionsGroup = OptionsDocument['groups'][number];
 export type GroupOption = OptionsGroup['options'][number];
+export type FeatureCutEntry = NonNullable<OptionsDocument['features']>[number];
 
 /** Validates a parsed JSON value; errors name the field and what to fix. */
 export function parseOptionsDocument(value: unknown, where = 'options document'): OptionsDocument {

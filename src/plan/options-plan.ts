@@ -32,6 +32,12 @@ export interface OptionsCut {
   uplinkExtraS?: number;
   /** The server round trip's (server + hop) q-quantile over its mean, at the planning quantile (default 1). */
   netSpread?: number;
+  /**
+   * Link formats the crossing tensors can take at this cut, each with its uplink bytes and the
+   * output distortion it adds (the options document's `features`). Absent: fp32 at featureBytes.
+   * The planner picks one per cut, with the link's delay and energy, by enumeration (exact).
+   */
+  featureOptions?: readonly { format: string; bytes: number; deltaDo: number }[];
 }
 
 export interface OptionsSystem {
@@ -64,6 +70,8 @@ export interface OptionsPlan {
   feasible: boolean;
   objective: OptionsObjective;
   cut: string | null;
+  /** Link format of the crossing tensors at the cut, when the cut offered several. */
+  featureFormat?: string;
   clockHz: number | null;
   /** Format per agent-side group. */
   formats: Record<string, string>;
@@ -196,9 +204,14 @@ export function planFromOptions(doc: OptionsDocument, cuts: readonly OptionsCut[
   let minE0 = Infinity;
   const useCuts = sys.cuts ? cuts.filter((c) => sys.cuts!.includes(c.name)) : cuts;
   if (useCuts.length === 0) throw new CoquantError('E_NO_CUT', sys.cuts ? `none of the cuts ${sys.cuts.join(', ')} is known` : 'no cut to plan for');
-  for (const cut of useCuts) {
+  const links = (cut: OptionsCut) => {
+    const all = cut.featureOptions?.length ? cut.featureOptions : [{ format: undefined, bytes: cut.featureBytes, deltaDo: 0 }];
+    // A link format's distortion is measured as output distortion: only the D_o objective can weigh it, so the others keep lossless links.
+    return sys.objective === 'do' ? all : all.filter((l) => l.deltaDo === 0);
+  };
+  for (const cut of useCuts) for (const link of links(cut)) {
     const us = units(doc, new Set(cut.groups), sys);
-    const radioS = (cut.featureBytes * 8) / sys.link.rateBps;
+    const radioS = (link.bytes * 8) / sys.link.rateBps;
     const uplinkS = radioS + (cut.uplinkExtraS ?? 0);
     const linkJ = sys.link.txPowerW * radioS;
     const downlinkS = cut.downlinkS ?? 0;
@@ -229,11 +242,12 @@ export function planFromOptions(doc: OptionsDocument, cuts: readonly OptionsCut[
       nodes += sol.nodes;
       if (!sol.feasible) continue;
       allExact &&= sol.exact;
-      lowerBound = Math.min(lowerBound, sol.lowerBound);
-      if (best && !(sol.value < best.value - 1e-18 || (Math.abs(sol.value - best.value) <= 1e-18 && f < (best.plan.clockHz ?? Infinity)))) continue;
+      const value = sol.value + link.deltaDo;
+      lowerBound = Math.min(lowerBound, sol.lowerBound + link.deltaDo);
+      if (best && !(value < best.value - 1e-18 || (Math.abs(value - best.value) <= 1e-18 && f < (best.plan.clockHz ?? Infinity)))) continue;
       const formats: Record<string, string> = {};
       let headS = fixedS;
-      let Do = 0;
+      let Do = link.deltaDo;
       let bytes = 0;
       let simulation = false;
       us.forEach((u, i) => {
@@ -252,12 +266,13 @@ export function planFromOptions(doc: OptionsDocument, cuts: readonly OptionsCut[
       if (sys.E0 - agentJ - linkJ <= 0.02 * sys.E0) binding.push('energy');
       if (sys.memoryBytes !== undefined && sys.memoryBytes - bytes <= 0.02 * sys.memoryBytes) binding.push('memory');
       best = {
-        value: sol.value,
+        value,
         plan: {
           schema: 'coquant.exec-plan/1',
           feasible: true,
           objective: sys.objective,
           cut: cut.name,
+          ...(link.format !== undefined ? { featureFormat: link.format } : {}),
           clockHz: f,
           formats,
           simulation,
@@ -273,7 +288,7 @@ export function planFromOptions(doc: OptionsDocument, cuts: readonly OptionsCut[
             linkJ,
             energyJ: agentJ + linkJ,
             Do,
-            objective: sol.value,
+            objective: value,
             headWeightBytes: bytes,
           },
           quantile: sys.quantile,

@@ -18,6 +18,7 @@ export function execCuts(analysis: SplitAnalysis, doc: OptionsDocument, net: Net
   const server = doc.server?.nodeS ?? {};
   const groupNodes = new Set(doc.groups.map((g) => g.node ?? ''));
   const out: OptionsCut[] = [];
+  const links = new Map((doc.features ?? []).map((f) => [f.cut, f.options]));
   for (const [i, c] of analysis.cuts.entries()) {
     const cand = analysis.candidates[i];
     if (cand.agentGroups.length === 0 || cand.serverParams === 0) continue;
@@ -31,6 +32,8 @@ export function execCuts(analysis: SplitAnalysis, doc: OptionsDocument, net: Net
       groups: cand.agentGroups,
       nodes: [...head].filter((n) => !groupNodes.has(n)),
       featureBytes: up,
+      // Link formats measured for this cut (options document `features`): the planner picks one.
+      ...(links.has(cand.name) ? { featureOptions: links.get(cand.name) } : {}),
       serverS,
       // The network remainder of the round trip is split by bytes moved, as the agent's records split it.
       downlinkS: net.overheadS * (1 - share),

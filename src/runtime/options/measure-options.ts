@@ -27,6 +27,10 @@ import type { EmulatedDevice } from '../device-host/emulated-device.ts';
 import { attributeTrace, parseTrace, type GraphNames } from './kernel-trace.ts';
 import type { TensorRange } from '../../formats/calibrate-ranges.ts';
 import { mean, quantile } from '../../calibrate/stats.ts';
+import type { FeatureFormat } from '../../formats/feature-format.ts';
+import type { SplitAnalysis } from '../split/split-model.ts';
+import { measureFeatureOptions } from '../split/feature-options.ts';
+import { meanAbsDiff } from './output-diff.ts';
 
 export interface MeasureOptionsInput {
   model: Uint8Array;
@@ -52,6 +56,8 @@ export interface MeasureOptionsInput {
   /** Time the server-side fp32 nodes too (default true). */
   server?: boolean;
   synthetic?: boolean;
+  /** Measure the link formats of the crossing tensors at these cuts of a split analysis (the document's `features`). */
+  links?: { analysis: SplitAnalysis; cuts: readonly string[]; formats?: readonly FeatureFormat[] };
   progress?: (done: number, total: number, what: string) => void;
 }
 
@@ -110,18 +116,6 @@ function graphNames(m: ModelProto): GraphNames {
   return { nodes, producer };
 }
 
-
-function meanAbsDiff(a: Record<string, HostTensor>, b: Record<string, HostTensor>): number {
-  let s = 0;
-  let n = 0;
-  for (const [k, t] of Object.entries(a)) {
-    const u = b[k];
-    if (!(t.data instanceof Float32Array) || !(u?.data instanceof Float32Array)) continue;
-    for (let i = 0; i < t.data.length; i++) s += Math.abs(t.data[i] - u.data[i]);
-    n += t.data.length;
-  }
-  return n ? s / n : 0;
-}
 
 /** Bytes and mean|w − ŵ| of one group's weights as written in `m`. */
 function writtenWeight(m: ModelProto, g: WeightGroup, f: ExecFormat, ref: Float32Array): { bytes: number; Dp: number } {
@@ -381,5 +375,9 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
     ties: [],
     ...(serverNodeS ? { server: { nodeS: serverNodeS, overheadS: 0 } } : {}),
   };
+  if (inp.links) {
+    // Link formats per cut, measured like the weights' sensitivity: real forward passes on the same inputs.
+    doc.features = await measureFeatureOptions(inp.links.analysis, inp.links.cuts, inp.feeds, { formats: inp.links.formats, task: inp.task, progress: tick });
+  }
   return { doc, ranges };
 }

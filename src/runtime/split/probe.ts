@@ -5,15 +5,14 @@
  * bytes that cross the link at each cut. Many tensors are probed in batches (one run each),
  * so the intermediates held at once stay bounded on large inputs.
  */
-import onnxProto from 'onnx-proto';
 import type { Feed } from '../../data/tensor.ts';
 import { createSession, releaseSession, runFeed } from '../../ort/session.ts';
 import { serializeModel } from '../../io/onnx-edit.ts';
 import type { ModelProto } from '../../io/onnx-model.ts';
+import { withExtraOutputs } from '../../graph/extract.ts';
 import { dataTypeOfOrt, ortElementBytes } from '../../io/data-types.ts';
 
-const { onnx } = onnxProto;
-type Model = onnxProto.onnx.IModelProto;
+type Model = ModelProto;
 
 export interface ProbedTensor {
   /** onnxruntime's type name, e.g. `float32`. */
@@ -36,10 +35,7 @@ export async function probeTensors(model: Model, names: readonly string[], feed:
   const wanted = [...new Set(names)];
   for (let k = 0; k < wanted.length; k += batch) {
     const part = wanted.slice(k, k + batch);
-    const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
-    const outputs = (copy.graph!.output ??= []);
-    const existing = new Set(outputs.map((o) => o.name));
-    for (const n of part) if (!existing.has(n)) outputs.push(onnx.ValueInfoProto.create({ name: n }));
+    const copy = withExtraOutputs(model, part);
     const session = await createSession(serializeModel(copy as ModelProto), { optimization: 'disabled', label: 'the probe run', externalDataDir });
     try {
       const out = await runFeed(session, feed, part);
