@@ -22,7 +22,7 @@ const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 /** Removes "/onnxruntime_src/…/file.cc:123 " locations and the C++ signature that follows them. */
 function stripInternals(s: string): string {
   let t = s.replace(/\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*[A-Z_]+\s*:\s*/g, '');
-  const loc = /(?:\/[\w.+-]+)+\.(?:cc|h|cpp|hpp):\d+\s+/;
+  const loc = /(?:\/?[\w.+-]+\/)*[\w.+-]+\.(?:cc|h|cpp|hpp):\d+\s+/;
   const m = loc.exec(t);
   if (m) {
     const after = t.slice(m.index + m[0].length);
@@ -33,6 +33,8 @@ function stripInternals(s: string): string {
       // "ret_type ns::Func(args) [with …] DETAIL": drop the signature when there is one.
       const sig = /^[\w:<>,*& ]*onnxruntime::[\w:<>~]+\([^)]*\)(?:\s*const)?(?:\s*\[[^\]]*\])?\s+/.exec(rest);
       if (sig) rest = rest.slice(sig[0].length);
+      // A bare function name ("GetSizeInBytesFromTensorProto Out of bounds…") says nothing either.
+      else rest = rest.replace(/^[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+\s+(?=\S)/, '');
     }
     t = `${t.slice(0, m.index)}${rest}`;
   }
