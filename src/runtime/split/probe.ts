@@ -29,12 +29,18 @@ export function onnxElemType(ortType: string): number {
   return t.onnx;
 }
 
-/** Shapes and bytes of `names` on one real run per batch of `batch` tensors (graph optimisation off, so every tensor exists). */
-export async function probeTensors(model: Model, names: readonly string[], feed: Feed, batch = 256, externalDataDir?: string): Promise<Map<string, ProbedTensor>> {
+/**
+ * Shapes and bytes of `names` (graph optimisation off, so every tensor exists), at most `batch`
+ * tensors per run. A run holds all its probed tensors at once, so each batch is also cut to
+ * `budgetBytes` over the largest tensor seen so far (the input to start with).
+ */
+export async function probeTensors(model: Model, names: readonly string[], feed: Feed, batch = 256, externalDataDir?: string, budgetBytes = 512 * 2 ** 20): Promise<Map<string, ProbedTensor>> {
   const result = new Map<string, ProbedTensor>();
   const wanted = [...new Set(names)];
-  for (let k = 0; k < wanted.length; k += batch) {
-    const part = wanted.slice(k, k + batch);
+  let largest = Object.values(feed).reduce((m, t) => Math.max(m, t.data.byteLength), 1);
+  for (let k = 0; k < wanted.length; ) {
+    const part = wanted.slice(k, k + Math.max(1, Math.min(batch, Math.floor(budgetBytes / largest))));
+    k += part.length;
     const copy = withExtraOutputs(model, part);
     const session = await createSession(serializeModel(copy as ModelProto), { optimization: 'disabled', label: 'the probe run', externalDataDir });
     try {
@@ -43,7 +49,9 @@ export async function probeTensors(model: Model, names: readonly string[], feed:
         const t = out[n];
         const dims = t.dims.map(Number);
         const elems = dims.reduce((a, b) => a * b, 1);
-        result.set(n, { type: t.type, dims, elems, bytes: elems * ortElementBytes(t.type) });
+        const bytes = elems * ortElementBytes(t.type);
+        largest = Math.max(largest, bytes);
+        result.set(n, { type: t.type, dims, elems, bytes });
       }
     } finally {
       await releaseSession(session);
