@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './eslint/layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'out/', '.cache/', 'build/', 'coverage/'] },
@@ -12,4 +13,6 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'warn',
     },
   },
+  // The layer order of src/ (eslint/layers.js): imports never point up.
+  { files: ['src/**/*.ts', 'src/**/*.mjs'], plugins: { coquant: layersPlugin }, rules: { 'coquant/layers': 'error' } },
 );

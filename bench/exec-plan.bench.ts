@@ -25,7 +25,6 @@ import { mean, median, quantile } from '../src/calibrate/stats.ts';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import type * as ort from 'onnxruntime-node';
 import { loadRgb, preprocessRec } from '../src/data/images.ts';
 import { renderTextLines } from '../src/data/text-lines.ts';
 import type { Feed, HostTensor } from '../src/data/tensor.ts';
@@ -44,7 +43,7 @@ import { EmulatedDevice } from '../src/runtime/device-host/emulated-device.ts';
 import { execCuts } from '../src/runtime/options/exec-cuts.ts';
 import { writeExecHead } from '../src/runtime/options/exec-head.ts';
 import { measureOptions } from '../src/runtime/options/measure-options.ts';
-import { createSession, runFeed, toOrtFeed } from '../src/ort/session.ts';
+import { createSession, runFeed } from '../src/ort/session.ts';
 import { analyzeSplit, splitAt } from '../src/runtime/split/split-model.ts';
 import { mulberry32 } from '../src/util/rng.ts';
 
@@ -129,7 +128,6 @@ const charset = await loadPpocrCharset(models.dict);
 const decode = (o: Record<string, HostTensor>) => decodeRecOutput(Object.values(o)[0], charset)?.[0] ?? '';
 const cal = await recFeeds(8, SEED + 1000);
 const held = await recFeeds(16, SEED + 5000);
-const calOrt = cal.feeds.map((f) => toOrtFeed(f) as Record<string, ort.Tensor>);
 const analysis = await analyzeSplit(models.rec, new Map([['p2o.DynamicDimension.1', WIDTH]]));
 const device = await EmulatedDevice.start({ fMaxHz: F_MAX, fullSpeedShare: SHARE });
 const deviceName = `emulated robot CPU: 1 core, ${1 / SHARE}× slower than this machine at ${(F_MAX / 1e9).toFixed(2)} GHz`;
@@ -202,7 +200,7 @@ try {
   console.log(`\n[2] additivity: ${heads.length} heads over ${new Set(heads.map((h) => h.cut.name)).size} of ${cuts.length} cuts with ≥ ${MIN_HEAD_GROUPS} groups (load ${loadStart2}); written prediction vs planFromOptions: max rel. difference ${agree.toExponential(1)}`);
   for (const h of heads) {
     const halves = splitAt(analysis, h.cut.name);
-    const w = await writeExecHead(encodeHalf(halves.head), h.formats, { calibration: calOrt, ranges, where: `head at ${h.cut.name}` });
+    const w = await writeExecHead(encodeHalf(halves.head), h.formats, { calibration: cal.feeds, ranges, where: `head at ${h.cut.name}` });
     h.warnings = w.warnings;
     await device.load(h.key, w.bytes);
     await device.setClock(CLOCKS[h.k]);
@@ -309,7 +307,7 @@ try {
   const meanDist = (ds: Dist[]): Dist => ({ l1p: mean(ds.map((d) => d.l1p)), msep: mean(ds.map((d) => d.msep)), msel: mean(ds.map((d) => d.msel)) });
   const decodeOut = (o: Record<string, HostTensor>) => decodeRecOutput(o[outName], charset)?.[0] ?? '';
   const runAll = async (formats: Record<string, ExecFormat>, sets: Feed[][]) => {
-    const w = await writeMixedFormat(pre, formats, { calibration: calOrt, ranges });
+    const w = await writeMixedFormat(pre, formats, { calibration: cal.feeds, ranges });
     const fell = Object.entries(formats).filter(([g, f]) => w.applied[g] !== f);
     const s = await createSession(encodeModel(w.model), { label: 'mixed model' });
     const outs: Record<string, HostTensor>[][] = [];

@@ -30,14 +30,13 @@ import { profileModel, resolveOptions, type ProfileHooks, type ProfileOptions as
 import type { ProfileDocument } from './documents/profile-document.ts';
 import { measureOptions, type MeasureOptionsInput, type MeasuredOptions } from './runtime/options/measure-options.ts';
 import { writeExecHead, type ExecHead } from './runtime/options/exec-head.ts';
-import { readSignature, toOrtFeed } from './ort/session.ts';
+import { readSignature } from './ort/session.ts';
 import { taskFor } from './tasks/registry.ts';
 import { startServer, type RunningServer, type ServerOptions } from './runtime/server/server.ts';
 import { analyzeSplit, splitAt, type CutCandidate, type SplitAnalysis } from './runtime/split/split-model.ts';
 
 const BUNDLED = ['rec', 'det', 'cls'] as const;
 
-const ortFeeds = (feeds: readonly Feed[] | undefined) => feeds?.map((f) => toOrtFeed(f) as NonNullable<QuantizeToFormatOptions['calibration']>[number]);
 
 /** One model file, opened. Holds no native resources: each step opens what it needs and closes it. */
 export class Coquant {
@@ -151,7 +150,7 @@ export class Coquant {
       analysis,
       candidates: analysis.candidates,
       at,
-      writeHead: (cut, formats, o = {}) => writeExecHead(at(cut).head, formats, { calibration: ortFeeds(o.calibration), ranges: o.ranges, where: `head at ${cut}` }),
+      writeHead: (cut, formats, o = {}) => writeExecHead(at(cut).head, formats, { calibration: o.calibration, ranges: o.ranges, where: `head at ${cut}` }),
     };
   }
 
@@ -159,7 +158,7 @@ export class Coquant {
   async quantize(options: Coquant.QuantizeOptions): Promise<QuantizeToFormatResult> {
     const { model, calibration, evaluation, ...rest } = options;
     if (!model) this.onnxOnly('quantize');
-    return quantizeToFormat({ ...rest, ...(model ? { modelBytes: model } : { modelPath: this.path }), calibration: ortFeeds(calibration), evaluation: ortFeeds(evaluation) });
+    return quantizeToFormat({ ...rest, ...(model ? { modelBytes: model } : { modelPath: this.path }), calibration, evaluation });
   }
 
   /** Every weight group in every executable format, measured on a device: latency per clock and output distortion (`coquant options`). */

@@ -12,7 +12,7 @@ import { parseBits, parseQuantSpec } from '../quant/index.ts';
 import { buildBoundsReport, type AlphaRule, type BoundsGroupInput, type BoundsReport, type QuantSeriesInput } from '../theory/bounds-report.ts';
 import { BOUND_KINDS, type BoundKind } from '../theory/rd-bounds.ts';
 import { fig4Spec } from '../theory/bounds-plot.ts';
-import { extractFcChain } from '../theory/fc-chain.ts';
+import { extractFcChain } from './fc-chain-onnx.ts';
 import { fcBoundSection } from '../theory/fc-report.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';

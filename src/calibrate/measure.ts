@@ -8,11 +8,11 @@
  * latency does not depend on the bit-width; only fp32, qdq-int8 and int4 (MatMulNBits) change
  * the kernels that run.
  */
-import * as ort from 'onnxruntime-node';
 import { CoquantError, UsageError } from '../errors.ts';
 import { quantizeToFormat, NBITS_SUPPORTED_BITS } from '../formats/index.ts';
 import type { DvfsAdapter, PowerMeter } from '../device/types.ts';
-import { createSession, inputSpecs, releaseSession } from '../ort/session.ts';
+import { createSession, inputSpecs, releaseSession, runDiscard, type PreparedFeed, type Session } from '../ort/session.ts';
+import type { Feed } from '../data/tensor.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 import { guardClock } from './clock-guard.ts';
 import type { DeviceRow } from '../plan/device-profile.ts';
@@ -21,7 +21,8 @@ import { CALIB_FORMATS, DEFAULT_FAKE_BITS, type CalibFormat } from './calib-form
 // Defined in calib-formats.ts (no onnxruntime there) so the CLI can list them at start-up.
 export { CALIB_FORMATS, DEFAULT_FAKE_BITS, type CalibFormat };
 
-export type OrtFeed = Record<string, ort.Tensor>;
+/** The timed feed, converted once for the repetitions. */
+export type OrtFeed = PreparedFeed;
 
 export interface Variant {
   format: CalibFormat;
@@ -47,10 +48,6 @@ export interface TimedRow extends LatencySummary {
   joules: number | null;
 }
 
-const disposeAll = (r: ort.InferenceSession.OnnxValueMapType) => {
-  for (const t of Object.values(r)) (t as ort.Tensor).dispose?.();
-};
-
 /**
  * Times several sessions on one feed, interleaved: each round runs every row that is not yet
  * done once, so background load on a shared machine hits all rows alike instead of whichever
@@ -58,13 +55,13 @@ const disposeAll = (r: ort.InferenceSession.OnnxValueMapType) => {
  * (95% CI half-width below the target), after `maxReps`, or after `maxSeconds` of its own runs.
  * Energy is the sum of the meter's counter deltas around each of the row's runs.
  */
-export async function timeInterleaved(sessions: readonly ort.InferenceSession[], feed: OrtFeed, o: RepetitionOptions = {}, meter?: PowerMeter): Promise<TimedRow[]> {
+export async function timeInterleaved(sessions: readonly Session[], feed: OrtFeed, o: RepetitionOptions = {}, meter?: PowerMeter): Promise<TimedRow[]> {
   const warmup = o.warmup ?? 3;
   const minReps = Math.max(1, o.minReps ?? 10);
   const maxReps = Math.max(minReps, o.maxReps ?? 300);
   const capS = o.maxSeconds ?? 10;
   const target = o.targetCiRel ?? 0.02;
-  for (const s of sessions) for (let i = 0; i < warmup; i++) disposeAll(await s.run(feed));
+  for (const s of sessions) for (let i = 0; i < warmup; i++) await runDiscard(s, feed);
   const st = sessions.map(() => ({ samples: [] as number[], busyS: 0, joules: 0, stop: null as DeviceRow['stop'] | null }));
   const rowOf = (x: (typeof st)[number]): TimedRow => ({ ...summarize(x.samples), stop: x.stop ?? 'max-reps', joules: meter && x.joules > 0 ? x.joules / x.samples.length : null });
   for (;;) {
@@ -74,10 +71,9 @@ export async function timeInterleaved(sessions: readonly ort.InferenceSession[],
       const x = st[i]!;
       const e0 = meter?.sample().joules;
       const t = performance.now();
-      const r = await sessions[i]!.run(feed);
+      await runDiscard(sessions[i]!, feed);
       const dt = (performance.now() - t) / 1000;
       const e1 = meter?.sample().joules;
-      disposeAll(r);
       x.samples.push(dt);
       x.busyS += dt;
       if (e0 !== undefined && e1 !== undefined) x.joules += e1 - e0;
@@ -96,7 +92,7 @@ export interface BuildVariantsOptions {
   /** Bit-widths for fake (2..16) and int4 (those MatMulNBits supports); others are fixed. */
   bits?: readonly number[];
   /** qdq-int8 activation ranges. */
-  calibration: OrtFeed[];
+  calibration: Feed[];
   onNote?: (m: string) => void;
   onProgress?: (label: string) => void;
 }
@@ -183,7 +179,7 @@ export async function measureVariants(variants: readonly Variant[], feed: OrtFee
   let restoreErrors: string[] = [];
   const total = variants.length * levels.length;
   let done = 0;
-  const sessions: ort.InferenceSession[] = [];
+  const sessions: Session[] = [];
   try {
     for (const v of variants) sessions.push(await createSession(v.bytes, { intraOpThreads: o.intraOpThreads, label: labelOf(v) }));
     for (const want of levels) {
@@ -214,7 +210,7 @@ export async function modelInputSpecs(bytes: Uint8Array, label: string) {
   }
 }
 
-export { toOrtFeed } from '../ort/session.ts';
+export { prepareFeed } from '../ort/session.ts';
 
 export class CalibrateError extends CoquantError {
   constructor(code: string, message: string, hint?: string) {

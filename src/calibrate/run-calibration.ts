@@ -20,7 +20,7 @@ import { analyzeSplit, sampleDims, splitAt } from '../runtime/split/split-model.
 import { encodeModel } from '../graph/extract.ts';
 import { parseDeviceProfile, type DeviceProfile, type DeviceRow } from '../plan/device-profile.ts';
 import { fitDeviceModel, type FitPoint } from './fit.ts';
-import { buildVariants, measureVariants, modelInputSpecs, toOrtFeed, type CalibFormat, type OrtFeed, type RepetitionOptions } from './measure.ts';
+import { buildVariants, measureVariants, modelInputSpecs, prepareFeed, type CalibFormat, type OrtFeed, type RepetitionOptions } from './measure.ts';
 
 export interface CalibrateOptions extends RepetitionOptions {
   /** Default: the bundled PP-OCRv4 recognition model. */
@@ -142,12 +142,12 @@ export async function runCalibration(o: CalibrateOptions = {}): Promise<Calibrat
   const variants = await buildVariants(bytes, {
     formats,
     bits: o.bits,
-    calibration: inputs.calibration.map((f) => toOrtFeed(f)),
+    calibration: inputs.calibration,
     onNote: note,
   });
   if (formats.includes('fake')) note('fake quantization runs float32 kernels on dequantized weights: its latency should not vary with bits');
   const headSpecs = o.headAt ? await modelInputSpecs(bytes, 'head') : specs;
-  const timingFeed: OrtFeed = toOrtFeed(Object.fromEntries(headSpecs.map((s) => [s.name, inputs.timing[s.name]!])));
+  const timingFeed: OrtFeed = prepareFeed(Object.fromEntries(headSpecs.map((s) => [s.name, inputs.timing[s.name]!])));
   const threads = o.intraOpThreads ?? os.availableParallelism();
   let meterWorks = meter;
   if (meter) {

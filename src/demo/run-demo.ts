@@ -9,7 +9,6 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type * as ort from 'onnxruntime-node';
 import { loadRgb, preprocessRec } from '../data/images.ts';
 import { renderTextLines } from '../data/text-lines.ts';
 import type { Feed, HostTensor } from '../data/tensor.ts';
@@ -20,7 +19,7 @@ import { encodeModel } from '../graph/extract.ts';
 import { bundledModels } from '../io/bundled-models.ts';
 import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
 import { loadPpocrCharset } from '../ocr/dictionary.ts';
-import { withArgmaxOutput } from '../ocr/argmax-output.ts';
+import { withArgmaxOutput } from '../formats/argmax-output.ts';
 import { decodeRecOutput, ppocrRecTask } from '../tasks/ppocr-rec.ts';
 import { relaxedPaper } from '../plan/baselines.ts';
 import { toProblem } from '../plan/problem.ts';
@@ -38,7 +37,6 @@ import { detectDevice } from '../device/detect.ts';
 import { execCuts } from '../runtime/options/exec-cuts.ts';
 import { writeExecHead, type GroupKernel } from '../runtime/options/exec-head.ts';
 import { measureOptions } from '../runtime/options/measure-options.ts';
-import { toOrtFeed } from '../ort/session.ts';
 import { mean, quantile } from '../calibrate/stats.ts';
 import { startServer } from '../runtime/server/server.ts';
 import { analyzeSplit, splitAt } from '../runtime/split/split-model.ts';
@@ -175,7 +173,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const { lines: calLines } = await renderTextLines({ count: 8, seed: o.seed + 1000, outDir: join(out, 'calibration-lines') });
   const calFeeds: Feed[] = [];
   for (const l of calLines) calFeeds.push({ x: await preprocessRec([await loadRgb(l.png)], { minWidth: REC_WIDTH, maxWidth: REC_WIDTH }) });
-  const calOrt = calFeeds.map((f) => toOrtFeed(f) as Record<string, ort.Tensor>);
 
   const fMax = Math.max(...o.clocksHz);
   // A board with real clock control (cpufreq, Jetson devfreq) uses it; elsewhere the clock is emulated.
@@ -337,7 +334,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const key = headKey(r.plan);
       if (heads.has(key)) continue;
       const halves = splitAt(analysis, r.plan.cut!);
-      const h = await writeExecHead(encodeModel(halves.head), r.plan.formats, { calibration: calOrt, ranges: measured.ranges, where: `head at ${r.plan.cut}` });
+      const h = await writeExecHead(encodeModel(halves.head), r.plan.formats, { calibration: calFeeds, ranges: measured.ranges, where: `head at ${r.plan.cut}` });
       heads.set(key, { head: h.bytes, tail: withArgmaxOutput(encodeModel(halves.tail), `tail at ${r.plan.cut}`), kernels: h.kernels, warnings: h.warnings });
     }
     const main = heads.get(headKey(plan))!;

@@ -9,7 +9,6 @@
  * the JS thread (a one-deep pipeline).
  */
 import { createHash } from 'node:crypto';
-import * as ort from 'onnxruntime-node';
 import { selectWeights } from '../io/open-weights.ts';
 import { toFloat32 } from '../io/decode.ts';
 import { fakeQuantize } from '../quant/fake-quantize.ts';
@@ -19,7 +18,7 @@ import type { QuantSpec } from '../quant/spec.ts';
 import { fitAlpha } from '../theory/alpha-fit.ts';
 import { CoquantError } from '../errors.ts';
 import { asFloat32 } from '../data/tensor.ts';
-import { createSession, defaultThreads, runFeed, type Session } from '../ort/session.ts';
+import { createSession, defaultThreads, runFeed, type Session, onnxruntimeVersion } from '../ort/session.ts';
 import { openPatchableModel } from './patcher.ts';
 import { fpCacheKey, readFpCache, writeFpCache, type CachedOutput } from './fp-cache.ts';
 import { OutputDiff } from '../tasks/output-distortion.ts';
@@ -93,7 +92,7 @@ export async function runDistortion(o: DistortionOptions): Promise<DistortionDoc
   if (!fpSession.outputNames.includes(output)) {
     throw new CoquantError('E_NO_SUCH_OUTPUT', `model has no output '${output}'`, { hint: `outputs: ${fpSession.outputNames.join(', ')}` });
   }
-  const cacheKey = fpCacheKey(model.bytes, feeds, output, ort.env.versions.common);
+  const cacheKey = fpCacheKey(model.bytes, feeds, output, onnxruntimeVersion());
   let fpCache: 'hit' | 'miss' | 'off' = 'off';
   let ref: CachedOutput[] | undefined;
   if (o.cacheDir) {
@@ -240,6 +239,6 @@ export async function runDistortion(o: DistortionOptions): Promise<DistortionDoc
     ...(fpQuality ? { fullPrecision: fpQuality } : {}),
     configs,
     fit: configs[0].fit,
-    run: { seconds: (performance.now() - t0) / 1000, threads, fpCache, cacheKey, onnxruntime: ort.env.versions.common },
+    run: { seconds: (performance.now() - t0) / 1000, threads, fpCache, cacheKey, onnxruntime: onnxruntimeVersion() },
   };
 }

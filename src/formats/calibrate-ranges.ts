@@ -4,10 +4,9 @@
  * range of each tensor is accumulated. Large models are probed in several passes, each exposing
  * only as many tensors as fit a memory budget, so detection-size feature maps stay bounded.
  */
-import * as ort from 'onnxruntime-node';
 import { FormatError } from './errors.ts';
-import { ortLogSeverity } from '../ort/session.ts';
-import { describeOrtFailure, parseOrtMessage } from '../ort/ort-errors.ts';
+import { createSession, runFeed } from '../ort/session.ts';
+import type { Feed, HostTensor } from '../data/tensor.ts';
 import { ortLoadable } from '../io/external-data.ts';
 import { DT, cloneModel, onnx, type GraphProto, type ModelProto } from './onnx-graph.ts';
 
@@ -89,7 +88,7 @@ function sortedSample(data: Float32Array): Float32Array {
 export async function calibrateRanges(
   m: ModelProto,
   names: readonly string[],
-  feeds: readonly Record<string, ort.Tensor>[],
+  feeds: readonly Feed[],
   opts: CalibrationOptions = {},
 ): Promise<Map<string, TensorRange>> {
   if (feeds.length === 0) throw new FormatError('E_NO_CALIBRATION', 'static quantization needs at least one calibration input', 'pass real inputs (e.g. rendered text lines) as calibration data');
@@ -104,23 +103,18 @@ export async function calibrateRanges(
     remaining = remaining.slice(chunk);
     // External data (absolute locations in memory) is handed to onnxruntime with its folder.
     const loadable = ortLoadable(exposeTensors(m, part));
-    const session = await ort.InferenceSession.create(loadable.bytes, {
-      ...(loadable.dir ? { extra: { session: { model_external_initializers_file_folder_path: loadable.dir } } } : {}),
-      graphOptimizationLevel: 'disabled',
-      logSeverityLevel: ortLogSeverity(),
-      intraOpNumThreads: opts.intraOpThreads ?? 0,
-    });
+    const session = await createSession(loadable.bytes, { optimization: 'disabled', intraOpThreads: opts.intraOpThreads ?? 0, externalDataDir: loadable.dir, label: 'the model with calibration outputs' });
     let passBytes = 0;
     try {
       for (const feed of feeds) {
-        let res: ort.InferenceSession.OnnxValueMapType;
+        let res: Record<string, HostTensor>;
         try {
-          res = await session.run(feed, part);
+          res = await runFeed(session, feed, part);
         } catch (e) {
-          throw new FormatError('E_CALIBRATION_RUN', `calibration run failed: ${describeOrtFailure(parseOrtMessage(e instanceof Error ? e.message : String(e)))}`, 'check that the calibration inputs match the model inputs');
+          throw new FormatError('E_CALIBRATION_RUN', `calibration run failed: ${e instanceof Error ? e.message : String(e)}`, 'check that the calibration inputs match the model inputs');
         }
         for (const name of part) {
-          const v = res[name] as ort.Tensor;
+          const v = res[name]!;
           const data = v.data as Float32Array;
           passBytes = Math.max(passBytes, 0) + data.byteLength / feeds.length;
           let lo = Infinity;
@@ -147,7 +141,6 @@ export async function calibrateRanges(
             a.n++;
           }
         }
-        for (const k of Object.keys(res)) (res[k] as ort.Tensor).dispose?.();
       }
     } finally {
       await session.release();

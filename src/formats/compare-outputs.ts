@@ -2,11 +2,10 @@
  * Output distortion of one model against another on the same inputs, measured by real forward
  * passes through onnxruntime (SPEC §2: mean absolute difference, and relative L2 error).
  */
-import * as ort from 'onnxruntime-node';
+import { asFloat32, type Feed, type HostTensor } from '../data/tensor.ts';
+import { createSession, outputSpecs, runFeed } from '../ort/session.ts';
 import { OutputDiff } from '../tasks/output-distortion.ts';
 import { FormatError } from './errors.ts';
-import { ortLogSeverity } from '../ort/session.ts';
-import { describeOrtFailure, parseOrtMessage } from '../ort/ort-errors.ts';
 
 export interface OutputDistortion {
   /** Mean over feeds of the mean |a − b| over all output elements. */
@@ -17,40 +16,35 @@ export interface OutputDistortion {
   feeds: number;
 }
 
-export type Runner = (feed: Record<string, ort.Tensor>) => Promise<Float32Array[]>;
+export type Runner = (feed: Feed) => Promise<Float32Array[]>;
 
-/** A runner for model bytes or a model file (all outputs, in declaration order), with CPU-provider defaults. */
+/** A runner for model bytes or a model file (all outputs, in declaration order), with the boundary's session settings. */
 export async function runnerFor(bytes: Uint8Array | string, intraOpThreads = 0): Promise<{ run: Runner; release: () => Promise<void> }> {
-  let s: ort.InferenceSession;
-  try {
-    const so: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: ortLogSeverity(), intraOpNumThreads: intraOpThreads };
-    // A path lets onnxruntime resolve the model's external data next to it.
-    s = typeof bytes === 'string' ? await ort.InferenceSession.create(bytes, so) : await ort.InferenceSession.create(bytes, so);
-  } catch (e) {
-    throw new FormatError('E_ORT_LOAD', `onnxruntime cannot load the quantized model: ${describeOrtFailure(parseOrtMessage(e instanceof Error ? e.message : String(e)))}`);
+  // A path lets onnxruntime resolve the model's external data next to it.
+  const s = await createSession(bytes, { intraOpThreads, label: typeof bytes === 'string' ? bytes : 'the quantized model' });
+  const names = outputSpecs(s);
+  const notNumeric = names.find((o) => !o.isTensor || o.type === 'string');
+  if (notNumeric) {
+    await s.release();
+    throw new FormatError('E_OUTPUT_TYPE', `output '${notNumeric.name}' is not a numeric tensor, so its distortion cannot be measured`, 'coquant compares numeric tensor outputs only');
   }
   return {
     run: async (feed) => {
-      let res: ort.InferenceSession.OnnxValueMapType;
+      let res: Record<string, HostTensor>;
       try {
-        res = await s.run(feed);
+        res = await runFeed(s, feed);
       } catch (e) {
-        throw new FormatError('E_ORT_RUN', `measuring output distortion: onnxruntime failed: ${describeOrtFailure(parseOrtMessage(e instanceof Error ? e.message : String(e)))}`, 'the model must run on the calibration inputs; pass inputs it accepts with --inputs');
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new FormatError('E_ORT_RUN', `measuring output distortion: ${msg}`, 'the model must run on the calibration inputs; pass inputs it accepts with --inputs');
       }
-      return s.outputNames.map((n) => {
-        const t = res[n] as ort.Tensor | undefined;
-        if (!t || !('data' in t) || !t.data || typeof t.data === 'string' || !(ArrayBuffer.isView(t.data) || Array.isArray(t.data))) {
-          throw new FormatError('E_OUTPUT_TYPE', `output '${n}' is not a numeric tensor, so its distortion cannot be measured`, 'coquant compares numeric tensor outputs only');
-        }
-        // int64 outputs (ArgMax, TopK indices, Shape) arrive as BigInt64Array.
-        return Float32Array.from(t.data as ArrayLike<number | bigint>, Number);
-      });
+      // int64 outputs (ArgMax, TopK indices, Shape) are converted by value.
+      return names.map((o) => asFloat32(res[o.name]!));
     },
     release: () => s.release(),
   };
 }
 
-export async function compareOutputs(ref: Runner, cand: Runner, feeds: readonly Record<string, ort.Tensor>[]): Promise<OutputDistortion> {
+export async function compareOutputs(ref: Runner, cand: Runner, feeds: readonly Feed[]): Promise<OutputDistortion> {
   const diff = new OutputDiff();
   for (const f of feeds) {
     const a = await ref(f);

@@ -7,7 +7,7 @@
 import { basename, extname, join } from 'node:path';
 import { CoquantError, UsageError } from '../errors.ts';
 import { parseDimFlags } from '../data/random-inputs.ts';
-import { readSignature, toOrtFeed } from '../ort/session.ts';
+import { readSignature } from '../ort/session.ts';
 import { taskFor } from '../tasks/registry.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { commandInputs } from '../tasks/checked-inputs.ts';
@@ -38,8 +38,8 @@ export async function quantizeFormatCli(model: string, o: { format: string; bits
     format,
     bits: o.bits === undefined ? undefined : Number(o.bits),
     blockSize: Number(o.blockSize),
-    calibration: calib.feeds.map(toOrtFeed),
-    evaluation: evalSet.feeds.map(toOrtFeed),
+    calibration: calib.feeds,
+    evaluation: evalSet.feeds,
     onWarning: (m) => log(`warning: ${m}`),
     onProgress: log,
   });

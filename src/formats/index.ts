@@ -7,7 +7,7 @@
  * job (writeFileAtomic).
  */
 import { readFile } from 'node:fs/promises';
-import type * as ort from 'onnxruntime-node';
+import type { Feed } from '../data/tensor.ts';
 import type { RangeMethod, TensorRange } from './calibrate-ranges.ts';
 import { compareOutputs, runnerFor, type OutputDistortion } from './compare-outputs.ts';
 import { FormatError } from './errors.ts';
@@ -55,9 +55,9 @@ export interface QuantizeToFormatOptions {
   /** int4: MatMulNBits accuracy_level (4 = int8 compute on A). */
   accuracyLevel?: number;
   /** Real model inputs. Required for qdq-int8 (activation ranges); used for distortion when `evaluation` is absent. */
-  calibration?: Record<string, ort.Tensor>[];
+  calibration?: Feed[];
   /** Inputs for the distortion report; none = no distortion measured. */
-  evaluation?: Record<string, ort.Tensor>[];
+  evaluation?: Feed[];
   calibrationMethod?: RangeMethod;
   percentile?: number;
   reduceRange?: boolean;

@@ -5,7 +5,7 @@
  * program and the executed one are the same. A group is one weight-carrying compute node of the
  * canonical (preoptimised) float graph, named by its weight tensor.
  */
-import type * as ort from 'onnxruntime-node';
+import type { Feed } from '../data/tensor.ts';
 import type { TensorRange } from './calibrate-ranges.ts';
 import { FormatError } from './errors.ts';
 import { quantizeMatMulNBits } from './int4.ts';
@@ -53,7 +53,7 @@ export function weightGroupsOf(pre: ModelProto): WeightGroup[] {
 
 export interface MixedOptions {
   /** Calibration inputs (needed when any group takes qdq-int8 and `ranges` does not cover it). */
-  calibration?: readonly Record<string, ort.Tensor>[];
+  calibration?: readonly Feed[];
   /** Activation ranges measured before, shared by every mixed model of one source. */
   ranges?: ReadonlyMap<string, TensorRange>;
   /** MatMulNBits block size (default 64). */

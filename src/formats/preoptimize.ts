@@ -8,10 +8,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { FormatError } from './errors.ts';
-import { ortLogSeverity } from '../ort/session.ts';
-import { describeOrtFailure, parseOrtMessage } from '../ort/ort-errors.ts';
+import { CoquantError } from '../errors.ts';
+import { createSession } from '../ort/session.ts';
 import { constantsToInitializers, decodeModel, encodeModel, type ModelProto } from './onnx-graph.ts';
 import { widenFloat16 } from './fp16-widen.ts';
 
@@ -33,17 +32,12 @@ export async function ortOptimizedModel(bytes: Uint8Array, level: OptimizationLe
   const dir = await mkdtemp(join(tmpdir(), 'coquant-opt-'));
   const out = join(dir, 'optimized.onnx');
   try {
-    const session = await ort.InferenceSession.create(bytes, {
-      graphOptimizationLevel: level,
-      optimizedModelFilePath: out,
-      logSeverityLevel: ortLogSeverity(),
-      intraOpNumThreads: 1,
-    });
+    const session = await createSession(bytes, { optimization: level, optimizedModelPath: out, intraOpThreads: 1, label: where });
     await session.release();
     return decodeModel(await readFile(out), `${where} (optimized by onnxruntime)`);
   } catch (e) {
-    if (e instanceof FormatError) throw e;
-    throw new FormatError('E_ORT_LOAD', `${where}: onnxruntime cannot load the model: ${describeOrtFailure(parseOrtMessage(e instanceof Error ? e.message : String(e)))}`);
+    if (e instanceof CoquantError) throw e;
+    throw new FormatError('E_ORT_LOAD', `${where}: cannot read the model onnxruntime optimised: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -19,7 +19,7 @@
  * Anything else (ConvTranspose, Gemm, MatMul with non-2-D weights) keeps float weights, and is
  * listed with the reason.
  */
-import type * as ort from 'onnxruntime-node';
+import type { Feed } from '../data/tensor.ts';
 import { calibrateRanges, inferElemTypes, type CalibrationOptions, type TensorRange } from './calibrate-ranges.ts';
 import { FormatError } from './errors.ts';
 import {
@@ -99,7 +99,7 @@ interface Plan {
  */
 export async function quantizeQdqInt8(
   source: ModelProto,
-  feeds: readonly Record<string, ort.Tensor>[],
+  feeds: readonly Feed[],
   opts: QdqOptions = {},
 ): Promise<QdqResult> {
   const m = cloneModel(source);

@@ -11,6 +11,10 @@ import { ModelFormatError } from './errors.ts';
 export const { onnx } = onnxProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
+/** Message types for graph readers outside io (they import them here, not from onnx-proto). */
+export type ModelLike = onnxProto.onnx.IModelProto;
+export type NodeProto = onnxProto.onnx.INodeProto;
+export type AttributeProto = onnxProto.onnx.IAttributeProto;
 
 /** Protobuf messages are capped at 2 GiB; anything larger cannot be a valid ONNX file. */
 export const ONNX_MAX_BYTES = 2 ** 31 - 1;

@@ -137,6 +137,30 @@ export async function runFeed(session: Session, feed: Feed, names?: readonly str
   return out;
 }
 
+/** A feed converted once to onnxruntime tensors, for timing loops that run the same feed many times. */
+export type PreparedFeed = Readonly<Record<string, ort.Tensor>>;
+
+/** Converts a host feed once (views, no copy); run it with `runDiscard`. */
+export function prepareFeed(feed: Feed): PreparedFeed {
+  return toOrtFeed(feed);
+}
+
+/** Runs a prepared feed and drops its outputs: what a timed repetition needs, with no copy out. */
+export async function runDiscard(session: Session, feed: PreparedFeed): Promise<void> {
+  let res: ort.InferenceSession.OnnxValueMapType;
+  try {
+    res = await session.run(feed as Record<string, ort.Tensor>);
+  } catch (e) {
+    throw ortRunError(e, 'a timed inference', 'check input shapes and dtypes against the model');
+  }
+  for (const t of Object.values(res)) (t as ort.Tensor).dispose?.();
+}
+
+/** onnxruntime's version, for reports and cache keys. */
+export function onnxruntimeVersion(): string {
+  return ort.env.versions.common;
+}
+
 export async function releaseSession(session: Session): Promise<void> {
   await session.release();
 }

@@ -5,14 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import * as ort from 'onnxruntime-node';
 import { quantizeToFormat } from '../../src/formats/index.ts';
 import { DT, decodeModel } from '../../src/formats/onnx-graph.ts';
 import { quantizeValue, roundHalfEven, uint8Params } from '../../src/formats/quant-params.ts';
 import { convModel, mlpModel, randn } from './tiny-models.ts';
 
 const feedsOf = (name: string, dims: number[], count: number, seed: number) =>
-  Array.from({ length: count }, (_, i) => ({ [name]: new ort.Tensor('float32', randn(dims.reduce((a, b) => a * b, 1), seed + i), dims) }));
+  Array.from({ length: count }, (_, i) => ({ [name]: { type: 'float32' as const, data: randn(dims.reduce((a, b) => a * b, 1), seed + i), dims } }));
 
 describe('quantization parameters', () => {
   it('rounds half to even like QuantizeLinear', () => {

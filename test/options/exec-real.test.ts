@@ -9,7 +9,7 @@ import { EmulatedDevice } from '../../src/runtime/device-host/emulated-device.ts
 import { detectCpuBandwidth } from '../../src/device/cpu-bandwidth.ts';
 import { measureOptions } from '../../src/runtime/options/measure-options.ts';
 import { parseOptionsDocument } from '../../src/plan/options-doc.ts';
-import { createSession, runFeed, toOrtFeed } from '../../src/ort/session.ts';
+import { createSession, runFeed } from '../../src/ort/session.ts';
 import type { Feed } from '../../src/data/tensor.ts';
 import { mlpModel, randn } from '../formats/tiny-models.ts';
 
@@ -26,7 +26,7 @@ describe('mixed-format models of the real PP-OCRv4 recognizer', () => {
     const assignment: Record<string, 'qdq-int8' | 'nbits4'> = {};
     groups.filter((g) => g.op === 'Conv').forEach((g, i) => i % 3 === 0 && (assignment[g.name] = 'qdq-int8'));
     matmuls.forEach((g, i) => i % 2 === 0 && (assignment[g.name] = 'nbits4'));
-    const feeds = [toOrtFeed(recFeed(1))];
+    const feeds = [recFeed(1)];
     const r = await writeMixedFormat(pre, assignment, { calibration: feeds });
     for (const [g, f] of Object.entries(assignment)) expect(r.applied[g]).toBe(f);
     const kernels = await groupKernels(pre, encodeModel(r.model), r.applied);

@@ -10,7 +10,8 @@ import * as ort from 'onnxruntime-node';
 import { fakeQuantize } from '../../src/quant/index.ts';
 import type { QuantConfig, QuantFamily, Granularity, RangeRule } from '../../src/quant/types.ts';
 import { fcBound, fcForward, type FcLayer } from '../../src/theory/fc-bound.ts';
-import { extractFcChain, chainForward } from '../../src/theory/fc-chain.ts';
+import { chainForward } from '../../src/theory/fc-chain.ts';
+import { extractFcChain } from '../../src/bounds/fc-chain-onnx.ts';
 import { buildFcOnnx, drawFcLayers, generateFcModel } from '../../src/synth/fc-model.ts';
 import { mulberry32, gaussian } from '../../src/util/rng.ts';
 

@@ -18,9 +18,8 @@ export interface ExecPlanFields {
 export async function quantizeExecCli(model: string, planPath: string, plan: ExecPlanFields, o: { out?: string; json?: boolean; calib: string; dim: string[]; inputs?: string[] }): Promise<void> {
   if (!plan.feasible) throw new CoquantError('E_INFEASIBLE_PLAN', `${planPath} is an infeasible plan: it names no formats`, { hint: 'relax T0/E0 and plan again' });
   if (plan.simulation) throw new UsageError(`${planPath} uses simulation formats, which no kernel executes`, 'plan without --simulation to get an executable plan');
-  const [{ modelWithInputs }, { toOrtFeed }, { writeExecHead }, { writeFileAtomic }] = await Promise.all([
+  const [{ modelWithInputs }, { writeExecHead }, { writeFileAtomic }] = await Promise.all([
     import('../model-inputs.ts'),
-    import('../../ort/session.ts'),
     import('../../runtime/options/exec-head.ts'),
     import('../../util/atomic-write.ts'),
   ]);
@@ -29,7 +28,7 @@ export async function quantizeExecCli(model: string, planPath: string, plan: Exe
   const { bytes, calibration: calib } = await modelWithInputs(model, n, 11, o.dim, { inputs: o.inputs, command: 'quantize --plan' });
   const out = o.out ?? join('out', `${basename(model, extname(model))}.plan.onnx`);
   // A head with external data is written by writeExecHead itself, with <out>.data beside it.
-  const head = await writeExecHead(bytes, plan.formats ?? {}, { calibration: calib.feeds.map((f) => toOrtFeed(f)), where: model, external: { headPath: model, outPath: out } });
+  const head = await writeExecHead(bytes, plan.formats ?? {}, { calibration: calib.feeds, where: model, external: { headPath: model, outPath: out } });
   if (!head.written) await writeFileAtomic(out, head.bytes);
   const counts = new Map<string, number>();
   for (const f of Object.values(head.applied)) counts.set(f, (counts.get(f) ?? 0) + 1);

@@ -14,7 +14,7 @@ import { decodeModel, encodeModel, type ModelProto } from '../../formats/onnx-gr
 import { hasExternalData, writeModelExternal } from '../../io/external-data.ts';
 import { ortOptimizedModel, preoptimize } from '../../formats/preoptimize.ts';
 import type { TensorRange } from '../../formats/calibrate-ranges.ts';
-import type * as ort from 'onnxruntime-node';
+import type { Feed } from '../../data/tensor.ts';
 import { originByName } from './kernel-trace.ts';
 
 export interface GroupKernel {
@@ -61,7 +61,7 @@ export async function writeExecHead(
   headBytes: Uint8Array,
   formats: Readonly<Record<string, string>>,
   o: {
-    calibration?: readonly Record<string, ort.Tensor>[];
+    calibration?: readonly Feed[];
     ranges?: ReadonlyMap<string, TensorRange>;
     where?: string;
     /** A head with external data: the file it was read from (its data resolves there) and the file to write (with `<out>.data`). */
@@ -80,7 +80,7 @@ export async function writeExecHead(
   return writeHead(await preoptimize(headBytes, o.where ?? 'head'), formats, o);
 }
 
-async function writeHead(pre: ModelProto, formats: Readonly<Record<string, string>>, o: { calibration?: readonly Record<string, ort.Tensor>[]; ranges?: ReadonlyMap<string, TensorRange> }, outPath?: string): Promise<ExecHead> {
+async function writeHead(pre: ModelProto, formats: Readonly<Record<string, string>>, o: { calibration?: readonly Feed[]; ranges?: ReadonlyMap<string, TensorRange> }, outPath?: string): Promise<ExecHead> {
   const present = new Set(weightGroupsOf(pre).map((g) => g.name));
   const assignment: Record<string, ExecFormat> = {};
   for (const [g, f] of Object.entries(formats)) {

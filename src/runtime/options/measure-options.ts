@@ -14,7 +14,6 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as ort from 'onnxruntime-node';
 import type { Feed, HostTensor } from '../../data/tensor.ts';
 import { CoquantError } from '../../errors.ts';
 import { EXEC_FORMATS, weightGroupsOf, writeMixedFormat, type ExecFormat, type WeightGroup } from '../../formats/mixed-format.ts';
@@ -22,7 +21,7 @@ import { DT, encodeModel, GraphIndex, makeNode, makeTensor, onnx, tensorToFloat3
 import { preoptimize } from '../../formats/preoptimize.ts';
 import { unpackNBits } from '../../formats/nbits-pack.ts';
 import { OPTIONS_SCHEMA, type OptionsDocument } from '../../plan/options-doc.ts';
-import { createSession, runFeed, toOrtFeed } from '../../ort/session.ts';
+import { createSession, runFeed } from '../../ort/session.ts';
 import type { EmulatedDevice } from '../device-host/emulated-device.ts';
 import { attributeTrace, parseTrace, type GraphNames } from './kernel-trace.ts';
 import type { TensorRange } from '../../formats/calibrate-ranges.ts';
@@ -177,7 +176,6 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
   if (groups.length === 0) throw new CoquantError('E_NO_WEIGHTS', `${inp.source}: no Conv/MatMul/Gemm weights to choose formats for`, { hint: 'coquant options plans weight formats; this model has no weight-carrying compute nodes', exitCode: 3 });
   const formats: ExecFormat[] = (inp.formats ?? EXEC_FORMATS).filter((f) => f !== 'fp32');
   const names = graphNames(pre);
-  const ortFeeds = inp.feeds.map((f) => toOrtFeed(f) as Record<string, ort.Tensor>);
   const clocks = [...new Set(inp.clocksHz)].sort((a, b) => a - b);
   const groupNodes = new Set(groups.map((g) => g.node));
 
@@ -187,7 +185,7 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
   for (const f of formats) {
     const assignment = Object.fromEntries(groups.filter((g) => g.formats.includes(f)).map((g) => [g.name, f]));
     if (Object.keys(assignment).length === 0) continue;
-    const r = await writeMixedFormat(pre, assignment, { calibration: ortFeeds, ranges });
+    const r = await writeMixedFormat(pre, assignment, { calibration: inp.feeds, ranges });
     if (f === 'qdq-int8') ranges = r.ranges;
     variants.push({ format: f, model: r.model, bytes: encodeModel(r.model) });
   }
@@ -301,7 +299,7 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
     ];
     for (const f of g.formats) {
       if (f === 'fp32' || !formats.includes(f)) continue;
-      const r = await writeMixedFormat(pre, { [g.name]: f }, { calibration: ortFeeds, ranges });
+      const r = await writeMixedFormat(pre, { [g.name]: f }, { calibration: inp.feeds, ranges });
       if (r.applied[g.name] !== f) {
         tick(`${g.name} cannot take ${f}`);
         continue;

@@ -5,13 +5,12 @@
  * without its weights ever being in memory. Other models are written as one self-contained file,
  * external tensors inlined as before.
  */
-import onnxProto from 'onnx-proto';
 import { absolutizeExternalData, hasExternalData, writeModelExternal } from '../../io/external-data.ts';
 import { serializeModel } from '../../io/onnx-edit.ts';
-import type { ModelProto } from '../../io/onnx-model.ts';
+import type { ModelLike, ModelProto } from '../../io/onnx-model.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 
-type Model = onnxProto.onnx.IModelProto;
+type Model = ModelLike;
 
 export interface WrittenHalf {
   path: string;

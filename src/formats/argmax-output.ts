@@ -4,7 +4,7 @@
  * class score: 320 bytes instead of 1 MiB for PP-OCRv4 rec at width 320. Greedy CTC decoding
  * needs nothing more (ctcDecodeIndices).
  */
-import { attrInt, decodeModel, encodeModel, makeNode, onnx, DT } from '../formats/onnx-graph.ts';
+import { attrInt, decodeModel, encodeModel, makeNode, onnx, DT } from './onnx-graph.ts';
 
 export function withArgmaxOutput(bytes: Uint8Array, where = 'model'): Uint8Array {
   const m = decodeModel(bytes, where);
