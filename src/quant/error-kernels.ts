@@ -127,17 +127,17 @@ export type Objective = 0 | 1;
 
 // Per-value errors x − Q(x), written once and inlined by V8 into every loop below, with the
 // same operations in the same order as the loops above, so they give the same bits.
-function symD(x: number, inv: number, step: number, n: number): number {
+export function symD(x: number, inv: number, step: number, n: number): number {
   let q = roundHalfUp(x * inv);
   q = q > n ? n : q < -n ? -n : q;
   return x - q * step;
 }
-function asymD(x: number, inv: number, step: number, n: number, z: number): number {
+export function asymD(x: number, inv: number, step: number, n: number, z: number): number {
   let q = roundHalfUp(x * inv) + z;
   q = q > n ? n : q < 0 ? 0 : q;
   return x - (q - z) * step;
 }
-function potD(x: number, inv: number, c: number, minExp: number): number {
+export function potD(x: number, inv: number, c: number, minExp: number): number {
   const a = Math.abs(x);
   return a - potRatio(a * inv, minExp) * c;
 }

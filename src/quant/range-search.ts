@@ -14,6 +14,7 @@
  *    (`clippedTermSum`), discounted by the worst-case rounding of two float sums;
  *  - an early exit from the full sum once its running value reaches the best (terms are ≥ 0).
  */
+import { approxL1, binnedL1, binnedLevelCount, sortedPrefix, type SortedPrefix } from './clip-bounds.ts';
 import { clippedTermSum, errorSums, errorSumsBelow, type Objective, type Values } from './error-kernels.ts';
 import { fillLevelParams, type LevelParams, levelParams } from './levels.ts';
 import type { QuantFamily, RangeRule } from './types.ts';
@@ -45,6 +46,13 @@ export function clipCandidates(pass: number, best: number): number[] {
   return out;
 }
 
+/** The c-th clip factor of a pass (the order `clipCandidates` lists); outside (0, 1] when it is skipped. */
+function candidateClip(pass: number, center: number, c: number): number {
+  if (pass === 0) return (CLIP_COARSE_STEPS - c) / CLIP_COARSE_STEPS;
+  const j = (c >> 1) + 1;
+  return center + (c & 1 ? -j : j) * CLIP_REFINE_STEPS[pass - 1];
+}
+
 export interface ChosenLevels {
   params: LevelParams;
   /** Clip factor t the range rule settled on (1 for absmax). */
@@ -64,10 +72,14 @@ export function chooseLevels(
   end: number,
   bounds?: [number, number],
   sorted?: Float64Array,
+  prefix?: SortedPrefix,
 ): ChosenLevels {
   if (range === 'absmax' || w !== null) return chooseLevelsPlain(family, bits, range, v, w, start, end, bounds);
   const [lo, hi] = bounds ?? sliceBounds(v, start, end);
-  const asc = sorted ?? sortedCopy(v, start, end);
+  const asc = sorted ?? prefix?.sorted ?? sortedCopy(v, start, end);
+  if (range === 'clip-l1' && (family === 'uniform-symmetric' || family === 'uniform-asymmetric' || family === 'pot') && end > start) {
+    return chooseLevelsL1(family, bits, v, start, end, lo, hi, prefix ?? sortedPrefix(asc));
+  }
   const obj: Objective = range === 'clip-l1' ? 0 : 1;
   const kappa = roundingDiscount(end - start);
   const scratch = levelParams(family, bits, lo, hi);
@@ -80,13 +92,8 @@ export function chooseLevels(
     const center = bestT;
     const count = pass === 0 ? CLIP_COARSE_STEPS : 2 * CLIP_REFINE_SPAN;
     for (let c = 0; c < count; c++) {
-      let t: number;
-      if (pass === 0) t = (CLIP_COARSE_STEPS - c) / CLIP_COARSE_STEPS;
-      else {
-        const j = (c >> 1) + 1;
-        t = center + (c & 1 ? -j : j) * CLIP_REFINE_STEPS[pass - 1];
-        if (!(t > 0 && t <= 1)) continue;
-      }
+      const t = candidateClip(pass, center, c);
+      if (!(t > 0 && t <= 1)) continue;
       fillLevelParams(scratch, family, bits, lo * t, hi * t);
       if (bestObj < Infinity) {
         // Prune: the full objective is ≥ P·kappa > bestObj, so this candidate cannot win.
@@ -105,6 +112,120 @@ export function chooseLevels(
   return { params: levelParams(family, bits, lo * bestT, hi * bestT), clip: bestT, sums: Float64Array.of(bestL1, bestSq) };
 }
 
+// A level walk costs about this many value evaluations per level (two galloping searches and a
+// few prefix-sum differences, measured on ISNet's channels); above that the four-lane pass is cheaper.
+const BIN_COST = 12;
+
+/**
+ * The clip-l1 search of `chooseLevelsPlain`, pass by pass, deciding with intervals instead of
+ * slice-order sums. Every candidate of a pass gets an interval [L, U] around its slice-order
+ * objective S (clipped-tail lower bound, nearest-level bins, or a four-lane pass; see
+ * clip-bounds.ts). With τ the least U among the pass's candidates and the best so far, a
+ * candidate with L > τ has S > some other S, so it is not the pass's minimum. The plain search
+ * keeps the first minimum in visiting order (the previous best first); every candidate equal to
+ * the minimum has L ≤ S = min ≤ τ and survives. One survivor is therefore the plain result;
+ * several are evaluated exactly and compared in visiting order. Only the final best needs
+ * slice-order sums, so most searches make one full slice-order pass instead of up to 26.
+ */
+function chooseLevelsL1(family: QuantFamily, bits: number, v: Values, start: number, end: number, lo: number, hi: number, sp: SortedPrefix): ChosenLevels {
+  const n = end - start;
+  const kappa = roundingDiscount(n);
+  const scratch = levelParams(family, bits, lo, hi);
+  const acc = new Float64Array(2);
+  const iv = new Float64Array(2);
+  const ts = new Float64Array(CLIP_COARSE_STEPS);
+  const Ls = new Float64Array(CLIP_COARSE_STEPS);
+  let bestT = 1;
+  let bestLo = Infinity;
+  let bestHi = Infinity;
+  let bestExact = false;
+  let bestL1 = Infinity;
+  let bestSq = Infinity;
+  const exact = (t: number): number => {
+    fillLevelParams(scratch, family, bits, lo * t, hi * t);
+    acc[0] = 0;
+    acc[1] = 0;
+    errorSums(scratch, v, null, start, end, acc);
+    return acc[0];
+  };
+  for (let pass = 0; pass <= CLIP_REFINE_STEPS.length; pass++) {
+    const center = bestT;
+    const count = pass === 0 ? CLIP_COARSE_STEPS : 2 * CLIP_REFINE_SPAN;
+    let tau = bestHi;
+    let m = 0;
+    let last = -1;
+    for (let c = 0; c < count; c++) {
+      const t = candidateClip(pass, center, c);
+      if (!(t > 0 && t <= 1)) continue;
+      fillLevelParams(scratch, family, bits, lo * t, hi * t);
+      if (tau < Infinity) {
+        const P = clippedTermSum(scratch, sp.sorted, 0, tau * PRUNE_STOP);
+        if (P > PRUNE_MIN && P * kappa > tau) continue;
+      }
+      const walk = binnedLevelCount(scratch, sp);
+      let L: number;
+      let Uu: number;
+      if (walk >= 0 && walk * BIN_COST < n) {
+        binnedL1(scratch, sp, iv);
+        L = iv[0];
+        Uu = iv[1];
+      } else if (scratch.inv !== 0) {
+        approxL1(scratch, v, start, end, tau, iv);
+        L = iv[0];
+        Uu = iv[1];
+      } else {
+        L = Uu = exact(t);
+      }
+      if (L > tau) continue;
+      ts[m] = t;
+      Ls[m++] = L;
+      if (Uu < tau) tau = Uu;
+    }
+    let survivors = pass > 0 && bestLo <= tau ? 1 : 0;
+    for (let i = 0; i < m; i++) {
+      if (Ls[i] <= tau) {
+        survivors++;
+        last = i;
+      }
+    }
+    if (survivors === 1 && last >= 0) {
+      // The one survivor is a candidate: the pass's unique minimum.
+      bestT = ts[last];
+      bestLo = Ls[last];
+      bestHi = tau;
+      bestExact = false;
+    } else if (survivors > 1) {
+      // Several may be the minimum: slice-order sums decide, the previous best first.
+      let cur = Infinity;
+      if (pass > 0 && bestLo <= tau) {
+        cur = bestExact ? bestL1 : exact(bestT);
+        if (!bestExact) {
+          bestL1 = acc[0];
+          bestSq = acc[1];
+        }
+      }
+      for (let i = 0; i < m; i++) {
+        if (!(Ls[i] <= tau)) continue;
+        const s = exact(ts[i]);
+        if (s < cur) {
+          cur = s;
+          bestT = ts[i];
+          bestL1 = acc[0];
+          bestSq = acc[1];
+        }
+      }
+      bestLo = bestHi = cur;
+      bestExact = true;
+    }
+  }
+  if (!bestExact) {
+    exact(bestT);
+    bestL1 = acc[0];
+    bestSq = acc[1];
+  }
+  return { params: levelParams(family, bits, lo * bestT, hi * bestT), clip: bestT, sums: Float64Array.of(bestL1, bestSq) };
+}
+
 /** What the clip searches of one slice share across families and bit-widths. */
 export interface PreparedSlice {
   bounds: [number, number];
@@ -112,16 +233,14 @@ export interface PreparedSlice {
   sorted: Float64Array;
   /** Smallest non-zero |x| (Infinity when every value is 0). */
   minAbs: number;
+  /** The sorted copy with its prefix sums, for the clip-l1 interval bounds. */
+  prefix: SortedPrefix;
 }
 
 export function prepareSlice(v: Values, start: number, end: number): PreparedSlice {
   const sorted = sortedCopy(v, start, end);
-  let minAbs = Infinity;
-  for (let i = 0; i < sorted.length; i++) {
-    const a = Math.abs(sorted[i]);
-    if (a > 0 && a < minAbs) minAbs = a;
-  }
-  return { bounds: sliceBounds(v, start, end), sorted, minAbs };
+  const prefix = sortedPrefix(sorted);
+  return { bounds: sliceBounds(v, start, end), sorted, minAbs: prefix.minAbs, prefix };
 }
 
 /**
@@ -155,10 +274,10 @@ export function chooseLevelsForBits(family: QuantFamily, bitsList: readonly numb
         out[i] = { params: levelParams(family, bits, lo * saturated.clip, hi * saturated.clip), clip: saturated.clip, sums: Float64Array.from(saturated.sums) };
         continue;
       }
-      saturated = out[i] = chooseLevels(family, bits, range, v, null, start, end, slice.bounds, slice.sorted);
+      saturated = out[i] = chooseLevels(family, bits, range, v, null, start, end, slice.bounds, slice.sorted, slice.prefix);
       continue;
     }
-    out[i] = chooseLevels(family, bits, range, v, null, start, end, slice.bounds, slice.sorted);
+    out[i] = chooseLevels(family, bits, range, v, null, start, end, slice.bounds, slice.sorted, slice.prefix);
   }
   return out;
 }
@@ -219,13 +338,8 @@ export function chooseLevelsPlain(
     const center = bestT;
     const count = pass === 0 ? CLIP_COARSE_STEPS : 2 * CLIP_REFINE_SPAN;
     for (let c = 0; c < count; c++) {
-      let t: number;
-      if (pass === 0) t = (CLIP_COARSE_STEPS - c) / CLIP_COARSE_STEPS;
-      else {
-        const j = (c >> 1) + 1;
-        t = center + (c & 1 ? -j : j) * CLIP_REFINE_STEPS[pass - 1];
-        if (!(t > 0 && t <= 1)) continue;
-      }
+      const t = candidateClip(pass, center, c);
+      if (!(t > 0 && t <= 1)) continue;
       fillLevelParams(scratch, family, bits, lo * t, hi * t);
       acc[0] = 0;
       acc[1] = 0;
