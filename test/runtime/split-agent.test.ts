@@ -12,6 +12,8 @@ import { startServer, type RunningServer } from '../../src/runtime/server/server
 import { analyzeSplit, splitAt, type SplitAnalysis } from '../../src/runtime/split/split-model.ts';
 import { featureFeed, wireBytes, wireTensors } from '../../src/runtime/split/feature-wire.ts';
 import { featureWireBytes, type FeatureFormat } from '../../src/formats/feature-format.ts';
+import { measureFeatureOptions } from '../../src/runtime/split/feature-options.ts';
+import { meanAbsDiff } from '../../src/runtime/options/output-diff.ts';
 
 const plan: AgentPlan = { bitsVector: [], bits: 32, bitsByGroup: {}, agentHz: 1e9, serverHz: 0, key: 'fp32' };
 const fixed: PlanSource = {
@@ -77,5 +79,34 @@ describe('a set cut of the PP-OCR detector through coquant serve and the agent, 
       await releaseSession(head);
       await releaseSession(tail);
     }
+  }, 60_000);
+});
+
+describe('link formats measured for the plan', () => {
+  // Invariant: the measurement (fp32 tail on decoded features, one session for every format) gives
+  // the bytes and ΔD_o that sending the wire tensors to the rewritten tail gives.
+  it('equal the rewritten tail on the wire tensors', async () => {
+    const cand = analysis.setCandidates.find((c) => c.tensors.length >= 3)!;
+    const feeds = [feed, { x: { ...feed.x, data: feed.x.data.map((v) => v * 0.5 + 0.1) as Float32Array } }];
+    const [m] = await measureFeatureOptions(analysis, [cand.name], feeds);
+    expect(m.options.map((o) => o.format)).toEqual(['fp32', 'fp16', 'int8', 'int8-channel']);
+    const fp = splitAt(analysis, cand.name);
+    const head = await createSession(encodeModel(fp.head), { intraOpThreads: 1 });
+    const tail32 = await createSession(encodeModel(fp.tail), { intraOpThreads: 1 });
+    for (const o of m.options.slice(1)) {
+      const h = splitAt(analysis, cand.name, { link: o.format });
+      const tail = await createSession(encodeModel(h.tail), { intraOpThreads: 1 });
+      let d = 0;
+      for (const f of feeds) {
+        const feat = await runFeed(head, f);
+        d += meanAbsDiff(await runFeed(tail32, feat), await runFeed(tail, featureFeed(feat, h.linkFormats)));
+        expect(wireBytes(wireTensors(feat, h.linkFormats))).toBe(o.bytes);
+      }
+      expect(o.deltaDo, o.format).toBe(d / feeds.length);
+      expect(o.deltaDo).toBeGreaterThan(0);
+      await releaseSession(tail);
+    }
+    await releaseSession(head);
+    await releaseSession(tail32);
   }, 60_000);
 });

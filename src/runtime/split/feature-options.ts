@@ -1,18 +1,30 @@
 /**
  * What each link format costs and changes at a cut, measured with real forward passes, as the
  * weight formats are: the head runs in fp32 on every input, its crossing tensors are encoded in
- * each format, and the tail rewritten for that format runs on the wire tensors. The reference is
- * the fp32 tail on the same features, so fp32 contributes exactly 0 and every other format's
- * deltaDo is the output distortion the link format alone adds (mean |y − ŷ|, the options
- * document's measure). Bytes are the uplink payload: payload plus scales and zero points.
+ * each format and decoded to the float32 values the rewritten tail's first nodes produce
+ * (decodeFeature; the tests check it against that tail bit for bit), and the fp32 tail runs on
+ * them. One tail session serves every format. The reference is the fp32 link on the same inputs,
+ * so fp32 contributes exactly 0 and every other format's deltaDo is the output distortion the
+ * link format alone adds (mean |y − ŷ|, the options document's measure). Bytes are the uplink
+ * payload: payload plus scales and zero points.
  */
 import type { Feed, HostTensor } from '../../data/tensor.ts';
 import { encodeModel } from '../../graph/extract.ts';
-import { FEATURE_FORMATS, type FeatureFormat } from '../../formats/feature-format.ts';
+import { decodeFeature, encodeFeature, FEATURE_FORMATS, type FeatureFormat } from '../../formats/feature-format.ts';
 import { createSession, releaseSession, runFeed } from '../../ort/session.ts';
 import { meanAbsDiff } from '../options/output-diff.ts';
-import { featureFeed, wireBytes, wireTensors } from './feature-wire.ts';
-import { splitAt, type SplitAnalysis } from './split-model.ts';
+import { wireBytes, wireTensors } from './feature-wire.ts';
+import { linkFormatsFor, splitAt, type SplitAnalysis } from './split-model.ts';
+
+/** The features as the tail sees them after the link: each float32 tensor in `formats` encoded and decoded. */
+function afterLink(features: Readonly<Record<string, HostTensor>>, formats: Readonly<Record<string, FeatureFormat>>): Record<string, HostTensor> {
+  const out: Record<string, HostTensor> = {};
+  for (const [k, t] of Object.entries(features)) {
+    const f = formats[k];
+    out[k] = f && f !== 'fp32' && t.data instanceof Float32Array ? { type: 'float32', dims: t.dims, data: decodeFeature(encodeFeature(t.data, t.dims, f)) } : t;
+  }
+  return out;
+}
 
 /** One link format at one cut: what the options document's `features` entries hold. */
 export interface FeatureOption {
@@ -50,30 +62,28 @@ export async function measureFeatureOptions(analysis: SplitAnalysis, cuts: reado
     } finally {
       await releaseSession(head);
     }
-    let reference: Record<string, HostTensor>[] = [];
+    const tail = await createSession(encodeModel(fp.tail), { ...so, label: `tail at ${name}` });
     const options: FeatureOption[] = [];
-    for (const format of ['fp32' as const, ...formats.filter((f) => f !== 'fp32')]) {
-      const h = format === 'fp32' ? fp : splitAt(analysis, name, { link: format });
-      const tail = await createSession(encodeModel(h.tail), { ...so, label: `tail at ${name} (${format} link)` });
-      const outs: Record<string, HostTensor>[] = [];
-      let d = 0;
-      let bytes = 0;
-      try {
+    try {
+      let reference: Record<string, HostTensor>[] = [];
+      for (const format of ['fp32' as const, ...formats.filter((f) => f !== 'fp32')]) {
+        const links = linkFormatsFor(fp.candidate, format);
+        const outs: Record<string, HostTensor>[] = [];
+        let d = 0;
         for (const [i, feat] of features.entries()) {
-          const wire = wireTensors(feat, h.linkFormats);
-          bytes = wireBytes(wire);
-          const y = await runFeed(tail, featureFeed(feat, h.linkFormats));
+          const y = await runFeed(tail, afterLink(feat, links));
           outs.push(y);
           if (format !== 'fp32') d += meanAbsDiff(reference[i], y);
         }
-      } finally {
-        await releaseSession(tail);
+        if (format === 'fp32') reference = outs;
+        if (format === 'fp32' || formats.includes(format)) {
+          const bytes = features.length ? wireBytes(wireTensors(features[0], links)) : 0;
+          options.push({ format, bytes, deltaDo: format === 'fp32' ? 0 : d / Math.max(1, feeds.length), ...(o.task ? { task: format === 'fp32' ? 0 : o.task.score(outs, reference) } : {}) });
+        }
+        o.progress?.(`link ${format} at ${name}`);
       }
-      if (format === 'fp32') reference = outs;
-      if (format === 'fp32' || formats.includes(format)) {
-        options.push({ format, bytes, deltaDo: format === 'fp32' ? 0 : d / Math.max(1, feeds.length), ...(o.task ? { task: format === 'fp32' ? 0 : o.task.score(outs, reference) } : {}) });
-      }
-      o.progress?.(`link ${format} at ${name}`);
+    } finally {
+      await releaseSession(tail);
     }
     out.push({ cut: name, options });
   }
