@@ -37,15 +37,21 @@ export function parseRange(s: string): RangeRule {
   return r;
 }
 
-/** `2-16`, `4,8`, `2-8,16` → sorted unique bit-widths, each in 2..16. */
-export function parseBits(s: string): number[] {
+/**
+ * The one `--bits` grammar of every command: `2-16`, `4,8`, `2-8,16` (or `2:16`) → sorted unique
+ * bit-widths, each in `limits` (default 2..16, the quantizers' range; the planner allows 1..32).
+ */
+export function parseBits(s: string, limits: { min?: number; max?: number } = {}): number[] {
+  const lo = limits.min ?? MIN_BITS;
+  const hi = limits.max ?? MAX_BITS;
   const out = new Set<number>();
   for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new QuantConfigError(`cannot read bit-widths '${s}'`, 'write e.g. 2-16, 4,8 or 2-8,16');
+    const m = /^(\d+)(?:\s*[-:]\s*(\d+))?$/.exec(part);
+    if (!m) throw new QuantConfigError(`cannot read bit-widths '${s}': expected a range, a list or both, e.g. 2-16, 4,8 or 2-8,16`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
-    if (a > b || a < MIN_BITS || b > MAX_BITS) throw new QuantConfigError(`bit-widths '${part}' are outside ${MIN_BITS}..${MAX_BITS}`);
+    if (a > b) throw new QuantConfigError(`bit-widths '${part}': the range is empty (${a} > ${b})`, 'write the smaller bit-width first, e.g. 2-8');
+    if (a < lo || b > hi) throw new QuantConfigError(`bit-widths '${part}' are outside ${lo}..${hi}`);
     for (let x = a; x <= b; x++) out.add(x);
   }
   if (out.size === 0) throw new QuantConfigError('no bit-widths given', 'write e.g. --bits 2-16');

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseBits } from '../../quant/spec.ts';
 import { UsageError } from '../../errors.ts';
 import { CALIB_FORMATS, DEFAULT_FAKE_BITS, type CalibFormat } from '../../calibrate/calib-formats.ts';
 import type { DeviceProfile } from '../../plan/device-profile.ts';
@@ -28,11 +29,8 @@ function parseFormats(s: string): CalibFormat[] {
   return out as CalibFormat[];
 }
 
-function parseBits(s: string): number[] {
-  const out = s.split(',').map((x) => Number(x.trim()));
-  if (out.length === 0 || out.some((b) => !Number.isInteger(b) || b < 2 || b > 16)) throw new UsageError(`--bits ${s}: expected a list of integers 2..16, e.g. 2,4,8`);
-  return [...new Set(out)].sort((a, b) => a - b);
-}
+/** `--bits`: the one grammar (quant/spec.ts), over the quantizers' 2..16. */
+const parseBitsFlag = (s: string): number[] => parseBits(s);
 
 const ms = (s: number) => (s * 1e3).toFixed(3);
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
@@ -80,7 +78,7 @@ export function register(program: Command): void {
     .argument('[model]', 'ONNX model (default: bundled PP-OCRv4 rec)')
     .option('--head-at <tensor>', 'calibrate only the head of a split at this cut tensor (see coquant split)')
     .option('--formats <list>', `formats to run: ${CALIB_FORMATS.join(',')}`, parseFormats)
-    .option('--bits <list>', `bit-widths for fake (2..16) and int4 (2,4,8) (default ${DEFAULT_FAKE_BITS.join(',')})`, parseBits)
+    .option('--bits <list>', `bit-widths for fake (2..16) and int4 (2,4,8), e.g. 2-8 or 4,8 (default ${DEFAULT_FAKE_BITS.join(',')})`, parseBitsFlag)
     .option('--reps <n>', 'maximum timed runs per row', intArg('--reps', 1, 100000), 300)
     .option('--min-reps <n>', 'minimum timed runs per row', intArg('--min-reps', 1, 100000), 10)
     .option('--warmup <n>', 'untimed runs per model first', intArg('--warmup', 0, 1000), 3)
