@@ -62,7 +62,7 @@ export interface UpgradeResult {
 export function upgradeOpset(m: ModelProto, ranks?: ReadonlyMap<string, number>, target = QDQ_OPSET): UpgradeResult {
   const from = opsetOf(m) ?? 1;
   if (from >= target) return { from, to: from, rewrites: [] };
-  if (from < 7) throw new FormatError('E_OPSET_UPGRADE', `model uses opset ${from}; coquant upgrades from opset 7 or later only`);
+  if (from < 7) throw new FormatError('E_OPSET_UPGRADE', `model uses opset ${from}; coquant upgrades from opset 7 or later only`, 'export the model at opset 13 or later');
   const graph = m.graph!;
   const ix = new GraphIndex(graph);
   const blocked = new Map<string, number>();

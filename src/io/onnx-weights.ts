@@ -140,7 +140,7 @@ async function describe(
   const shape: number[] = [];
   for (const d of t.dims ?? []) {
     const n = toCount(d as number | LongLike);
-    if (n === undefined) throw new ModelFormatError('E_SHAPE_MISMATCH', `${where}: dimension ${String(d)} is negative or too large`);
+    if (n === undefined) throw new ModelFormatError('E_SHAPE_MISMATCH', `${where}: dimension ${String(d)} is negative or too large`, 'the file is corrupt or its exporter is broken; export the model again');
     shape.push(n);
   }
   const size = shapeSize(shape);
@@ -192,7 +192,7 @@ async function describe(
   const raw = t.rawData;
   if (raw && raw.length > 0) {
     if (raw.length !== byteLength) {
-      throw new ModelFormatError('E_SHAPE_MISMATCH', `${where}: raw_data holds ${raw.length} bytes but shape [${shape.join(', ')}] of ${dtype} needs ${byteLength}`);
+      throw new ModelFormatError('E_SHAPE_MISMATCH', `${where}: raw_data holds ${raw.length} bytes but shape [${shape.join(', ')}] of ${dtype} needs ${byteLength}`, 'the file is corrupt or its exporter is broken; export the model again');
     }
     return entry;
   }
