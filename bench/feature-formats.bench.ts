@@ -5,7 +5,8 @@
  * adds (mean |y − ŷ| against the fp32 link, real forward passes) and the task metric: CER of the
  * decoded text against the fp32 link and against the labels. The baseline is the fp32 link,
  * measured in the same run on the same inputs.
- * Run: npm run bench feature-formats   (BENCH_LINES=16 rendered lines, BENCH_CUTS=12 cuts)
+ * Run: npm run bench feature-formats   (BENCH_LINES=16 rendered lines, BENCH_CUTS=12 cuts; OPTIONS=doc.json
+ * adds the planner with and without link formats, from `coquant options … --link-formats fp16,int8,int8-channel`)
  */
 import { loadavg } from 'node:os';
 import type { HostTensor } from '../src/data/tensor.ts';
@@ -82,4 +83,28 @@ console.log('\nformat        mean bytes ×fp32   worst CER vs fp32 link over the
 for (const f of FEATURE_FORMATS) {
   const s = summary.get(f)!;
   console.log(`${f.padEnd(12)}  ${(s.ratio.reduce((a, b) => a + b, 0) / s.ratio.length).toFixed(3).padStart(10)}         ${Math.max(...s.cer).toFixed(4)}`);
+}
+
+// With an options document that has link formats (coquant options MODEL --link-formats fp16,int8,int8-channel),
+// the planner with and without them, over link rates and deadlines (E0 loose, p95, objective D_o).
+const optionsPath = process.env.OPTIONS;
+if (optionsPath) {
+  const { readFileSync } = await import('node:fs');
+  const { parseOptionsDocument } = await import('../src/plan/options-doc.ts');
+  const { execCuts } = await import('../src/runtime/options/exec-cuts.ts');
+  const { planFromOptions } = await import('../src/plan/options-plan.ts');
+  const doc = parseOptionsDocument(JSON.parse(readFileSync(optionsPath, 'utf8')), optionsPath);
+  const net = { overheadS: 0.002, replyBytes: 40 * 6625 * 4 };
+  const withLinks = execCuts(analysis, doc, net);
+  const fp32Only = execCuts(analysis, { ...doc, features: undefined }, net);
+  console.log(`\nplans from ${optionsPath} (round-trip overhead 2 ms, E0 loose, p95, objective D_o)`);
+  console.log('Mbit/s  T0 ms   link formats: cut / format / D_o / uplink ms            fp32 link only: cut / D_o / uplink ms');
+  for (const rate of [5e6, 20e6, 50e6]) {
+    for (const T0 of [0.04, 0.05, 0.08]) {
+      const sys = { kappa: 1e-28, link: { rateBps: rate, txPowerW: 0.5 }, T0, E0: 1, quantile: 0.95, objective: 'do' as const };
+      const show = (p: ReturnType<typeof planFromOptions>, fmt: boolean) =>
+        p.feasible ? `${p.cut} ${fmt ? `${p.featureFormat ?? 'fp32'} ` : ''}${p.predicted!.Do.toExponential(2)} ${(p.predicted!.uplinkS * 1e3).toFixed(2)}` : `infeasible (min T0 ${((p.diagnosis?.minT0 ?? NaN) * 1e3).toFixed(1)} ms)`;
+      console.log(`${String(rate / 1e6).padStart(6)}  ${String(T0 * 1e3).padStart(5)}   ${show(planFromOptions(doc, withLinks, sys), true).padEnd(48)} ${show(planFromOptions(doc, fp32Only, sys), false)}`);
+    }
+  }
 }
