@@ -14,9 +14,11 @@ import { commandInputs } from '../tasks/checked-inputs.ts';
 import { FORMATS, quantizeToFormat, type FormatName } from './index.ts';
 
 
-export async function quantizeFormatCli(model: string, o: { format: string; bits?: string; blockSize: string; calib: string; dim: string[]; inputs?: string[]; out?: string; json?: boolean }): Promise<void> {
+export async function quantizeFormatCli(model: string, o: { format: string; bits?: string; blockSize: string; calib: string; dim: string[]; inputs?: string[]; out?: string; json?: boolean; range?: string }): Promise<void> {
   if (!FORMATS.includes(o.format as FormatName)) throw new UsageError(`unknown --format '${o.format}'`, `use one of ${FORMATS.join(', ')}`);
   const format = o.format as FormatName;
+  const range = o.range ?? 'minmax';
+  if (range !== 'minmax' && range !== 'percentile') throw new UsageError(`unknown --range '${range}'`, 'use minmax or percentile');
   const n = Number(o.calib);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--calib must be a positive integer (got '${o.calib}')`);
   const signature = await readSignature(model, model);
@@ -39,6 +41,7 @@ export async function quantizeFormatCli(model: string, o: { format: string; bits
     bits: o.bits === undefined ? undefined : Number(o.bits),
     blockSize: Number(o.blockSize),
     calibration: calib.feeds,
+    calibrationMethod: range,
     evaluation: evalSet.feeds,
     onWarning: (m) => log(`warning: ${m}`),
     onProgress: log,

@@ -53,6 +53,7 @@ export function register(program: Command): void {
     .option('--block-size <n>', 'int4: block size along K (16..256)', '64')
     .option('--calib <n>', 'qdq-int8: rendered text lines (PP-OCR rec inputs) or random inputs to calibrate activations on', '24')
     .option('--dim <name=value>', 'dynamic input dimension for random calibration inputs (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('--range <method>', 'qdq-int8 activation ranges: minmax | percentile (99.99 %, for outputs with rare extreme values, e.g. ISNet)', 'minmax')
     .option('--inputs <paths...>', 'calibration inputs instead of generated ones: .npz (an array per input), .npy (one-input models), or ONNX test_data_set_N folders of input_K.pb')
     .option('-o, --out <file>', 'output model (default out/<name>.<format|q<bits>>.onnx)')
     .option('--json', 'print a JSON report instead of the summary')
@@ -67,10 +68,10 @@ Examples:
   coquant quantize model.onnx --format int4 --bits 4     # MatMulNBits weights, 4 bits, block 64
   coquant quantize out/demo/head-fp32.onnx --plan out/demo/plan.json   # mixed formats, as the executable plan says`,
     )
-    .action(async (model: string, opts: { plan?: string; bits?: string; quantizer: string; allFloat?: boolean; out?: string; json?: boolean; format: string; blockSize: string; calib: string; dim: string[]; inputs?: string[] }) => {
+    .action(async (model: string, opts: { plan?: string; bits?: string; quantizer: string; allFloat?: boolean; out?: string; json?: boolean; format: string; blockSize: string; calib: string; dim: string[]; inputs?: string[]; range: string }) => {
       if (opts.format !== 'fake') {
         const { quantizeFormatCli } = await import('../../formats/format-cli.ts');
-        await quantizeFormatCli(model, { format: opts.format, bits: opts.bits, blockSize: opts.blockSize, calib: opts.calib, dim: opts.dim, inputs: opts.inputs, out: opts.out, json: opts.json });
+        await quantizeFormatCli(model, { format: opts.format, bits: opts.bits, blockSize: opts.blockSize, calib: opts.calib, dim: opts.dim, inputs: opts.inputs, out: opts.out, json: opts.json, range: opts.range });
         return;
       }
       if (!opts.plan === !opts.bits) throw new UsageError('give exactly one of --plan or --bits');
