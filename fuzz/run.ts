@@ -47,7 +47,14 @@ if (job === 'models') {
   process.exitCode = bad ? 1 : 0;
 } else if (job === 'server') {
   const { runServerFuzz } = await import('./server-fuzz.ts');
-  const report = await runServerFuzz({ requests: flag('requests', 1_000_000), seed: flag('seed', 1), concurrency: flag('concurrency', 16) });
+  const report = await runServerFuzz({
+    requests: flag('requests', 1_000_000),
+    seed: flag('seed', 1),
+    concurrency: flag('concurrency', 16),
+    onProgress: (d) => {
+      if (d % 50_000 === 0) process.stderr.write(`fuzz server: ${d} requests, load ${loadavg()[0].toFixed(2)}\n`);
+    },
+  });
   writeFileSync(join(out, 'server.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(JSON.stringify(report, null, 2));
   process.exitCode = report.status5xx === 0 && report.rssGrowth <= 0.1 ? 0 : 1;

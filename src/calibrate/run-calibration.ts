@@ -12,6 +12,7 @@ import { bundledModels } from '../io/bundled-models.ts';
 import { openOnnx } from '../io/onnx-weights.ts';
 import { selectWeights } from '../io/open-weights.ts';
 import type { InputSpec } from '../data/random-inputs.ts';
+import { commandInputs } from '../tasks/checked-inputs.ts';
 import { taskFor } from '../tasks/registry.ts';
 import type { Feed } from '../data/tensor.ts';
 import { detectDevice } from '../device/detect.ts';
@@ -30,6 +31,8 @@ export interface CalibrateOptions extends RepetitionOptions {
   bits?: readonly number[];
   /** Dynamic input dims (`name=value` already parsed) for non-OCR models. */
   dims?: ReadonlyMap<string, number>;
+  /** `--inputs` files (src/data/input-files.ts) instead of the task's inputs. */
+  inputs?: readonly string[];
   /** Text lines for qdq-int8 activation ranges (default 8). */
   calibrationLines?: number;
   intraOpThreads?: number;
@@ -74,7 +77,9 @@ async function makeInputs(specs: readonly InputSpec[], o: CalibrateOptions): Pro
   const task = taskFor(signature);
   // Random inputs need one concrete size per dynamic dimension for every feed.
   const dims = task.id === 'generic' ? sampleDims(specs, o.dims ?? new Map()) : o.dims;
-  const made = await task.makeInputs(signature, { count: n, seed: o.seed ?? 7, dims, uniformShape: true });
+  const seed = o.seed ?? 7;
+  // Checked like every command's inputs: declared types, valid index/shape inputs, one run of the original model.
+  const made = await commandInputs({ model: o.modelPath ?? bundledModels().rec, command: 'calibrate', specs, inputs: o.inputs, make: () => task.makeInputs(signature, { count: n, seed, dims, uniformShape: true }), seed, comparesOutputs: false, hasDim: true });
   const shape = Object.entries(made.feeds[0]!).map(([k, t]) => `${k}[${t.dims.join(',')}]`).join(', ');
   return { timing: made.feeds[0]!, calibration: made.feeds, describe: `${made.source}, ${shape}` };
 }

@@ -88,6 +88,7 @@ export function register(program: Command): void {
     .option('--levels <n>', 'clock levels to sweep when the clock can be set', intArg('--levels', 1, 64), 4)
     .option('--sysfs <root>', 'sysfs root for clock control and power meters', '/sys')
     .option('--dim <name=value>', 'dynamic input dimension for non-OCR models (repeatable)', collect, [])
+    .option('--inputs <paths...>', 'inputs instead of generated ones: .npz (an array per input), .npy (one-input models), or ONNX test_data_set_N folders of input_K.pb')
     .option('--name <text>', 'device name in the profile')
     .option('--out <file>', 'device profile path', 'out/calibrate/device.json')
     .option('--json', 'print the device profile as one JSON document')
@@ -116,6 +117,7 @@ export function register(program: Command): void {
         maxLevels: o.levels as number,
         sysRoot: o.sysfs as string,
         dims: parseDimFlags(o.dim as string[]),
+        inputs: o.inputs as string[] | undefined,
         name: o.name as string | undefined,
         onProgress: (done, total, label) => {
           bar ??= progressBar(total, 'timing (rows finished)');
