@@ -113,6 +113,7 @@ function fill(spec: InputSpec, dims: number[], rand: () => number, normal: () =>
     default:
       throw new CoquantError('E_INPUT_TYPE', `cannot generate random values for input '${spec.name}' of type ${spec.type}`, {
         hint: `coquant makes random inputs of float32/float64, int8..int64, uint8..uint32 and bool only; pass real inputs with --inputs (.npy, .npz, or ONNX test_data_set folders of .pb files)`,
+        exitCode: 3,
       });
   }
 }
