@@ -137,7 +137,7 @@ export async function buildVariants(modelBytes: Uint8Array, o: BuildVariantsOpti
   return out;
 }
 
-export interface MeasureOptions extends RepetitionOptions {
+export interface VariantMeasureOptions extends RepetitionOptions {
   intraOpThreads?: number;
   dvfs?: DvfsAdapter;
   /** sysfs root the DVFS adapter reads (for an exact restore of cpufreq settings). */
@@ -166,7 +166,7 @@ export interface MeasureResult {
 }
 
 /** Measures every variant at every clock level. The original clock is restored even on error. */
-export async function measureVariants(variants: readonly Variant[], feed: OrtFeed, o: MeasureOptions = {}): Promise<MeasureResult> {
+export async function measureVariants(variants: readonly Variant[], feed: OrtFeed, o: VariantMeasureOptions = {}): Promise<MeasureResult> {
   let levels: Array<number | null> = [null];
   const guard = o.dvfs ? guardClock(o.dvfs, o.sysRoot ?? null) : null;
   if (o.dvfs) {

@@ -6,7 +6,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { bundledModels } from '../io/bundled-models.ts';
-import { parseBits, parseFamily, parseGranularity, parseRange, type QuantSpec } from '../quant/spec.ts';
+import { parseBits, parseFamily, parseGranularity, parseRangeRule, type QuantSpec } from '../quant/spec.ts';
 import { parseDimFlags } from '../data/random-inputs.ts';
 import type { ImagePreset } from '../data/images.ts';
 import { readSignature } from '../ort/session.ts';
@@ -58,7 +58,7 @@ function positiveInt(v: string, flag: string): number {
 /** Cartesian product of the listed families × granularities × ranges (fp8 ignores nothing: it has its own levels). */
 export function schemesFrom(families: string, granularities: string, ranges: string): QuantSpec[] {
   const out: QuantSpec[] = [];
-  for (const f of list(families)) for (const g of list(granularities)) for (const r of list(ranges)) out.push({ family: parseFamily(f), granularity: parseGranularity(g), range: parseRange(r) });
+  for (const f of list(families)) for (const g of list(granularities)) for (const r of list(ranges)) out.push({ family: parseFamily(f), granularity: parseGranularity(g), range: parseRangeRule(r) });
   if (out.length === 0) throw new UsageError('no quantizer configurations given', 'e.g. --families uniform-symmetric --granularity tensor,channel');
   return out;
 }

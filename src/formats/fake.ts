@@ -10,7 +10,7 @@
  */
 import { fakeQuantize } from '../quant/fake-quantize.ts';
 import type { QuantConfig } from '../quant/types.ts';
-import { DT, GraphIndex, attrIntValue, cloneModel, dimsOf, makeTensor, tensorToFloat32, type ModelProto } from './onnx-graph.ts';
+import { DT, GraphEditor, attrIntValue, cloneModel, dimsOf, makeTensor, tensorToFloat32, type ModelProto } from './onnx-graph.ts';
 
 /** `channel`: symmetric per output channel (the qdq-int8 weight scheme at `bits`); `block`: the MatMulNBits scheme. */
 export type FakeScheme = { kind: 'channel'; bits: number; ops?: readonly string[] } | { kind: 'block'; bits: number; blockSize: number; symmetric?: boolean };
@@ -43,7 +43,7 @@ function transposed(v: Float32Array, R: number, C: number): Float32Array {
 export function fakeQuantizeModel(source: ModelProto, scheme: FakeScheme): FakeResult {
   const m = cloneModel(source);
   const g = m.graph!;
-  const ix = new GraphIndex(g);
+  const ix = new GraphEditor(g);
   const ops = new Set(scheme.kind === 'channel' ? (scheme.ops ?? ['Conv', 'MatMul', 'Gemm']) : ['MatMul', 'Gemm']);
   const done = new Set<string>();
   const replace = new Map<string, Float32Array>();

@@ -6,7 +6,7 @@
  * the `all` level, i.e. after the CPU provider's fusions) and count what is in it.
  */
 import { ortOptimizedModel } from './preoptimize.ts';
-import { GraphIndex, decodeModel, type ModelProto, type NodeProto } from './onnx-graph.ts';
+import { GraphEditor, decodeModel, type ModelProto, type NodeProto } from './onnx-graph.ts';
 
 /** Kernels that compute on integers (their inputs or weights are 8-bit or narrower). */
 export function isIntegerOp(op: string): boolean {
@@ -41,7 +41,7 @@ const key = (n: NodeProto) => ((n.domain ?? '') === '' || n.domain === 'ai.onnx'
 /** Census of an already-optimised graph. */
 export function censusOf(m: ModelProto): IntegerCensus {
   const g = m.graph!;
-  const ix = new GraphIndex(g);
+  const ix = new GraphEditor(g);
   const ops: Record<string, number> = {};
   let integerOps = 0;
   let floatComputeOps = 0;

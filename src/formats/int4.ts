@@ -7,7 +7,7 @@
  */
 import {
   DT,
-  GraphIndex,
+  GraphEditor,
   MS_DOMAIN,
   attrFloatValue,
   attrInt,
@@ -46,7 +46,7 @@ const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'LSTM', '
 export function quantizeMatMulNBits(source: ModelProto, opts: NBitsOptions): NBitsResult {
   const m = cloneModel(source);
   const graph = m.graph!;
-  const ix = new GraphIndex(graph);
+  const ix = new GraphEditor(graph);
   const excluded = new Set(opts.excludeNodes ?? []);
   const leftFloat: FloatWeight[] = [];
   const out: NodeProto[] = [];

@@ -9,7 +9,7 @@ import type { Feed } from '../data/tensor.ts';
 import type { TensorRange } from './calibrate-ranges.ts';
 import { FormatError } from './errors.ts';
 import { quantizeMatMulNBits } from './int4.ts';
-import { GraphIndex, DT, dimsOf, elementCount, type ModelProto } from './onnx-graph.ts';
+import { GraphEditor, DT, dimsOf, elementCount, type ModelProto } from './onnx-graph.ts';
 import { quantizeQdqInt8, type FloatWeight } from './qdq-int8.ts';
 
 /** The formats onnxruntime-node's CPU provider executes, per weight group. */
@@ -36,7 +36,7 @@ export const sourceWeightName = (w: string): string => (w.startsWith(BN_PREFIX) 
 /** Weight groups of a preoptimised float graph, in graph order. */
 export function weightGroupsOf(pre: ModelProto): WeightGroup[] {
   const g = pre.graph!;
-  const ix = new GraphIndex(g);
+  const ix = new GraphEditor(g);
   const out: WeightGroup[] = [];
   for (const n of g.node ?? []) {
     const op = n.opType ?? '';

@@ -189,7 +189,7 @@ export function setOpset(m: ModelProto, domain: string, version: number): void {
 }
 
 /** Index over a graph: initializers by name, producer and consumers of each value. Rebuild after edits. */
-export class GraphIndex {
+export class GraphEditor {
   readonly inits = new Map<string, TensorProto>();
   readonly producer = new Map<string, NodeProto>();
   readonly consumers = new Map<string, NodeProto[]>();

@@ -19,7 +19,7 @@
 import { FormatError } from './errors.ts';
 import {
   DT,
-  GraphIndex,
+  GraphEditor,
   attrInt,
   attrIntValue,
   attrIntsValue,
@@ -64,7 +64,7 @@ export function upgradeOpset(m: ModelProto, ranks?: ReadonlyMap<string, number>,
   if (from >= target) return { from, to: from, rewrites: [] };
   if (from < 7) throw new FormatError('E_OPSET_UPGRADE', `model uses opset ${from}; coquant upgrades from opset 7 or later only`, 'export the model at opset 13 or later');
   const graph = m.graph!;
-  const ix = new GraphIndex(graph);
+  const ix = new GraphEditor(graph);
   const blocked = new Map<string, number>();
   const counts = new Map<string, number>();
   const note = (what: string) => counts.set(what, (counts.get(what) ?? 0) + 1);

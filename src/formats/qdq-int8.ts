@@ -24,7 +24,7 @@ import { calibrateRanges, inferElemTypes, type CalibrationOptions, type TensorRa
 import { FormatError } from './errors.ts';
 import {
   DT,
-  GraphIndex,
+  GraphEditor,
   attrFloatValue,
   attrInt,
   attrIntValue,
@@ -104,7 +104,7 @@ export async function quantizeQdqInt8(
 ): Promise<QdqResult> {
   const m = cloneModel(source);
   const graph = m.graph!;
-  let ix = new GraphIndex(graph);
+  let ix = new GraphEditor(graph);
   const types = inferElemTypes(graph);
   const ops = new Set<string>(opts.ops ?? ['Conv', 'MatMul', 'Gemm']);
   const excluded = new Set(opts.excludeNodes ?? []);
@@ -204,7 +204,7 @@ export async function quantizeQdqInt8(
   // 3. Opset 13 for DequantizeLinear's axis.
   const ranks = new Map([...ranges].map(([k, v]) => [k, v.rank]));
   const upgrade = upgradeOpset(m, ranks);
-  ix = new GraphIndex(graph);
+  ix = new GraphEditor(graph);
 
   // 4. Rewrite.
   const newNodes: NodeProto[] = [];

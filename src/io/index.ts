@@ -10,5 +10,5 @@ export { loadOnnxModel, type OnnxModel } from './onnx-model.ts';
 export { openOnnx, type OnnxWeightSource } from './onnx-weights.ts';
 export { openSafetensors, SafetensorsFile } from './safetensors.ts';
 export { editModel, editedModelBytes, serializeModel, writeModelAtomic, type Replacements } from './onnx-edit.ts';
-export { writeSafetensors, writeSafetensorsStream, safetensorsHeader, type TensorSpec } from './safetensors-write.ts';
+export { writeSafetensors, writeSafetensorsStream, safetensorsHeader, type SafetensorsEntrySpec } from './safetensors-write.ts';
 export { generateCheckpoint, checkpointLayout, type GenerateCheckpointOptions, type GeneratedCheckpoint } from './synthetic-checkpoint.ts';

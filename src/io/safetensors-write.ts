@@ -11,16 +11,16 @@ import { shapeSize } from './shape.ts';
 import { SAFETENSORS_DTYPE_NAME } from './safetensors.ts';
 import { DTYPE_BYTES, type DType } from './types.ts';
 
-export interface TensorSpec {
+export interface SafetensorsEntrySpec {
   name: string;
   dtype: DType;
   shape: number[];
 }
 
-export type ChunkProducer = (spec: TensorSpec, index: number) => AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+export type ChunkProducer = (spec: SafetensorsEntrySpec, index: number) => AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 /** The 8-byte length + JSON header (space-padded to a multiple of 8), and each tensor's byte length. */
-export function safetensorsHeader(specs: readonly TensorSpec[], metadata?: Record<string, string>): { header: Uint8Array; byteLengths: number[] } {
+export function safetensorsHeader(specs: readonly SafetensorsEntrySpec[], metadata?: Record<string, string>): { header: Uint8Array; byteLengths: number[] } {
   const obj: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) obj.__metadata__ = metadata;
   let offset = 0;
@@ -52,7 +52,7 @@ export function safetensorsHeader(specs: readonly TensorSpec[], metadata?: Recor
  */
 export async function writeSafetensorsStream(
   path: string,
-  specs: readonly TensorSpec[],
+  specs: readonly SafetensorsEntrySpec[],
   produce: ChunkProducer,
   opts: { metadata?: Record<string, string> } = {},
 ): Promise<number> {
@@ -96,7 +96,7 @@ export async function writeSafetensorsStream(
 /** Convenience for small in-memory tensors (tests, fixtures). `bytes` are little-endian elements. */
 export async function writeSafetensors(
   path: string,
-  tensors: readonly (TensorSpec & { bytes: Uint8Array })[],
+  tensors: readonly (SafetensorsEntrySpec & { bytes: Uint8Array })[],
   opts: { metadata?: Record<string, string> } = {},
 ): Promise<number> {
   return writeSafetensorsStream(path, tensors, (_s, i) => [tensors[i].bytes], opts);

@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { writeSafetensorsStream, type TensorSpec } from './safetensors-write.ts';
+import { writeSafetensorsStream, type SafetensorsEntrySpec } from './safetensors-write.ts';
 import { hash32, makeChunk, Mulberry, type ChunkJob, type SyntheticDType } from './synthetic-chunk.ts';
 
 export type { SyntheticDType } from './synthetic-chunk.ts';
@@ -27,7 +27,7 @@ export interface GenerateCheckpointOptions {
   workers?: number;
 }
 
-export interface SyntheticTensor extends TensorSpec {
+export interface SyntheticTensor extends SafetensorsEntrySpec {
   kind: 'embedding' | 'matrix' | 'norm';
   /** Laplace scale b (mean |w|) for matrices; the spread around 1 for norms. */
   scale: number;
@@ -166,7 +166,7 @@ export async function generateCheckpoint(opts: GenerateCheckpointOptions): Promi
     }
   };
   let done = 0;
-  async function* produce(_spec: TensorSpec, index: number): AsyncIterable<Uint8Array> {
+  async function* produce(_spec: SafetensorsEntrySpec, index: number): AsyncIterable<Uint8Array> {
     for (;;) {
       refill();
       const head = inflight[0];

@@ -10,7 +10,7 @@ import { diagnose } from './diagnose.ts';
 import { groupOptions, groupValue, maxWorkload, solveExact, solveWith } from './exact.ts';
 import { unitObjectiveSlope } from './objective.ts';
 import { trainPpo } from './ppo.ts';
-import type { Cut, PlanProblem } from './problem.ts';
+import type { PlanCut, PlanProblem } from './problem.ts';
 import { noPlan, planResult, type Method, type PlanResult } from './result.ts';
 import { solveRelaxedSca, waterFill, waterFillConvex, type GroupObjective, type RelaxedSolution } from './sca.ts';
 
@@ -22,7 +22,7 @@ export function nearestAllowed(x: number, allowed: readonly number[]): number {
 }
 
 interface ScaPlan {
-  cut: Cut;
+  cut: PlanCut;
   relaxed: RelaxedSolution;
   /** Continuous bits per group (expanded from the shared value in shared mode). */
   bits: number[];
@@ -31,7 +31,7 @@ interface ScaPlan {
 }
 
 /** The objective of a cut's groups for the relaxation: null when it is our D_U (the closed-form water-filling). */
-function relaxedObjective(p: PlanProblem, cut: Cut, shared: boolean): GroupObjective | null {
+function relaxedObjective(p: PlanProblem, cut: PlanCut, shared: boolean): GroupObjective | null {
   if (p.objective === 'du' && p.bound === 'ours') return null;
   const w = cut.groups.map((g) => (g.alpha * g.params) / p.totalParams);
   if (shared) {
@@ -190,7 +190,7 @@ export function solveFeasibleRandom(p: PlanProblem, o: MethodOptions = {}): Plan
   const seed = o.seed ?? 1;
   const rand = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.min(xs.length - 1, Math.floor(rand() * xs.length))];
-  let best: { cut: Cut; bits: number[]; agentHz: number; serverHz: number; obj: number } | null = null;
+  let best: { cut: PlanCut; bits: number[]; agentHz: number; serverHz: number; obj: number } | null = null;
   let feasibleDraws = 0;
   const optsByCut = new Map(p.cuts.map((c) => [c, groupOptions(p, c)]));
   for (let i = 0; i < draws; i++) {

@@ -13,8 +13,8 @@
  * √(E_left/(κC)); with levels on both every pair is tried. Feasibility is monotone in C (less work
  * never needs more time or energy), so the workload cap is found by bisection on C.
  */
-import { agentBudgets, bestAgentClock, FEAS_TOL, fixedStages, serverCycles, workloadCap, type ClockDevice, type Limiter } from './cost.ts';
-import type { Cut, PlanProblem } from './problem.ts';
+import { agentBudgets, bestAgentClock, FEAS_TOL, fixedStages, serverCycles, workloadCap, type ClockDevice, type BindingConstraint } from './cost.ts';
+import type { PlanCut, PlanProblem } from './problem.ts';
 
 export interface ClockOptions {
   /** Leave the energy budget out of the design (delay-only baseline); the plan is still checked against it. */
@@ -36,7 +36,7 @@ export interface ClockChoice {
 }
 
 /** T0 and E0 less the link's share: what agent and server (total scope) have between them. */
-export function sharedBudgets(p: PlanProblem, cut: Cut): { Tav: number; Eav: number } {
+export function sharedBudgets(p: PlanProblem, cut: PlanCut): { Tav: number; Eav: number } {
   const fx = fixedStages(p, cut, p.server.fMax);
   return { Tav: p.T0 - fx.linkT, Eav: p.E0 - fx.linkE };
 }
@@ -122,7 +122,7 @@ function bestPair(a: Stage, s: Stage, Eav: number): { fa: number; fs: number } |
 }
 
 /** Best clocks for agent workload C (cycles) on a cut, under the problem's energy scope and the options. */
-export function clocksFor(p: PlanProblem, cut: Cut, C: number, opts: ClockOptions = {}): ClockChoice {
+export function clocksFor(p: PlanProblem, cut: PlanCut, C: number, opts: ClockOptions = {}): ClockChoice {
   const Cs = serverCycles(p, cut);
   if (p.energyScope === 'agent') {
     const serverHz = opts.fixedServerHz ?? p.server.fMax;
@@ -160,7 +160,7 @@ export function clocksFor(p: PlanProblem, cut: Cut, C: number, opts: ClockOption
 export interface CutCap {
   /** Largest feasible agent workload (cycles); −1 when none is. */
   Cmax: number;
-  limiter: Limiter;
+  limiter: BindingConstraint;
   /** Agent time and energy available (agent scope; with the total scope: what agent and server share). */
   Tav: number;
   Eav: number;
@@ -172,7 +172,7 @@ export interface CutCap {
  * scope: closed form (cost.ts workloadCap, or the fixed-clock lines). Total scope: bisection on C
  * over `clocksFor` up to `Cup` (the largest workload any plan can have), to 1e-13 relative.
  */
-export function cutCap(p: PlanProblem, cut: Cut, opts: ClockOptions = {}, Cup = Infinity): CutCap {
+export function cutCap(p: PlanProblem, cut: PlanCut, opts: ClockOptions = {}, Cup = Infinity): CutCap {
   if (p.energyScope === 'agent') {
     const b = agentBudgets(p, cut, opts.fixedServerHz ?? p.server.fMax);
     const Eav = opts.ignoreEnergy ? Infinity : b.Eav;
@@ -207,6 +207,6 @@ export function cutCap(p: PlanProblem, cut: Cut, opts: ClockOptions = {}, Cup = 
   const fx = fixedStages(p, cut, p.server.fMax);
   const delayTight = at.delay - fx.linkT >= Tav * (1 - 1e-6);
   const energyTight = at.energy - fx.linkE >= Eav * (1 - 1e-6);
-  const limiter: Limiter = delayTight && energyTight ? 'deadline+energy' : energyTight ? 'energy' : 'deadline';
+  const limiter: BindingConstraint = delayTight && energyTight ? 'deadline+energy' : energyTight ? 'energy' : 'deadline';
   return { Cmax: lo, limiter, ...base };
 }

@@ -5,7 +5,7 @@
  * check the solvers with it, so a solver bug cannot hide behind its own bookkeeping.
  */
 import { unitDL, unitDU, unitGap, unitObjective } from './objective.ts';
-import type { Cut, Device, PlanProblem } from './problem.ts';
+import type { PlanCut, Device, PlanProblem } from './problem.ts';
 
 /** Relative tolerance on T0 / E0 / clock ranges when checking a plan (floating-point slack only). */
 export const FEAS_TOL = 1e-9;
@@ -42,7 +42,7 @@ export const pow2neg = (b: number) => (Number.isInteger(b) && b >= 0 && b <= 64 
  * Model-level bounds (SPEC §4, or the paper's Eq. 26 with `bound: paper`):
  * D_U = Σ α_g (N_g/N) D_U(b_g; λ_g) (+ server part), D_L = Σ α_g (N_g/N) 2^(−b_g)/λ_g, and the objective.
  */
-export function distortion(p: PlanProblem, cut: Cut, bits: readonly number[]): { DU: number; DL: number; objective: number } {
+export function distortion(p: PlanProblem, cut: PlanCut, bits: readonly number[]): { DU: number; DL: number; objective: number } {
   let du = 0;
   let dl = 0;
   let obj = 0;
@@ -57,26 +57,26 @@ export function distortion(p: PlanProblem, cut: Cut, bits: readonly number[]): {
 }
 
 /** Agent cycles of a plan: Σ_g work_g·b_g (c·N_g·b_g, or b_g·N_FLOP,g/(b·c) with the FLOP model). */
-export function agentCycles(p: PlanProblem, cut: Cut, bits: readonly number[]): number {
+export function agentCycles(p: PlanProblem, cut: PlanCut, bits: readonly number[]): number {
   let w = 0;
   for (let i = 0; i < cut.groups.length; i++) w += cut.groups[i].work * bits[i];
   return w;
 }
 
 /** Agent cycles per bit when every group has the same bit-width. */
-export function sharedWork(cut: Cut): number {
+export function sharedWork(cut: PlanCut): number {
   let w = 0;
   for (const g of cut.groups) w += g.work;
   return w;
 }
 
 /** Server cycles of a cut: serverWork·serverBits (c_s·b_s·N_s, or Ñ_FLOP/c̃ at the stored bit-width). */
-export function serverCycles(p: PlanProblem, cut: Cut): number {
+export function serverCycles(p: PlanProblem, cut: PlanCut): number {
   return cut.serverWork * p.serverBits;
 }
 
 /** Delay and energy of the parts that do not depend on the agent's bits: link and server (server at the given clock). */
-export function fixedStages(p: PlanProblem, cut: Cut, serverHz: number) {
+export function fixedStages(p: PlanProblem, cut: PlanCut, serverHz: number) {
   const S = cut.featureElems * p.link.featureBits;
   const linkT = S / p.link.rateBps;
   const linkE = p.link.txPowerW * linkT;
@@ -94,7 +94,7 @@ function clockAllowed(d: ClockDevice, f: number): boolean {
 const fmt = (x: number, unit: string) => `${Number(x.toPrecision(4))} ${unit}`;
 
 /** Evaluates a complete plan from the definitions. `bits[i]` belongs to `cut.groups[i]`. */
-export function evaluatePlan(p: PlanProblem, cut: Cut, bits: readonly number[], agentHz: number, serverHz: number): Evaluation {
+export function evaluatePlan(p: PlanProblem, cut: PlanCut, bits: readonly number[], agentHz: number, serverHz: number): Evaluation {
   const violations: string[] = [];
   const C = agentCycles(p, cut, bits);
   const fx = fixedStages(p, cut, serverHz);
@@ -139,7 +139,7 @@ export function evaluatePlan(p: PlanProblem, cut: Cut, bits: readonly number[], 
  * is not constrained. With the total scope (the paper's Eq. 9) its energy at that clock is taken
  * out of E0 too; the exact planner then chooses the server clock as well (clocks.ts).
  */
-export function agentBudgets(p: PlanProblem, cut: Cut, serverHz = p.server.fMax): { Tav: number; Eav: number; serverHz: number } {
+export function agentBudgets(p: PlanProblem, cut: PlanCut, serverHz = p.server.fMax): { Tav: number; Eav: number; serverHz: number } {
   const fx = fixedStages(p, cut, serverHz);
   return { Tav: p.T0 - fx.linkT - fx.serverT, Eav: p.E0 - fx.linkE - (p.energyScope === 'total' ? fx.serverE : 0), serverHz };
 }
@@ -166,7 +166,7 @@ export function bestAgentClock(d: ClockDevice, C: number, Tav: number, Eav: numb
   return { hz, feasible: C / hz <= Tav * (1 + FEAS_TOL) };
 }
 
-export type Limiter = 'deadline' | 'energy' | 'deadline+energy' | 'none' | 'infeasible';
+export type BindingConstraint = 'deadline' | 'energy' | 'deadline+energy' | 'none' | 'infeasible';
 
 /**
  * The feasible agent workloads form a threshold C ≤ Cmax (closed form). Continuous clocks:
@@ -174,11 +174,11 @@ export type Limiter = 'deadline' | 'energy' | 'deadline+energy' | 'none' | 'infe
  * Discrete levels: a level f allows C ≤ min(Tav f, Eav/(κ f²)), so Cmax is the max over levels.
  * `limiter` names which term sets Cmax.
  */
-export function workloadCap(d: ClockDevice, Tav: number, Eav: number): { Cmax: number; limiter: Limiter; hz: number } {
+export function workloadCap(d: ClockDevice, Tav: number, Eav: number): { Cmax: number; limiter: BindingConstraint; hz: number } {
   if (Tav < 0 || Eav < 0) return { Cmax: -1, limiter: 'infeasible', hz: d.fMax };
   const k = d.kappa;
   if (d.levels) {
-    let best = { Cmax: -1, limiter: 'infeasible' as Limiter, hz: d.levels[0] };
+    let best = { Cmax: -1, limiter: 'infeasible' as BindingConstraint, hz: d.levels[0] };
     for (const f of d.levels) {
       const cT = Tav * f;
       const cE = k === 0 ? Infinity : Eav / (k * f * f);

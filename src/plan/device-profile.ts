@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { CoquantError } from '../errors.ts';
 import { agentCycles, distortion, fixedStages, FEAS_TOL } from './cost.ts';
-import type { Cut, PlanProblem } from './problem.ts';
+import type { PlanCut, PlanProblem } from './problem.ts';
 import { planResult, type PlanResult } from './result.ts';
 
 const num = z.number().finite();
@@ -197,9 +197,9 @@ export interface TablePlan extends PlanResult {
   measuredRow: DeviceRow;
 }
 
-const agentParamsOf = (cut: Cut) => cut.groups.reduce((s, g) => s + g.params, 0);
+const agentParamsOf = (cut: PlanCut) => cut.groups.reduce((s, g) => s + g.params, 0);
 /** Agent cycles of the cut with every group at b bits (c·b·N for the fitted linear model). */
-const sharedCycles = (p: PlanProblem, cut: Cut, b: number) => agentCycles(p, cut, cut.groups.map(() => b));
+const sharedCycles = (p: PlanProblem, cut: PlanCut, b: number) => agentCycles(p, cut, cut.groups.map(() => b));
 
 /**
  * (b) Plans on the measured table: shared bit-width only, every allowed bit-width covered, and
@@ -224,7 +224,7 @@ export function planOnTable(p: PlanProblem, dp: DeviceProfile, why: string[]): T
   }
   const clocks = measuredClocks(dp);
   const hzList: Array<number | null> = clocks.length ? clocks : [null];
-  let best: { cut: Cut; bits: number; row: DeviceRow; hz: number; total: number; DU: number } | null = null;
+  let best: { cut: PlanCut; bits: number; row: DeviceRow; hz: number; total: number; DU: number } | null = null;
   let rowsTried = 0;
   for (const cut of cuts) {
     const serverHz = p.server.fMax;

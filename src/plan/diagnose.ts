@@ -6,11 +6,11 @@
  */
 import { clocksFor, sharedBudgets } from './clocks.ts';
 import { agentCycles, fixedStages } from './cost.ts';
-import type { Cut, PlanProblem } from './problem.ts';
+import type { PlanCut, PlanProblem } from './problem.ts';
 import type { Diagnosis } from './result.ts';
 
 /** Lowest allowed bits per group of a cut, honouring tightness and shared mode. */
-export function lowestBits(p: PlanProblem, cut: Cut): number[] | null {
+export function lowestBits(p: PlanProblem, cut: PlanCut): number[] | null {
   const lows = cut.groups.map((g) => g.minBits);
   if (lows.some((b) => !Number.isFinite(b))) return null;
   if (p.mode === 'shared') {
@@ -26,7 +26,7 @@ const s = (x: number) => Number(x.toPrecision(4));
  * Total energy scope: the smallest T0 is the delay of the fastest clocks E0 allows (agent and server
  * together); the smallest E0 is found by bisection, since feasibility only improves with E0.
  */
-function diagnoseTotal(p: PlanProblem, cut: Cut, C: number, lows: number[], where: string): { minT0: number; minE0: number; reason: string } {
+function diagnoseTotal(p: PlanProblem, cut: PlanCut, C: number, lows: number[], where: string): { minT0: number; minE0: number; reason: string } {
   const fast = clocksFor({ ...p, T0: Infinity }, cut, C);
   const minT0 = fast.feasible ? fast.delay : Infinity;
   const ok = (E0: number) => clocksFor({ ...p, E0 }, cut, C).feasible;

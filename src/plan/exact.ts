@@ -7,33 +7,33 @@
  * workload allows (fastest within the energy budget). Split candidates are searched one by one.
  */
 import { clocksFor, cutCap as capOf, type ClockOptions, type CutCap } from './clocks.ts';
-import { agentCycles, sharedWork, type Limiter } from './cost.ts';
+import { agentCycles, sharedWork, type BindingConstraint } from './cost.ts';
 import { diagnose } from './diagnose.ts';
 import { solveMckp } from './mckp.ts';
 import { unitObjective } from './objective.ts';
-import type { Cut, PlanProblem } from './problem.ts';
+import type { PlanCut, PlanProblem } from './problem.ts';
 import { noPlan, planResult, type Method, type NextStep, type PlanResult } from './result.ts';
 
 export type SolveOptions = ClockOptions;
 export type { CutCap };
 
 /** Largest agent workload any plan on this cut can have (every group at its largest allowed bit-width). */
-export function maxWorkload(p: PlanProblem, cut: Cut): number {
+export function maxWorkload(p: PlanProblem, cut: PlanCut): number {
   return sharedWork(cut) * p.bits[p.bits.length - 1];
 }
 
 /** The workload cap of one cut under the options (cycles). */
-export function cutCap(p: PlanProblem, cut: Cut, opts: SolveOptions = {}): CutCap {
+export function cutCap(p: PlanProblem, cut: PlanCut, opts: SolveOptions = {}): CutCap {
   return capOf(p, cut, opts, maxWorkload(p, cut));
 }
 
 /** Options (allowed bit-widths) of each group, ascending, after the tightness limit. */
-export function groupOptions(p: PlanProblem, cut: Cut): number[][] {
+export function groupOptions(p: PlanProblem, cut: PlanCut): number[][] {
   return cut.groups.map((g) => p.bits.filter((b) => b >= g.minBits));
 }
 
 /** Objective of group g at b bits, weighted by α_g·N_g/N (what the solvers add up). */
-export function groupValue(p: PlanProblem, cut: Cut, gi: number, b: number): number {
+export function groupValue(p: PlanProblem, cut: PlanCut, gi: number, b: number): number {
   const g = cut.groups[gi];
   return ((g.alpha * g.params) / p.totalParams) * unitObjective(p.objective, p.bound, b, g.lambda);
 }
@@ -51,7 +51,7 @@ export interface BitsSolution {
  * parameter-bit model and c = 1 that is Σ N_g b_g ≤ Ccap). Returns null when even the lowest bits
  * do not fit. `lowerBound` is on the agent part of the objective.
  */
-export function bestBits(p: PlanProblem, cut: Cut, Ccap: number): BitsSolution | null {
+export function bestBits(p: PlanProblem, cut: PlanCut, Ccap: number): BitsSolution | null {
   if (p.mode === 'shared') {
     // Every objective falls with b and the workload grows with it: the largest b that fits is optimal.
     let lo = -Infinity;
@@ -78,7 +78,7 @@ export function bestBits(p: PlanProblem, cut: Cut, Ccap: number): BitsSolution |
 }
 
 /** The cheapest single upgrade left, and what it would cost at its best clocks. */
-export function nextStep(p: PlanProblem, cut: Cut, bits: readonly number[], cap: CutCap, opts: SolveOptions = {}): NextStep | null {
+export function nextStep(p: PlanProblem, cut: PlanCut, bits: readonly number[], cap: CutCap, opts: SolveOptions = {}): NextStep | null {
   let best: { dW: number; gi: number; to: number } | null = null;
   if (p.mode === 'shared') {
     const to = p.bits.find((b) => b > bits[0]);
@@ -110,7 +110,7 @@ export function nextStep(p: PlanProblem, cut: Cut, bits: readonly number[], cap:
   };
 }
 
-function bindingFor(limiter: Limiter, next: NextStep | null, fixedClock: boolean): string[] {
+function bindingFor(limiter: BindingConstraint, next: NextStep | null, fixedClock: boolean): string[] {
   if (!next) return ['bits-max'];
   const out: string[] = [];
   if (limiter === 'deadline' || limiter === 'deadline+energy') out.push('deadline');

@@ -47,7 +47,7 @@ export interface AgentGroup {
   minBits: number;
 }
 
-export interface Cut {
+export interface PlanCut {
   name: string;
   groups: AgentGroup[];
   /** Parameters run by the server. */
@@ -76,7 +76,7 @@ export interface PlanProblem {
   serverQuantized: boolean;
   /** Total model parameters N (the D_U normaliser). */
   totalParams: number;
-  cuts: Cut[];
+  cuts: PlanCut[];
   /** Cut names were given explicitly (split search) rather than implied. */
   splitSearch: boolean;
   /** What the plan minimises: D_U (ours) or D_U − D_L (the paper's P1). */
@@ -201,7 +201,7 @@ export function toProblem(sys: SystemDescription, design: DesignOptions = {}): P
     return { du, dl, obj };
   };
   const byName = new Map(groups.map((g) => [g.name, g]));
-  const cuts: Cut[] = [];
+  const cuts: PlanCut[] = [];
   if (!sys.splits) {
     const s = serverTerms([{ params: sys.model.serverParams, lambda: serverLambda, alpha }]);
     cuts.push({

@@ -4,9 +4,9 @@
  * ever added. Documented in docs/plan.md.
  */
 import type { BoundKind } from '../theory/rd-bounds.ts';
-import { evaluatePlan, type Limiter, type Stages } from './cost.ts';
+import { evaluatePlan, type BindingConstraint, type Stages } from './cost.ts';
 import type { EnergyScope, Objective } from './objective.ts';
-import type { Cut, PlanProblem, WorkloadModel } from './problem.ts';
+import type { PlanCut, PlanProblem, WorkloadModel } from './problem.ts';
 
 import type { Method } from './cli-args.ts';
 
@@ -62,7 +62,7 @@ export interface PlanResult {
   /** Constraints that limit the plan: any of deadline, energy, clock (fixed clock), bits-max, tightness. */
   binding: string[];
   /** Which term of the closed-form workload cap is active (see cost.ts workloadCap). */
-  limiter: Limiter | null;
+  limiter: BindingConstraint | null;
   nextStep: NextStep | null;
   violations: string[];
   constraints: { T0: number; E0: number; epsilon: number | null };
@@ -79,7 +79,7 @@ export function designOf(p: PlanProblem): PlanResult['design'] {
 export function planResult(
   p: PlanProblem,
   method: Method,
-  cut: Cut,
+  cut: PlanCut,
   bits: readonly number[],
   agentHz: number,
   serverHz: number,

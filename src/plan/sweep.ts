@@ -48,7 +48,7 @@ export interface SweepRow {
 export type SweepMeasure = (plans: Array<{ axis: Axis; T0: number; E0: number; method: Method; plan: PlanResult }>) => Promise<Array<Record<string, number | string | boolean | null>>>;
 
 /** `a:b:n` → n evenly spaced values from a to b. */
-export function parseRange(flag: string, s: string): number[] {
+export function parseSweepRange(flag: string, s: string): number[] {
   const parts = s.split(':').map((x) => Number(x));
   if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x))) throw new UsageError(`${flag} ${s}: expected start:stop:count, e.g. 1:6:26`);
   const [a, b, n] = parts;

@@ -1,5 +1,5 @@
 /** What a profile measures: which quantizer specs at which bit-widths, over which tensors. */
-import { isFp8, parseBits, parseFamily, parseGranularity, parseQuantSpec, parseRange, type QuantFamily, type QuantSpec } from '../quant/index.ts';
+import { isFp8, parseBits, parseFamily, parseGranularity, parseQuantSpec, parseRangeRule, type QuantFamily, type QuantSpec } from '../quant/index.ts';
 import type { Granularity, RangeRule } from '../quant/types.ts';
 
 export interface ProfileOptions {
@@ -34,7 +34,7 @@ export function specsFromFlags(f: { families?: string[]; granularity?: string[];
   const families = (f.families && f.families.length > 0 ? f.families.map(parseFamily) : [...DEFAULT_FAMILIES]) as QuantFamily[];
   if (!f.granularity?.length && !f.range?.length) return defaultSpecs(families);
   const grans: Granularity[] = (f.granularity?.length ? f.granularity : ['tensor']).map(parseGranularity);
-  const ranges: RangeRule[] = (f.range?.length ? f.range : ['absmax']).map(parseRange);
+  const ranges: RangeRule[] = (f.range?.length ? f.range : ['absmax']).map(parseRangeRule);
   const out: QuantSpec[] = [];
   for (const family of families) for (const granularity of grans) for (const range of ranges) out.push({ family, granularity, range });
   return dedupe(out);

@@ -4,7 +4,7 @@ export { configLabel } from './types.ts';
 export { fakeQuantize, type FakeQuantizeOptions } from './fake-quantize.ts';
 export { QuantConfigError, NonFiniteValueError } from './errors.ts';
 export { FAMILIES, MIN_BITS, MAX_BITS, isFp8, effectiveBits, validateConfig, assertAllFinite } from './validate.ts';
-export { parseQuantSpec, parseQuantConfig, parseBits, parseFamily, parseGranularity, parseRange, RANGE_RULES, type QuantSpec } from './spec.ts';
+export { parseQuantSpec, parseQuantConfig, parseBits, parseFamily, parseGranularity, parseRangeRule, RANGE_RULES, type QuantSpec } from './spec.ts';
 export { levelParams, quantizeOne, codeOne, levelOfCode, type LevelParams } from './levels.ts';
 export { errorSums, type Values } from './error-kernels.ts';
 export { chooseLevels, sliceBounds, clipCandidates, type ChosenLevels } from './range-search.ts';

@@ -31,7 +31,7 @@ export function parseGranularity(s: string): Granularity {
   throw new QuantConfigError(`unknown granularity '${s}'`, 'use tensor, channel or groupN (e.g. group128)');
 }
 
-export function parseRange(s: string): RangeRule {
+export function parseRangeRule(s: string): RangeRule {
   const r = s.trim().toLowerCase() as RangeRule;
   if (!RANGE_RULES.includes(r)) throw new QuantConfigError(`unknown range rule '${s}'`, `use ${RANGE_RULES.join(', ')}`);
   return r;
@@ -73,7 +73,7 @@ export function parseQuantSpec(s: string): QuantSpec {
   const spec: QuantSpec = {
     family: parseFamily(parts[0]),
     granularity: parseGranularity(parts[1] ?? 'tensor'),
-    range: parseRange(parts[2] ?? 'absmax'),
+    range: parseRangeRule(parts[2] ?? 'absmax'),
   };
   validateConfig({ ...spec, bits: 8 });
   return spec;

@@ -32,7 +32,7 @@ export interface MeasuredPlan {
   cerVsFp: number | null;
 }
 
-export interface MeasureOptions {
+export interface SweepMeasureOptions {
   lines: number;
   seed: number;
   config: Omit<QuantConfig, 'bits'>;
@@ -41,7 +41,7 @@ export interface MeasureOptions {
 
 type Point = { axis: string; T0: number; E0: number; method: string; plan: PlanResult };
 
-export async function measurePlans(model: string, points: Point[], o: MeasureOptions): Promise<MeasuredPlan[]> {
+export async function measurePlans(model: string, points: Point[], o: SweepMeasureOptions): Promise<MeasuredPlan[]> {
   const src = await openOnnx(model);
   const names = new Set(selectWeights(src.tensors).map((t) => t.name));
   const withBits = points.filter((p) => p.plan.groups && p.plan.groups.length > 0);

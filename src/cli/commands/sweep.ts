@@ -27,7 +27,7 @@ export function register(program: Command): void {
       // Loaded here, not at the top: `coquant --help` should not pay for zod, yaml, the solvers and vega.
       const design = designOptionsFrom(o, o.objective as string);
       const mopts = methodOptionsFrom(o);
-      const [{ loadSystem }, { METHODS }, { parseRange, runSweep, sweepRows, sweepStats, table1, formatTable1, clockProfiles, defaultTable1Thresholds, CIDER_NOTE }, { writeSweepOutputs }, { progressBar }] = await Promise.all([
+      const [{ loadSystem }, { METHODS }, { parseSweepRange, runSweep, sweepRows, sweepStats, table1, formatTable1, clockProfiles, defaultTable1Thresholds, CIDER_NOTE }, { writeSweepOutputs }, { progressBar }] = await Promise.all([
         import('../../plan/load-system.ts'),
         import('../../plan/result.ts'),
         import('../../plan/sweep.ts'),
@@ -53,8 +53,8 @@ export function register(program: Command): void {
       const th = defaultTable1Thresholds(p);
       const t1 = table1(p, list('--table1-T0', o.table1T0, th.delays), list('--table1-E0', o.table1E0, th.energies));
       const r3 = (x: number) => Number(x.toPrecision(3));
-      const T0s = o.T0Range ? parseRange('--T0-range', o.T0Range as string) : parseRange('--T0-range', `${r3(0.4 * p.T0)}:${r3(2 * p.T0)}:17`);
-      const E0s = o.E0Range ? parseRange('--E0-range', o.E0Range as string) : parseRange('--E0-range', `${r3(0.25 * p.E0)}:${r3(2.5 * p.E0)}:19`);
+      const T0s = o.T0Range ? parseSweepRange('--T0-range', o.T0Range as string) : parseSweepRange('--T0-range', `${r3(0.4 * p.T0)}:${r3(2 * p.T0)}:17`);
+      const E0s = o.E0Range ? parseSweepRange('--E0-range', o.E0Range as string) : parseSweepRange('--E0-range', `${r3(0.25 * p.E0)}:${r3(2.5 * p.E0)}:19`);
       const bar = progressBar(T0s.length + E0s.length, 'sweep', { quiet: !process.stderr.isTTY });
       const points = runSweep(p, T0s, E0s, methods, () => bar.tick(), mopts);
       bar.stop();

@@ -7,7 +7,7 @@
  */
 import { agentCycles, evaluatePlan } from '../../plan/cost.ts';
 import { solveExact } from '../../plan/exact.ts';
-import type { Cut, PlanProblem } from '../../plan/problem.ts';
+import type { PlanCut, PlanProblem } from '../../plan/problem.ts';
 import type { PlanResult } from '../../plan/result.ts';
 import { EnergyBudget } from './energy-budget.ts';
 import { LinkEstimator } from './link-estimator.ts';
@@ -67,7 +67,7 @@ export class Replanner {
   readonly budget: EnergyBudget;
   private plan: ActivePlan;
   private solvedAt: { rate: number; energy: number };
-  private readonly cut: Cut;
+  private readonly cut: PlanCut;
   private readonly drift: number;
   private readonly minGain: number;
   private readonly tolerance: number;

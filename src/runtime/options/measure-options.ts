@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Feed, HostTensor } from '../../data/tensor.ts';
 import { CoquantError } from '../../errors.ts';
 import { EXEC_FORMATS, weightGroupsOf, writeMixedFormat, type ExecFormat, type WeightGroup } from '../../formats/mixed-format.ts';
-import { DT, encodeModel, GraphIndex, makeNode, makeTensor, onnx, tensorToFloat32, type ModelProto, type TensorProto } from '../../formats/onnx-graph.ts';
+import { DT, encodeModel, GraphEditor, makeNode, makeTensor, onnx, tensorToFloat32, type ModelProto, type TensorProto } from '../../formats/onnx-graph.ts';
 import { preoptimize } from '../../formats/preoptimize.ts';
 import { unpackNBits } from '../../formats/nbits-pack.ts';
 import { OPTIONS_SCHEMA, type OptionsDocument } from '../../plan/options-doc.ts';
@@ -118,7 +118,7 @@ function graphNames(m: ModelProto): GraphNames {
 
 /** Bytes and mean|w − ŵ| of one group's weights as written in `m`. */
 function writtenWeight(m: ModelProto, g: WeightGroup, f: ExecFormat, ref: Float32Array): { bytes: number; Dp: number } {
-  const ix = new GraphIndex(m.graph!);
+  const ix = new GraphEditor(m.graph!);
   const node = (m.graph!.node ?? []).find((n) => n.name === g.node || (n.name ?? '').startsWith(`${g.node}_`));
   const init = (name: string | undefined): TensorProto | undefined => (name ? ix.inits.get(name) : undefined);
   const sizeOf = (t: TensorProto | undefined) => (t ? (t.rawData?.length ?? 0) || tensorToFloat32(t).length * 4 : 0);
@@ -290,7 +290,7 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
   for (const f of inp.feeds) refOut.push(await runFeed(fpSession, f));
   let serverNodeS: Record<string, number> | undefined;
   await fpSession.release();
-  const initByName = new GraphIndex(pre.graph!).inits;
+  const initByName = new GraphEditor(pre.graph!).inits;
   const docGroups: OptionsDocument['groups'] = [];
   for (const g of groups) {
     const ref = tensorToFloat32(initByName.get(g.weight)!);

@@ -7,13 +7,13 @@ import { decodeInferRequest, encodeInferResponseParts, type EncodedParts } from 
 import type { NumericArray } from '../protocol/datatypes.ts';
 import { invalidArg } from '../protocol/protocol-error.ts';
 import type { InferTensor } from '../protocol/tensor-codec.ts';
-import type { Limiter } from './limiter.ts';
+import type { ConcurrencyLimiter } from './limiter.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { validateInputs, validateOutputs, type LoadedModel } from './model-registry.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
 export interface InferContext {
-  limiter: Limiter;
+  limiter: ConcurrencyLimiter;
   pool: WorkerPool;
   metrics: ServerMetrics;
   /** Server-wide deadline per request (--timeout-ms); Infinity for none. */

@@ -16,7 +16,7 @@ export interface JobTimes {
   computeMs: number;
 }
 
-export class Limiter {
+export class ConcurrencyLimiter {
   private active = 0;
   private readonly queue: Waiter[] = [];
 

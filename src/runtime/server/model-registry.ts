@@ -16,7 +16,7 @@ export interface ModelSpec {
   path: string;
 }
 
-export interface TensorSpec {
+export interface ServedTensorSpec {
   name: string;
   /** Undefined when onnxruntime reports a type the protocol cannot carry. */
   datatype?: DataType;
@@ -28,11 +28,11 @@ export interface LoadedModel {
   name: string;
   version: string;
   path: string;
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
+  inputs: ServedTensorSpec[];
+  outputs: ServedTensorSpec[];
 }
 
-function specOf(m: WorkerValueMeta): TensorSpec {
+function specOf(m: WorkerValueMeta): ServedTensorSpec {
   if (!m.isTensor) return { name: m.name, ortType: 'non-tensor', shape: [] };
   return { name: m.name, datatype: fromOrtType(m.type), ortType: m.type, shape: m.shape.map((d) => (d >= 0 ? d : -1)) };
 }
@@ -52,7 +52,7 @@ export function describeModel(spec: ModelSpec, meta: WorkerModelMeta): LoadedMod
 }
 
 export function modelMetadata(m: LoadedModel): ModelMetadata {
-  const meta = (t: TensorSpec) => ({ name: t.name, datatype: t.datatype ?? `UNSUPPORTED(${t.ortType})`, shape: t.shape });
+  const meta = (t: ServedTensorSpec) => ({ name: t.name, datatype: t.datatype ?? `UNSUPPORTED(${t.ortType})`, shape: t.shape });
   return { name: m.name, versions: [m.version], platform: 'onnxruntime_onnx', inputs: m.inputs.map(meta), outputs: m.outputs.map(meta) };
 }
 

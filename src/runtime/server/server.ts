@@ -11,7 +11,7 @@ import { ProtocolError, invalidArg } from '../protocol/protocol-error.ts';
 import { makeTokenCheck } from './auth.ts';
 import { isOwnedBody, readAlignedBody } from './body-reader.ts';
 import { handleInfer } from './infer-handler.ts';
-import { Limiter } from './limiter.ts';
+import { ConcurrencyLimiter } from './limiter.ts';
 import { ServerMetrics } from './metrics.ts';
 import { checkModelFiles, describeModel, lookupModel, modelMetadata, type LoadedModel, type ModelSpec } from './model-registry.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -83,7 +83,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const pool = await WorkerPool.start(opts.models, concurrency, opts.intraOpThreads);
   const loaded: LoadedModel[] = opts.models.map((spec, i) => describeModel(spec, pool.modelMetadata[i]!));
   const models = new Map(loaded.map((m) => [m.name, m]));
-  const limiter = new Limiter(concurrency, queueMax);
+  const limiter = new ConcurrencyLimiter(concurrency, queueMax);
   const metrics = new ServerMetrics(() => limiter.waiting, { processMetrics: opts.processMetrics });
   const checkToken = opts.token ? makeTokenCheck(opts.token) : undefined;
   let closing = false;
