@@ -10,8 +10,7 @@
  *    same kernels) against the pruned one, and `fakeQuantize` with per-channel clip-l1 (what
  *    `coquant distortion --range clip-l1` runs per bit-width).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,6 +19,7 @@ import { fakeQuantize } from '../src/quant/fake-quantize.ts';
 import { chooseLevels, chooseLevelsPlain, prepareSlice } from '../src/quant/range-search.ts';
 import { forEachSlice } from '../src/quant/slices.ts';
 import type { QuantFamily } from '../src/quant/types.ts';
+import { extractTree } from './base-tree.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const baseCommit = process.env.CLIP_BASE_COMMIT ?? '6d6c8a1';
@@ -27,11 +27,7 @@ const reps = Number(process.env.CLIP_REPS ?? 1);
 const baseDir = join(root, '.cache', 'bench', 'clip-base');
 
 function prepareBase(): void {
-  rmSync(baseDir, { recursive: true, force: true });
-  mkdirSync(baseDir, { recursive: true });
-  const tar = execFileSync('git', ['-C', root, 'archive', baseCommit, 'src', 'bin', 'package.json', 'tsconfig.json'], { maxBuffer: 1 << 28 });
-  execFileSync('tar', ['-x', '-C', baseDir], { input: tar });
-  if (!existsSync(join(baseDir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(baseDir, 'node_modules'));
+  extractTree(root, baseCommit, baseDir);
 }
 
 function runCli(dir: string, threads: number): { seconds: number; distortion: string } {
