@@ -281,6 +281,12 @@ export function buildTransformer(spec: TransformerSpec): BuiltTransformer {
     outputs.push(b.op('MatMul', [final, b.weight('lm_head.weight', [d, spec.vocab], 'head')], 'logits'), ...presents);
   }
 
+  // Typed outputs: onnxruntime reports an untyped graph output as type 'unknown'.
+  const outputDims = (o: string): number[] => {
+    if (o === 'logits') return spec.kind === 'vit' ? [1, 1, spec.vocab] : [1, S, spec.vocab];
+    if (o.includes('present_')) return [1, spec.heads, past + S, dh];
+    return [1, S, d];
+  };
   const vi = (name: string, dims: number[], elemType = FLOAT) => ({ name, type: { tensorType: { elemType, shape: { dim: dims.map((v) => ({ dimValue: v })) } } } });
   const laws = [...new Set(b.weights.map((w) => w.type))].map((type) => ({ type, b: lawFor(type, spec) }));
   const params = b.weights.reduce((s, w) => s + w.dims.reduce((a, c) => a * c, 1), 0);
@@ -297,7 +303,7 @@ export function buildTransformer(spec: TransformerSpec): BuiltTransformer {
       node: b.nodes,
       initializer: b.consts,
       input: inputs.map((i) => vi(i.name, i.dims, i.type === 'int64' ? INT64 : FLOAT)),
-      output: outputs.map((o) => ({ name: o })),
+      output: outputs.map((o) => vi(o, outputDims(o))),
       docString: 'synthetic weights: drawn from Laplace laws, not pretrained',
     },
   });
