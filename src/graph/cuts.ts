@@ -89,6 +89,33 @@ export function indexGraph(model: Model): GraphIndex {
   };
 }
 
+const implicitCache = new WeakMap<Node, string[]>();
+
+/** Names a subgraph (If/Loop/Scan body) reads from the enclosing scopes: used inside, defined nowhere inside. */
+function outerNames(g: onnxProto.onnx.IGraphProto, out: Set<string>): void {
+  const defined = new Set<string>([...(g.input ?? []).map((v) => v.name ?? ''), ...(g.initializer ?? []).map((t) => t.name ?? '')]);
+  for (const n of g.node ?? []) {
+    for (const i of nodeReads(n)) if (i && !defined.has(i)) out.add(i);
+    for (const o of n.output ?? []) defined.add(o);
+  }
+}
+
+/**
+ * Every tensor a node reads: its inputs, and for control-flow nodes the outer-scope tensors their
+ * subgraphs use (which a cut must deliver to the side that runs the node, exactly like inputs).
+ */
+export function nodeReads(n: Node): string[] {
+  const cached = implicitCache.get(n);
+  if (cached) return cached;
+  const names = new Set((n.input ?? []).filter(Boolean));
+  for (const a of n.attribute ?? []) {
+    for (const g of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) outerNames(g, names);
+  }
+  const r = [...names];
+  implicitCache.set(n, r);
+  return r;
+}
+
 function isCountedWeight(w: WeightRef): boolean {
   return FLOAT_TYPES.has(w.dataType) && w.dims.length >= 2;
 }
@@ -106,7 +133,7 @@ export function countedElems(w: WeightRef | undefined): number {
 export function weightsUsed(index: GraphIndex, nodeIdx: Iterable<number>): string[] {
   const seen = new Set<string>();
   for (const i of nodeIdx) {
-    for (const name of index.nodes[i].input ?? []) {
+    for (const name of nodeReads(index.nodes[i])) {
       const w = index.weights.get(name);
       if (w && isCountedWeight(w)) seen.add(name);
     }
@@ -129,7 +156,7 @@ export function ancestors(index: GraphIndex, ...tensors: string[]): Uint8Array {
     const i = stack.pop()!;
     if (inHead[i]) continue;
     inHead[i] = 1;
-    for (const inp of index.nodes[i].input ?? []) {
+    for (const inp of nodeReads(index.nodes[i])) {
       const p = index.producer.get(inp);
       if (p !== undefined && !inHead[p]) stack.push(p);
     }
@@ -152,7 +179,7 @@ export function cutAt(index: GraphIndex, tensor: string): Cut | undefined {
       }
     } else {
       tail.push(i);
-      for (const inp of index.nodes[i].input ?? []) {
+      for (const inp of nodeReads(index.nodes[i])) {
         if (!inp || inp === tensor || index.weights.has(inp)) continue;
         if (index.graphInputs.has(inp)) return undefined;
         const p = index.producer.get(inp);

@@ -6,7 +6,7 @@
  * passes it through), and an input of the tail under its own name, with its original type.
  */
 import onnxProto from 'onnx-proto';
-import type { Cut, GraphIndex } from './cuts.ts';
+import { nodeReads, type Cut, type GraphIndex } from './cuts.ts';
 import { serializeModel } from '../io/onnx-edit.ts';
 import type { ModelProto } from '../io/onnx-model.ts';
 
@@ -27,7 +27,7 @@ export interface SplitModels {
 
 function usedNames(nodes: Node[]): Set<string> {
   const s = new Set<string>();
-  for (const n of nodes) for (const i of n.input ?? []) if (i) s.add(i);
+  for (const n of nodes) for (const i of nodeReads(n)) s.add(i);
   return s;
 }
 

@@ -32,7 +32,7 @@
  * side constraint) has no known polynomial algorithm. Pure graph code: no I/O.
  */
 import { FlowNetwork } from './max-flow.ts';
-import { ancestors, countedElems, paramsUsed, type Cut, type GraphIndex } from './cuts.ts';
+import { ancestors, countedElems, nodeReads, paramsUsed, type Cut, type GraphIndex } from './cuts.ts';
 
 /** Crossing bytes of each tensor (graph inputs and node outputs), e.g. measured by a real run. */
 export type TensorBytes = ReadonlyMap<string, number>;
@@ -48,7 +48,7 @@ export interface CutWindow {
 export function tensorReaders(index: GraphIndex): Map<string, number[]> {
   const readers = new Map<string, number[]>();
   index.nodes.forEach((n, i) => {
-    for (const t of new Set(n.input ?? [])) {
+    for (const t of nodeReads(n)) {
       if (!t || index.weights.has(t)) continue;
       if (!index.producer.has(t) && !index.graphInputs.has(t)) continue;
       let r = readers.get(t);
@@ -81,7 +81,7 @@ export function headProblem(index: GraphIndex, inHead: Uint8Array): string | und
   for (let i = 0; i < n; i++) {
     if (!inHead[i]) continue;
     const node = index.nodes[i];
-    for (const t of node.input ?? []) {
+    for (const t of nodeReads(node)) {
       const p = index.producer.get(t);
       if (p !== undefined && !inHead[p]) return `head node '${node.name ?? i}' reads '${t}', which the tail computes`;
     }
@@ -182,7 +182,7 @@ function prefixSizes(index: GraphIndex, by: 'params' | 'nodes'): number[] {
   const seen = new Set<string>();
   let total = 0;
   for (let i = 0; i < n; i++) {
-    for (const name of index.nodes[i].input ?? []) {
+    for (const name of nodeReads(index.nodes[i])) {
       if (seen.has(name) || !index.weights.has(name)) continue;
       seen.add(name);
       total += countedElems(index.weights.get(name));
