@@ -26,9 +26,16 @@ const shapeOf = (t: CutCandidate['tensors'][number]) => `${t.name} ${t.type}[${t
 function windowTable(a: SplitAnalysis): string {
   const byName = new Map([...a.candidates, ...a.setCandidates].map((c) => [c.name, c]));
   const head = ['head params share', 'min-bytes cut', 'agent params', 'tensors', 'feature KiB'];
-  const body = a.windows.map((w) => {
+  // Neighbouring cells won by the same cut are one row.
+  const merged: { from: number; to: number; cut: string; bytes: number }[] = [];
+  for (const w of a.windows) {
+    const last = merged[merged.length - 1];
+    if (last && last.cut === w.cut) last.to = w.toShare;
+    else merged.push({ from: w.fromShare, to: w.toShare, cut: w.cut, bytes: w.bytes });
+  }
+  const body = merged.map((w) => {
     const c = byName.get(w.cut)!;
-    return [`${(100 * w.fromShare).toFixed(1)}–${(100 * w.toShare).toFixed(1)} %`, w.cut, fmtInt(c.agentParams), String(c.tensors.length), (w.bytes / 1024).toFixed(1)];
+    return [`${(100 * w.from).toFixed(1)}–${(100 * w.to).toFixed(1)} %`, w.cut, fmtInt(c.agentParams), String(c.tensors.length), (w.bytes / 1024).toFixed(1)];
   });
   const wd = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((x, i) => (i >= 2 ? x.padStart(wd[i]) : x.padEnd(wd[i]))).join('  ');
