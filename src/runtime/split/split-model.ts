@@ -79,6 +79,12 @@ export interface AnalyzeSplitOptions extends Pick<SetCutOptions, 'cells' | 'by'>
   seed?: number;
   /** Probe this feed instead of a random one. */
   feed?: Feed;
+  /**
+   * Bytes of intermediate tensors one probe run may hold (default 512 MiB). Every tensor is
+   * measured, in as many runs as this budget needs: raise it for a large fixed-size input
+   * (fewer runs), lower it on a small machine.
+   */
+  probeBudgetBytes?: number;
 }
 
 function candidate(index: GraphIndex, c: Cut, i: number, kind: CutCandidate['kind'], info: ReadonlyMap<string, ProbedTensor>): CutCandidate {
@@ -114,7 +120,7 @@ export async function analyzeSplit(path: string, dims: ReadonlyMap<string, numbe
   const inner = [...readers.keys()].filter((t) => index.producer.has(t));
   let tensorInfo: Map<string, ProbedTensor>;
   try {
-    tensorInfo = await probeTensors(model.proto, inner, feed, undefined, model.dir);
+    tensorInfo = await probeTensors(model.proto, inner, feed, undefined, model.dir, o.probeBudgetBytes);
   } catch (e) {
     throw new CoquantError('E_ORT_RUN', `${path}: running the model to measure cut sizes failed: ${(e as Error).message.split('\n')[0]}`, {
       hint: 'check the --dim values: they must be shapes the model accepts',
