@@ -11,7 +11,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runBounds } from '../src/bounds/run-bounds.ts';
+import { runBounds } from '../src/app/bounds-command.ts';
 import { baAtRate, baReferenceCurve } from '../src/theory/blahut-arimoto.ts';
 import { mulberry32 } from '../src/util/rng.ts';
 

@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCalibration } from '../src/calibrate/run-calibration.ts';
+import { runCalibration } from '../src/app/calibrate-command.ts';
 import { writeFcModel } from '../src/synth/fc-model.ts';
 import type { DeviceProfile } from '../src/plan/device-profile.ts';
 

@@ -20,7 +20,7 @@ import { loadOnnxModel } from './io/onnx-model.ts';
 import { openWeights } from './io/open-weights.ts';
 import type { TensorInfo } from './io/types.ts';
 import { solveMethod } from './plan/baselines.ts';
-import { groupsFromProfile } from './plan/load-system.ts';
+import { groupsFromProfile } from './app/load-system.ts';
 import { composeSystem, PRESET_NAMES, PRESETS } from './plan/presets.ts';
 import { toProblem, type PlanProblem } from './plan/problem.ts';
 import type { Method, PlanResult } from './plan/result.ts';

@@ -8,9 +8,9 @@ import { evaluatePlan, type BindingConstraint, type Stages } from './cost.ts';
 import type { EnergyScope, Objective } from './objective.ts';
 import type { PlanCut, PlanProblem, WorkloadModel } from './problem.ts';
 
-import type { Method } from './cli-args.ts';
+import type { Method } from './methods.ts';
 
-export { METHODS, type Method } from './cli-args.ts';
+export { METHODS, type Method } from './methods.ts';
 
 export interface NextStep {
   /** The cheapest single upgrade the plan could not afford. */

@@ -12,7 +12,7 @@ import { buildBoundsReport } from '../../src/theory/bounds-report.ts';
 import { fig4Spec, FIG4_CURVES } from '../../src/theory/bounds-plot.ts';
 import { baReferenceCurve } from '../../src/theory/blahut-arimoto.ts';
 import { readAlpha } from '../../src/bounds/inputs.ts';
-import { runBounds } from '../../src/bounds/run-bounds.ts';
+import { runBounds } from '../../src/app/bounds-command.ts';
 import { boundsTable } from '../../src/bounds/table.ts';
 import { CoquantError, UsageError } from '../../src/errors.ts';
 

@@ -1,6 +1,6 @@
 /** `quantize --range`: an unknown range method is a usage error (exit 2) before any work is done. */
 import { describe, expect, it } from 'vitest';
-import { quantizeFormatCli } from '../../src/formats/format-cli.ts';
+import { quantizeFormatCli } from '../../src/app/quantize-format-command.ts';
 import { UsageError } from '../../src/errors.ts';
 
 describe('quantize --range', () => {

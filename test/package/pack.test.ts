@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +87,7 @@ describe('npm pack → install → use', () => {
 
     // The consumer: depends on the tarball only; the lockfile pins what this repository's pins.
     app = join(dir, 'app');
+    mkdirSync(app);
     const dep = `file:${tarball}`;
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'coquant-consumer', private: true, type: 'module', dependencies: { [pkg.name]: dep } }, null, 2));
     const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
@@ -97,7 +98,8 @@ describe('npm pack → install → use', () => {
     };
     for (const [k, v] of Object.entries(lock.packages)) if (k !== '' && !v.dev && !v.devOptional) packages[k] = v;
     writeFileSync(join(app, 'package-lock.json'), JSON.stringify({ name: 'coquant-consumer', lockfileVersion: 3, requires: true, packages }, null, 2));
-    await timed('install', () => run(npm, ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: app, maxBuffer: 64 << 20 }));
+    // A user installing offline skips onnxruntime-node's CUDA download the same way (README).
+    await timed('install', () => run(npm, ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: app, maxBuffer: 64 << 20, env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } }));
 
     writeFileSync(join(app, 'main.ts'), readmeProgram());
     writeFileSync(join(app, 'types-probe.ts'), TYPES_PROBE);

@@ -2,8 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSystem } from '../../src/plan/load-system.ts';
-import { parseBitsArg } from '../../src/plan/cli-args.ts';
+import { loadSystem } from '../../src/app/load-system.ts';
+import { parseBitsArg } from '../../src/app/plan-flags.ts';
 import { paperPreset } from '../../src/plan/presets.ts';
 import { parseSystem } from '../../src/plan/system.ts';
 

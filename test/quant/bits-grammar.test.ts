@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseBits } from '../../src/quant/spec.ts';
-import { parseBitsArg } from '../../src/plan/cli-args.ts';
+import { parseBitsArg } from '../../src/app/plan-flags.ts';
 
 /** Writes a set of integers as the shortest comma list of runs, e.g. [2,3,4,8] → "2-4,8". */
 function asRuns(xs: number[]): string {

@@ -3,7 +3,7 @@ import { bundledModels } from '../../src/io/bundled-models.ts';
 import { openOnnx } from '../../src/io/onnx-weights.ts';
 import { selectWeights } from '../../src/io/open-weights.ts';
 import type { PlanResult } from '../../src/plan/result.ts';
-import { measurePlans } from '../../src/runtime/measure-plans.ts';
+import { measurePlans } from '../../src/app/sweep-measure.ts';
 
 async function planWithBits(bits: number, feasible = true): Promise<PlanResult> {
   const src = await openOnnx(bundledModels().rec);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBoundsReport } from '../../src/theory/bounds-report.ts';
 import { fromProfile } from '../../src/bounds/inputs.ts';
-import { runBounds } from '../../src/bounds/run-bounds.ts';
+import { runBounds } from '../../src/app/bounds-command.ts';
 import { generateFcModel } from '../../src/synth/fc-model.ts';
 import { CoquantError } from '../../src/errors.ts';
 

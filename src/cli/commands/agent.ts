@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
-import type { AgentCliInput } from '../../runtime/agent/agent-cli.ts';
+import type { AgentCliInput } from '../../app/agent-command.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -67,7 +67,7 @@ Example (edge and robot on one machine):
                 --plan plan.json --preset paper --render 16`,
     )
     .action(async (opts: AgentCliOptions) => {
-      const { runAgentCli } = await import('../../runtime/agent/agent-cli.ts');
+      const { runAgentCli } = await import('../../app/agent-command.ts');
       if (!opts.inputs === !opts.render) throw new UsageError('give exactly one of --inputs DIR or --render N');
       if (opts.fallback !== 'local' && opts.fallback !== 'fail') throw new UsageError(`--fallback must be local or fail (got '${opts.fallback}')`);
       if (opts.fallback === 'local' && !opts.full) throw new UsageError('--fallback local needs --full <model.onnx> (the whole model to run here)', 'or use --fallback fail');

@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .option('--json', 'print the report as one JSON document (schema coquant.bounds/1, docs/theory.md)')
     .action(async (input: string, o: BoundsOptions & { json?: boolean; groups?: boolean }) => {
       // Loaded here, not at the top: `coquant --help` should not pay for zod, the weight readers and vega.
-      const [{ runBounds }, { boundsTable }] = await Promise.all([import('../../bounds/run-bounds.ts'), import('../../bounds/table.ts')]);
+      const [{ runBounds }, { boundsTable }] = await Promise.all([import('../../app/bounds-command.ts'), import('../../bounds/table.ts')]);
       const { report, files } = await runBounds(input, { ...o, quiet: o.quiet });
       if (o.json) {
         process.stdout.write(JSON.stringify(report) + '\n');

@@ -96,7 +96,7 @@ export function register(program: Command): void {
     .action(async (model: string | undefined, o: Record<string, unknown>) => {
       // Loaded here, not at the top: `coquant --help` should not pay for onnxruntime and the format writers.
       const [{ runCalibration }, { parseDimFlags }, { progressBar }, { writeFileAtomic }] = await Promise.all([
-        import('../../calibrate/run-calibration.ts'),
+        import('../../app/calibrate-command.ts'),
         import('../../data/random-inputs.ts'),
         import('../../util/progress.ts'),
         import('../../util/atomic-write.ts'),

@@ -33,7 +33,7 @@ export function register(program: Command): void {
       const q = opts.deadlineQuantile === 'mean' ? 'mean' : numberFlag(opts.deadlineQuantile, '--deadline-quantile', 0.01, 0.99);
       const clocks = opts.clocksGhz.split(',').map((s) => numberFlag(s.trim(), '--clocks-ghz', 0.01, 100) * 1e9);
       if (!['auto', 'cgroup', 'dilation'].includes(opts.clockEmulation)) throw new UsageError(`--clock-emulation must be auto, cgroup or dilation (got '${opts.clockEmulation}')`);
-      const { runDemo } = await import('../../demo/run-demo.ts');
+      const { runDemo } = await import('../../app/demo/run-demo.ts');
       let bar: Progress | null = null;
       const r = await runDemo({
         out: opts.out,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DistortionCliOptions } from '../../distortion/distortion-cli.ts';
+import type { DistortionCliOptions } from '../../app/distortion-command.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -45,7 +45,7 @@ Examples:
     )
     .action(async (modelArg: string | undefined, opts: DistortionCliOptions) => {
       // Loaded here, not at the top: `coquant --help` should not pay for onnxruntime, the OCR data and vega.
-      const { runDistortionCli } = await import('../../distortion/distortion-cli.ts');
+      const { runDistortionCli } = await import('../../app/distortion-command.ts');
       await runDistortionCli(modelArg, opts);
     });
 }

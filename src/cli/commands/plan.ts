@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
-import { BOUND_NAMES, ENERGY_SCOPE_NAMES, METHODS, OBJECTIVE_NAMES, parseBitsArg, parseNumberArg, type Method } from '../../plan/cli-args.ts';
-import type { SystemOptions } from '../../plan/load-system.ts';
+import { BOUND_NAMES, ENERGY_SCOPE_NAMES, METHODS, OBJECTIVE_NAMES, type Method } from '../../plan/methods.ts';
+import { parseBitsArg, parseNumberArg } from '../../app/plan-flags.ts';
+import type { SystemOptions } from '../../app/load-system.ts';
 import type { EnergyScope, Objective } from '../../plan/objective.ts';
 import { PRESET_NAMES } from '../../plan/presets.ts';
 import type { DesignOptions } from '../../plan/problem.ts';
@@ -106,7 +107,7 @@ export function register(program: Command): void {
       const mopts = methodOptionsFrom(o);
       // Loaded here, not at the top: `coquant --help` should not pay for zod, yaml and the solvers.
       const [{ loadSystem }, { solveMethod }, { planOnTable }, { formatSummary }] = await Promise.all([
-        import('../../plan/load-system.ts'),
+        import('../../app/load-system.ts'),
         import('../../plan/baselines.ts'),
         import('../../plan/device-profile.ts'),
         import('../../plan/summary.ts'),

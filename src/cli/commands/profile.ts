@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import type { ProfileCliOptions } from '../../profile/profile-cli.ts';
+import type { ProfileCliOptions } from '../../app/profile-command.ts';
 
 const HELP = `
 The model is an ONNX file, a .safetensors file, a sharded *.safetensors.index.json, a folder
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .addHelpText('after', HELP)
     .action(async (model: string, o: ProfileCliOptions) => {
       // Loaded here, not at the top: `coquant --help` should not pay for the profile engine, weight readers and vega.
-      const { runProfileCli } = await import('../../profile/profile-cli.ts');
+      const { runProfileCli } = await import('../../app/profile-command.ts');
       await runProfileCli(model, o);
     });
 }

@@ -70,7 +70,7 @@ Examples:
     )
     .action(async (model: string, opts: { plan?: string; bits?: string; quantizer: string; allFloat?: boolean; out?: string; json?: boolean; format: string; blockSize: string; calib: string; dim: string[]; inputs?: string[]; range: string }) => {
       if (opts.format !== 'fake') {
-        const { quantizeFormatCli } = await import('../../formats/format-cli.ts');
+        const { quantizeFormatCli } = await import('../../app/quantize-format-command.ts');
         await quantizeFormatCli(model, { format: opts.format, bits: opts.bits, blockSize: opts.blockSize, calib: opts.calib, dim: opts.dim, inputs: opts.inputs, out: opts.out, json: opts.json, range: opts.range });
         return;
       }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { addDesignOptions, addSystemOptions, designOptionsFrom, methodOptionsFrom, systemOptionsFrom } from './plan.ts';
-import type { MeasuredPlan } from '../../runtime/measure-plans.ts';
+import type { MeasuredPlan } from '../../app/sweep-measure.ts';
 
 export function register(program: Command): void {
   const cmd = program
@@ -28,10 +28,10 @@ export function register(program: Command): void {
       const design = designOptionsFrom(o, o.objective as string);
       const mopts = methodOptionsFrom(o);
       const [{ loadSystem }, { METHODS }, { parseSweepRange, runSweep, sweepRows, sweepStats, table1, formatTable1, clockProfiles, defaultTable1Thresholds, CIDER_NOTE }, { writeSweepOutputs }, { progressBar }] = await Promise.all([
-        import('../../plan/load-system.ts'),
+        import('../../app/load-system.ts'),
         import('../../plan/result.ts'),
         import('../../plan/sweep.ts'),
-        import('../../plan/sweep-output.ts'),
+        import('../../app/sweep-output.ts'),
         import('../../util/progress.ts'),
       ]);
       const loaded = await loadSystem({ ...systemOptionsFrom(o), design });
@@ -62,7 +62,7 @@ export function register(program: Command): void {
       const stats = sweepStats(rows);
       let measured: MeasuredPlan[] | undefined;
       if (o.measure) {
-        const [{ measurePlans }, { parseQuantSpec }] = await Promise.all([import('../../runtime/measure-plans.ts'), import('../../quant/index.ts')]);
+        const [{ measurePlans }, { parseQuantSpec }] = await Promise.all([import('../../app/sweep-measure.ts'), import('../../quant/index.ts')]);
         const plans = points.flatMap((pt) => pt.plans.map((plan) => ({ axis: pt.axis, T0: pt.T0, E0: pt.E0, method: plan.method, plan })));
         let mbar: ReturnType<typeof progressBar> | undefined;
         measured = await measurePlans(o.measure as string, plans, {
@@ -93,7 +93,7 @@ export function register(program: Command): void {
       const files = await writeSweepOutputs(o.out as string, rows, stats, meta, measured as Array<Record<string, unknown>> | undefined);
       if (measured) {
         const [{ measuredSpec }, { renderVegaLiteSvg }, { writeFileAtomic }, { join }] = await Promise.all([
-          import('../../runtime/measure-plans.ts'),
+          import('../../app/sweep-measure.ts'),
           import('../../report/render-svg.ts'),
           import('../../util/atomic-write.ts'),
           import('node:path'),

@@ -15,7 +15,7 @@ import type { Decoded } from '../tasks/task.ts';
 import type { PlanResult } from '../plan/result.ts';
 import type { QuantConfig } from '../quant/types.ts';
 import { createSession, modelSignature, outputNames, runFeed } from '../ort/session.ts';
-import { quantizeModel } from './quantize-model.ts';
+import { quantizeModel } from '../runtime/quantize-model.ts';
 
 export interface MeasuredPlan {
   axis: string;

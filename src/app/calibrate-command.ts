@@ -20,8 +20,8 @@ import type { DvfsAdapter, PowerMeter } from '../device/types.ts';
 import { analyzeSplit, sampleDims, splitAt } from '../runtime/split/split-model.ts';
 import { encodeModel } from '../graph/extract.ts';
 import { parseDeviceProfile, type DeviceProfile, type DeviceRow } from '../plan/device-profile.ts';
-import { fitDeviceModel, type FitPoint } from './fit.ts';
-import { buildVariants, measureVariants, modelInputSpecs, prepareFeed, type CalibFormat, type OrtFeed, type RepetitionOptions } from './measure.ts';
+import { fitDeviceModel, type FitPoint } from '../calibrate/fit.ts';
+import { buildVariants, measureVariants, modelInputSpecs, prepareFeed, type CalibFormat, type OrtFeed, type RepetitionOptions } from '../calibrate/measure.ts';
 
 export interface CalibrateOptions extends RepetitionOptions {
   /** Default: the bundled PP-OCRv4 recognition model. */

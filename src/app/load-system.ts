@@ -8,10 +8,10 @@ import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { parseProfile } from '../documents/profile-document.ts';
 import { CoquantError, UsageError } from '../errors.ts';
-import { applyDeviceProfile, readDeviceProfile, type DeviceProfile } from './device-profile.ts';
-import { composeSystem, PRESET_NAMES, PRESETS } from './presets.ts';
-import { toProblem, type DesignOptions, type PlanProblem } from './problem.ts';
-import { parseSystem, type SystemDescription } from './system.ts';
+import { applyDeviceProfile, readDeviceProfile, type DeviceProfile } from '../plan/device-profile.ts';
+import { composeSystem, PRESET_NAMES, PRESETS } from '../plan/presets.ts';
+import { toProblem, type DesignOptions, type PlanProblem } from '../plan/problem.ts';
+import { parseSystem, type SystemDescription } from '../plan/system.ts';
 
 export interface SystemOptions {
   system?: string;

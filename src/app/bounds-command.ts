@@ -12,13 +12,13 @@ import { parseBits, parseQuantSpec } from '../quant/index.ts';
 import { buildBoundsReport, type AlphaRule, type BoundsGroupInput, type BoundsReport, type QuantSeriesInput } from '../theory/bounds-report.ts';
 import { BOUND_KINDS, type BoundKind } from '../theory/rd-bounds.ts';
 import { fig4Spec } from '../theory/bounds-plot.ts';
-import { extractFcChain } from './fc-chain-onnx.ts';
+import { extractFcChain } from '../bounds/fc-chain-onnx.ts';
 import { fcBoundSection } from '../theory/fc-report.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
-import { fromProfile, readAlpha, readJson } from './inputs.ts';
-import { measureModel } from './measure-model.ts';
-import { DEFAULT_BOUNDS_SPECS, type BoundsOptions } from './options.ts';
+import { fromProfile, readAlpha, readJson } from '../bounds/inputs.ts';
+import { measureModel } from '../bounds/measure-model.ts';
+import { DEFAULT_BOUNDS_SPECS, type BoundsOptions } from '../bounds/options.ts';
 
 /** The SPEC §3 bound when the ONNX model is an FC chain; otherwise the reason it does not apply. */
 async function fcSection(path: string, o: BoundsOptions): Promise<NonNullable<BoundsReport['fc']>> {

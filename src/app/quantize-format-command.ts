@@ -11,7 +11,7 @@ import { readSignature } from '../ort/session.ts';
 import { taskFor } from '../tasks/registry.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { commandInputs } from '../tasks/checked-inputs.ts';
-import { FORMATS, quantizeToFormat, type FormatName } from './index.ts';
+import { FORMATS, quantizeToFormat, type FormatName } from '../formats/index.ts';
 
 
 export async function quantizeFormatCli(model: string, o: { format: string; bits?: string; blockSize: string; calib: string; dim: string[]; inputs?: string[]; out?: string; json?: boolean; range?: string }): Promise<void> {

@@ -10,9 +10,9 @@ import { configLabel, parseBits } from '../quant/index.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { progressBar } from '../util/progress.ts';
-import { profileModel, resolveOptions, specsFromFlags } from './index.ts';
-import { distortionSpec, magnitudeHistogramSpec } from './plots.ts';
-import { renderTable } from './profile-table.ts';
+import { profileModel, resolveOptions, specsFromFlags } from '../profile/index.ts';
+import { distortionSpec, magnitudeHistogramSpec } from '../profile/plots.ts';
+import { renderTable } from '../profile/profile-table.ts';
 
 /** The flags of `coquant profile`, as commander hands them over. */
 export interface ProfileCliOptions {

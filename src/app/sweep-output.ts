@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
-import type { Axis, MethodStats, SweepRow } from './sweep.ts';
+import type { Axis, MethodStats, SweepRow } from '../plan/sweep.ts';
 
 const COLUMNS: Array<keyof SweepRow> = ['axis', 'T0', 'E0', 'method', 'feasible', 'DU', 'DL', 'bits', 'bitsMin', 'bitsMax', 'agentHz', 'delay', 'energy', 'duRatio', 'violations'];
 

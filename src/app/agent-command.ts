@@ -4,22 +4,22 @@
  * inputs → one record each, printed as it goes and written as JSONL at the end.
  */
 import { readFile } from 'node:fs/promises';
-import { CoquantError, UsageError } from '../../errors.ts';
-import { imageCalibration } from '../../distortion/calibration.ts';
-import { detectDevice } from '../../device/detect.ts';
-import { taskFor } from '../../tasks/registry.ts';
-import { corpusCer, exactMatchRate } from '../../ocr/cer.ts';
-import { loadSystem } from '../../plan/load-system.ts';
-import type { PlanResult } from '../../plan/result.ts';
-import { parseQuantSpec } from '../../quant/index.ts';
-import { writeFileAtomic } from '../../util/atomic-write.ts';
-import { InferenceClient } from '../client/inference-client.ts';
-import { createSession, modelSignature, outputNames, type Session } from '../../ort/session.ts';
-import type { OptionsPlan } from '../../plan/options-plan.ts';
-import { ExecPlanSource } from './exec-plan-source.ts';
-import { Agent, type AgentPlan, type AgentRecord, type EnergyMeter, type PlanSource } from './agent.ts';
-import { Replanner } from './replanner.ts';
-import { QuantizedSessions } from './quantized-sessions.ts';
+import { CoquantError, UsageError } from '../errors.ts';
+import { imageCalibration } from './image-inputs.ts';
+import { detectDevice } from '../device/detect.ts';
+import { taskFor } from '../tasks/registry.ts';
+import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
+import { loadSystem } from './load-system.ts';
+import type { PlanResult } from '../plan/result.ts';
+import { parseQuantSpec } from '../quant/index.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { InferenceClient } from '../runtime/client/inference-client.ts';
+import { createSession, modelSignature, outputNames, type Session } from '../ort/session.ts';
+import type { OptionsPlan } from '../plan/options-plan.ts';
+import { ExecPlanSource } from '../runtime/agent/exec-plan-source.ts';
+import { Agent, type AgentPlan, type AgentRecord, type EnergyMeter, type PlanSource } from '../runtime/agent/agent.ts';
+import { Replanner } from '../runtime/agent/replanner.ts';
+import { QuantizedSessions } from '../runtime/agent/quantized-sessions.ts';
 
 export interface AgentCliInput {
   server: string;

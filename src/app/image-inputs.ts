@@ -10,7 +10,7 @@ import { readNpy, toFloat32Tensor } from '../data/npy.ts';
 import type { InputSpec } from '../data/random-inputs.ts';
 import type { LabelsDocument } from '../data/text-lines.ts';
 import type { Feed, HostTensor } from '../data/tensor.ts';
-import type { CalibrationSet } from './engine.ts';
+import type { CalibrationSet } from '../distortion/engine.ts';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg']);
 

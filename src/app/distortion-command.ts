@@ -14,11 +14,11 @@ import { taskFor } from '../tasks/registry.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { progressBar } from '../util/progress.ts';
-import { guessPreset, imageCalibration, npyCalibration } from './calibration.ts';
-import { runDistortion, type CalibrationSet } from './engine.ts';
+import { guessPreset, imageCalibration, npyCalibration } from './image-inputs.ts';
+import { runDistortion, type CalibrationSet } from '../distortion/engine.ts';
 import { commandInputs } from '../tasks/checked-inputs.ts';
-import { formatTable } from './table.ts';
-import { figure3Spec } from './plot.ts';
+import { formatTable } from '../distortion/table.ts';
+import { figure3Spec } from '../distortion/plot.ts';
 
 const list = (s: string) =>
   s

@@ -5,8 +5,8 @@
  * model at the agent's top clock takes as long as it measured on this machine. Everything
  * here is plain data; the demo prints it in the report so nobody mistakes it for a datasheet.
  */
-import type { SystemInput } from '../plan/system.ts';
-import type { CutCandidate } from '../runtime/split/split-model.ts';
+import type { SystemInput } from '../../plan/system.ts';
+import type { CutCandidate } from '../../runtime/split/split-model.ts';
 
 export interface DemoSystemInput {
   groups: Array<{ name: string; params: number; lambda: number }>;
