@@ -87,7 +87,7 @@ describe('link formats measured for the plan', () => {
   // the bytes and ΔD_o that sending the wire tensors to the rewritten tail gives.
   it('equal the rewritten tail on the wire tensors', async () => {
     const cand = analysis.setCandidates.find((c) => c.tensors.length >= 3)!;
-    const feeds = [feed, { x: { ...feed.x, data: feed.x.data.map((v) => v * 0.5 + 0.1) as Float32Array } }];
+    const feeds = [feed, { x: { ...feed.x, data: (feed.x.data as Float32Array).map((v) => v * 0.5 + 0.1) } }];
     const [m] = await measureFeatureOptions(analysis, [cand.name], feeds);
     expect(m.options.map((o) => o.format)).toEqual(['fp32', 'fp16', 'int8', 'int8-channel']);
     const fp = splitAt(analysis, cand.name);
