@@ -114,7 +114,7 @@ export function chooseLevels(
 
 // A level walk costs about this many value evaluations per level (two galloping searches and a
 // few prefix-sum differences, measured on ISNet's channels); above that the four-lane pass is cheaper.
-const BIN_COST = 12;
+const BIN_COST = 6;
 
 /**
  * The clip-l1 search of `chooseLevelsPlain`, pass by pass, deciding with intervals instead of
