@@ -27,6 +27,8 @@ export type CommandName = (typeof COMMANDS)[number];
 
 export interface FuzzOptions {
   models: number;
+  /** First corpus index (default 0): `--start 6440 --models 6510` re-runs entries 6440–6509. */
+  start?: number;
   seed: number;
   workers: number;
   timeoutMs: number;
@@ -139,7 +141,7 @@ function* corpus(o: FuzzOptions): Generator<CorpusEntry> {
   const mutants = Math.round(o.models * share);
   const bundled = bundledModels();
   const real = [readFileSync(bundled.cls), readFileSync(bundled.det), readFileSync(bundled.rec)];
-  for (let n = 0; n < o.models; n++) {
+  for (let n = o.start ?? 0; n < o.models; n++) {
     const r = mulberry32((o.seed * 1_000_003 + n) >>> 0);
     if (n % Math.max(1, Math.round(1 / share)) === 0 && n / Math.round(1 / share) < mutants) {
       const g = gen(r);
@@ -228,5 +230,5 @@ export async function runModelFuzz(o: FuzzOptions): Promise<FuzzReport> {
   );
   for (const s of slots) s.close();
   for (const c of Object.keys(refusals)) refusals[c] = Object.fromEntries(Object.entries(refusals[c]).sort((a, b) => b[1] - a[1]).slice(0, 12));
-  return { schema: 'coquant.fuzz/1', seed: o.seed, models: { generated: o.models - mutants, mutants, operators: ops.size }, counts, refusals, incidents, seconds: (performance.now() - t0) / 1000 };
+  return { schema: 'coquant.fuzz/1', seed: o.seed, models: { generated: o.models - (o.start ?? 0) - mutants, mutants, operators: ops.size }, counts, refusals, incidents, seconds: (performance.now() - t0) / 1000 };
 }

@@ -24,6 +24,7 @@ if (job === 'models') {
   let last = 0;
   const report = await runModelFuzz({
     models,
+    start: flag('start', 0),
     seed: flag('seed', 1),
     workers: flag('workers', 2),
     timeoutMs: flag('timeout-ms', 120_000),
@@ -35,7 +36,7 @@ if (job === 'models') {
       }
     },
   });
-  writeFileSync(join(out, 'models.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(out, flag('start', 0) ? 'models-rerun.json' : 'models.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`models: ${report.models.generated} generated (${report.models.operators} operators) + ${report.models.mutants} mutants of the bundled models, ${report.seconds.toFixed(0)} s`);
   console.log('command                       ok  refusal  (no hint)  crash  hang  wrong  bad-hint');
   let bad = 0;

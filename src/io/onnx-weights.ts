@@ -144,7 +144,7 @@ async function describe(
     shape.push(n);
   }
   const size = shapeSize(shape);
-  if (size === undefined) throw new ModelFormatError('E_SHAPE_MISMATCH', `${where}: shape [${shape.join(', ')}] has too many elements`);
+  if (size === undefined) throw new ModelFormatError('E_SHAPE_MISMATCH', `${where}: shape [${shape.join(', ')}] has too many elements`, 'the file is corrupt or its exporter is broken; export the model again');
   const byteLength = size * DTYPE_BYTES[dtype];
   if (t.segment) throw new ModelFormatError('E_UNSUPPORTED', `${where}: segmented tensors are not supported`);
   const info: TensorInfo = {
@@ -199,7 +199,7 @@ async function describe(
   const perElem = dtype === 'complex64' || dtype === 'complex128' ? 2 : 1;
   const have = typedValueCount(t, dtype);
   if (have !== size * perElem) {
-    throw new ModelFormatError('E_SHAPE_MISMATCH', `${where}: holds ${have} values but shape [${shape.join(', ')}] needs ${size * perElem}`);
+    throw new ModelFormatError('E_SHAPE_MISMATCH', `${where}: holds ${have} values but shape [${shape.join(', ')}] needs ${size * perElem}`, 'the file is corrupt or its exporter is broken; export the model again');
   }
   return entry;
 }

@@ -27,7 +27,7 @@ export async function resolveInside(baseDir: string, ref: string, what: string):
   try {
     real = await realpath(candidate);
   } catch {
-    throw new ModelFormatError('E_NOT_FOUND', `${what}: data file '${ref}' does not exist next to the model`);
+    throw new ModelFormatError('E_NOT_FOUND', `${what}: data file '${ref}' does not exist next to the model`, 'copy the external data file into the model folder under that name (or export the model with its weights inside)');
   }
   if (!inside(root, real)) throw escape(`is a symlink to '${real}', outside the model folder`);
   return real;
