@@ -10,29 +10,27 @@
  * checks both properties on b = 2..32). The paper's D^U is infinite at b = 1 (rate 0), so with the
  * paper's bound b = 1 is never chosen.
  */
-import { paperGroupDU, type BoundKind } from '../theory/rd-bounds.ts';
+import { groupDL, groupDU, paperGroupDU, type BoundKind } from '../theory/rd-bounds.ts';
 
 export type Objective = 'du' | 'gap';
 export type EnergyScope = 'agent' | 'total';
 
-const POW2NEG = Float64Array.from({ length: 66 }, (_, b) => 2 ** -b);
-const p2 = (b: number) => (Number.isInteger(b) && b >= 0 && b <= 65 ? POW2NEG[b] : 2 ** -b);
 
 /** D_U of one parameter at b bits under the chosen bound (units of the weight, before α·N_g/N). */
 export function unitDU(bound: BoundKind, b: number, lambda: number): number {
-  return bound === 'paper' ? paperGroupDU(b, lambda) : (2 * p2(b)) / lambda;
+  return bound === 'paper' ? paperGroupDU(b, lambda) : groupDU(b, lambda);
 }
 
 /** D_L of one parameter at b bits: 2^(−b)/λ, which is also the paper's D^L(b − 1) (Eq. 24). */
 export function unitDL(b: number, lambda: number): number {
-  return p2(b) / lambda;
+  return groupDL(b, lambda);
 }
 
 /** The per-parameter objective at b bits. */
 export function unitObjective(objective: Objective, bound: BoundKind, b: number, lambda: number): number {
   if (objective === 'du') return unitDU(bound, b, lambda);
   // gap: D^U − D^L; with our bound that is exactly D_L, computed without the subtraction.
-  return bound === 'paper' ? paperGroupDU(b, lambda) - p2(b) / lambda : p2(b) / lambda;
+  return bound === 'paper' ? paperGroupDU(b, lambda) - groupDL(b, lambda) : groupDL(b, lambda);
 }
 
 /**
@@ -40,7 +38,7 @@ export function unitObjective(objective: Objective, bound: BoundKind, b: number,
  * dD^U/dR = −ln2·t(1 + t)/(λ√(1 + 4t)) (Eq. 26 differentiated), dD_U/db = −ln2·D_U, dD_L/db = −ln2·D_L.
  */
 export function unitObjectiveSlope(objective: Objective, bound: BoundKind, b: number, lambda: number): number {
-  const dl = -Math.LN2 * (p2(b) / lambda);
+  const dl = -Math.LN2 * groupDL(b, lambda);
   if (bound === 'ours') return objective === 'du' ? 2 * dl : dl;
   const R = b - 1;
   if (!(R > 0)) return -Infinity;

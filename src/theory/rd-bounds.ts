@@ -30,14 +30,18 @@ export interface RdGroup {
   readonly lambda: number;
 }
 
+// 2^−b for the integer bit-widths planners evaluate millions of times; exact, like Math.pow.
+const POW2NEG = Float64Array.from({ length: 66 }, (_, b) => 2 ** -b);
+const pow2neg = (b: number) => (Number.isInteger(b) && b >= 0 && b <= 65 ? POW2NEG[b] : Math.pow(2, -b));
+
 /** Lower bound on the L1 distortion of a b-bit quantizer (1 sign bit + b−1 magnitude bits). */
 export function groupDL(b: number, lambda: number): number {
-  return Math.pow(2, -b) / lambda;
+  return pow2neg(b) / lambda;
 }
 
-/** Upper bound (achievable by the test channel) on the L1 distortion at b bits. */
+/** Upper bound (achievable by the test channel) on the L1 distortion at b bits: 2^(1−b)/λ. */
 export function groupDU(b: number, lambda: number): number {
-  return Math.pow(2, 1 - b) / lambda;
+  return (2 * pow2neg(b)) / lambda;
 }
 
 /** D_L as a function of the magnitude rate R (bits per parameter, sign excluded); also the paper's D^L (Eq. 24). */
