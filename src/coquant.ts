@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Feed } from './data/tensor.ts';
 import { runDistortion, type DistortionOptions as EngineDistortionOptions } from './distortion/engine.ts';
-import type { DistortionDocument } from './distortion/types.ts';
+import type { DistortionDocument } from './documents/distortion-document.ts';
 import { CoquantError } from './errors.ts';
 import { quantizeToFormat, type QuantizeToFormatOptions, type QuantizeToFormatResult } from './formats/index.ts';
 import { encodeModel } from './graph/extract.ts';

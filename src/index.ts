@@ -77,7 +77,7 @@ export type { ProfileDocument, ProfileGroup, ProfileDistortion } from './profile
 /** Output distortion D_o of simulated b-bit weights on real forward passes, and the fit D_o ≈ α·D_p. */
 export { runDistortion, type DistortionOptions, type CalibrationSet } from './distortion/engine.ts';
 /** The `coquant.distortion/1` document (docs/distortion-json.md). */
-export type { DistortionDocument, DistortionPoint, DistortionFit, DistortionConfigResult, DistortionQuality } from './distortion/types.ts';
+export type { DistortionDocument, DistortionPoint, DistortionFit, DistortionConfigResult, DistortionQuality } from './documents/distortion-document.ts';
 
 // ── Plan: bit-widths and clocks for a system ───────────────────────────────────────────────
 /** A system description (agent, server, link, model groups, budgets) validated into the problem the solvers take. */

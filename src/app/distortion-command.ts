@@ -2,6 +2,7 @@
  * `coquant distortion` minus option parsing: picks the calibration inputs, measures D_o against D_p
  * for every configuration and bit-width, writes distortion.json and Fig. 3, prints JSON or a table.
  */
+import { serializeDistortion } from '../documents/distortion-document.ts';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
@@ -133,7 +134,7 @@ export async function runDistortionCli(modelArg: string | undefined, opts: Disto
     bar.stop();
   }
 
-  const json = `${JSON.stringify(doc, null, 2)}\n`;
+  const json = serializeDistortion(doc);
   await writeFileAtomic(join(opts.out, 'distortion.json'), json);
   const svg = await renderVegaLiteSvg(figure3Spec(doc.configs, `D_o and α·D_p vs bit-width (${doc.inputs.samples} inputs)`));
   await writeFileAtomic(join(opts.out, 'fig3-distortion.svg'), svg);

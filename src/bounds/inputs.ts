@@ -2,10 +2,10 @@
  * The two documents `coquant bounds` reads: a `coquant profile --json` document (groups and the
  * model-scope quantizer measurements) and a `coquant distortion --json` document (its fitted α).
  */
-import { z } from 'zod';
 import { CoquantError } from '../errors.ts';
 import { parseProfile } from '../documents/profile-document.ts';
-import { readJsonFile, zodWhere } from '../documents/read-json.ts';
+import { readDistortion } from '../documents/distortion-document.ts';
+
 import type { AlphaInput, AlphaRule, BoundsGroupInput, QuantSeriesInput } from '../theory/bounds-report.ts';
 
 export { readJsonFile as readJson } from '../documents/read-json.ts';
@@ -32,17 +32,6 @@ export function fromProfile(doc: unknown, path: string): { groups: BoundsGroupIn
   return { groups, quantizers: [...series.values()] };
 }
 
-const distortionSchema = z.object({
-  fit: z.object({
-    alpha: z.number(),
-    /** The paper's α (largest measured D_o/D_p); absent in documents written before it was added. */
-    alphaMax: z.number().optional(),
-    r2: z.number().optional(),
-    maxRelErr: z.number().optional(),
-    config: z.string().optional(),
-  }),
-});
-
 /**
  * α from a `coquant distortion --json` document. `rule` picks which estimate scales the output
  * columns: `least-squares` (fit.alpha, ours) or `max-ratio` (fit.alphaMax, the paper's §VI-A);
@@ -50,10 +39,7 @@ const distortionSchema = z.object({
  */
 export async function readAlpha(path: string | undefined, rule: AlphaRule = 'least-squares'): Promise<AlphaInput> {
   if (!path) return { value: 1, source: 'default' };
-  const doc = await readJsonFile(path, 'distortion JSON');
-  const p = distortionSchema.safeParse(doc);
-  if (!p.success) throw new CoquantError('E_BAD_DISTORTION', zodWhere(p.error, path), { hint: 'pass the output of `coquant distortion --json`' });
-  const { alpha, alphaMax, r2, maxRelErr, config } = p.data.fit;
+  const { alpha, alphaMax, r2, maxRelErr, config } = (await readDistortion(path)).fit;
   if (!(alpha > 0) || !Number.isFinite(alpha)) throw new CoquantError('E_BAD_DISTORTION', `${path}: field fit.alpha must be a positive number, got ${alpha}`);
   if (alphaMax !== undefined && !(alphaMax > 0 && Number.isFinite(alphaMax))) {
     throw new CoquantError('E_BAD_DISTORTION', `${path}: field fit.alphaMax must be a positive number, got ${alphaMax}`);

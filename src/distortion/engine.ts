@@ -23,7 +23,7 @@ import { openPatchableModel } from './patcher.ts';
 import { fpCacheKey, readFpCache, writeFpCache, type CachedOutput } from './fp-cache.ts';
 import { OutputDiff } from '../tasks/output-distortion.ts';
 import type { Decoded, Task, TaskInputs } from '../tasks/task.ts';
-import type { DistortionConfigResult, DistortionDocument, DistortionFit, DistortionPoint, DistortionQuality } from './types.ts';
+import type { DistortionConfigResult, DistortionDocument, DistortionFit, DistortionPoint, DistortionQuality } from '../documents/distortion-document.ts';
 
 /** The inputs a distortion run uses: a task's inputs (see src/tasks/task.ts). */
 export type CalibrationSet = TaskInputs;

@@ -4,7 +4,7 @@
  * src/report/render-svg.ts).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { DistortionConfigResult } from './types.ts';
+import type { DistortionConfigResult } from '../documents/distortion-document.ts';
 
 export function figure3Spec(configs: readonly DistortionConfigResult[], title: string): TopLevelSpec {
   const values: { bits: number; value: number; series: string; config: string }[] = [];

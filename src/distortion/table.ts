@@ -1,5 +1,5 @@
 /** The human-readable table printed by `coquant distortion` without --json. */
-import type { DistortionDocument } from './types.ts';
+import type { DistortionDocument } from '../documents/distortion-document.ts';
 
 const sci = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v === 0 ? '0' : v.toExponential(3));
 const pct = (v: number | undefined) => (v === undefined ? '—' : `${(100 * v).toFixed(1)}%`);

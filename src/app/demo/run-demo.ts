@@ -7,6 +7,7 @@
  * the tail on loopback → run the agent at the planned clock over the signs → report predicted
  * against measured per stage, for the plan and for the baselines.
  */
+import { serializeDistortion } from '../../documents/distortion-document.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadRgb, preprocessRec } from '../../data/images.ts';
@@ -14,7 +15,7 @@ import { renderTextLines } from '../../data/text-lines.ts';
 import type { Feed, HostTensor } from '../../data/tensor.ts';
 import { runDistortion } from '../../distortion/engine.ts';
 import { figure3Spec } from '../../distortion/plot.ts';
-import type { DistortionDocument } from '../../distortion/types.ts';
+import type { DistortionDocument } from '../../documents/distortion-document.ts';
 import { encodeModel } from '../../graph/extract.ts';
 import { bundledModels } from '../../io/bundled-models.ts';
 import { corpusCer, exactMatchRate } from '../../ocr/cer.ts';
@@ -209,7 +210,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       cacheDir: join('.cache', 'distortion'),
     });
     const distortionPath = join(out, 'distortion.json');
-    await writeFileAtomic(distortionPath, `${JSON.stringify(distortion, null, 2)}\n`);
+    await writeFileAtomic(distortionPath, serializeDistortion(distortion));
     figures.fig3 = 'fig3-output-distortion.svg';
     await writeFileAtomic(join(out, figures.fig3), await renderVegaLiteSvg(figure3Spec(distortion.configs, 'PP-OCRv4 rec: measured D_o and α·D_p (simulation formats)')));
 

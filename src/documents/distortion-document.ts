@@ -1,10 +1,15 @@
 /**
  * The `coquant distortion --json` document (schema `coquant.distortion/1`, documented in
- * docs/distortion-json.md). `coquant bounds --distortion` reads `fit.alpha`; fields are only
- * ever added, never renamed.
+ * docs/distortion-json.md): its type, the schema of what readers take from it, and reading and
+ * writing it. `coquant bounds --distortion` reads `fit`; fields are only ever added, never
+ * renamed. Non-finite numbers follow json-numbers.ts.
  */
+import { z } from 'zod';
+import { CoquantError } from '../errors.ts';
 import type { AlphaFit } from '../theory/alpha-fit.ts';
 import type { QuantFamily, RangeRule } from '../quant/types.ts';
+import { jsonNumber, stringifyDocument } from './json-numbers.ts';
+import { readJsonFile, zodWhere } from './read-json.ts';
 
 /** Task metrics of a quantized model (named by the task, see src/tasks/); the OCR task's are listed. */
 export interface DistortionQuality {
@@ -70,4 +75,29 @@ export interface DistortionDocument {
   /** The fit of the first (default) config, for consumers that want one α. */
   fit: DistortionFit;
   run: { seconds: number; threads: number; fpCache: 'hit' | 'miss' | 'off'; cacheKey: string; onnxruntime: string };
+}
+
+/** What readers take from a distortion document: the fitted α and its quality. */
+export const distortionReaderSchema = z.object({
+  fit: z.object({
+    alpha: jsonNumber,
+    /** The paper's α (largest measured D_o/D_p); absent in documents written before it was added. */
+    alphaMax: jsonNumber.optional(),
+    r2: jsonNumber.optional(),
+    maxRelErr: jsonNumber.optional(),
+    config: z.string().optional(),
+  }),
+});
+export type DistortionReaderView = z.infer<typeof distortionReaderSchema>;
+
+/** Reads and validates a distortion document for a reader. */
+export async function readDistortion(path: string): Promise<DistortionReaderView> {
+  const p = distortionReaderSchema.safeParse(await readJsonFile(path, 'distortion JSON'));
+  if (!p.success) throw new CoquantError('E_BAD_DISTORTION', zodWhere(p.error, path), { hint: 'pass the output of `coquant distortion --json`' });
+  return p.data;
+}
+
+/** The document as written to disk (non-finite numbers encoded, trailing newline). */
+export function serializeDistortion(doc: DistortionDocument): string {
+  return stringifyDocument(doc);
 }
