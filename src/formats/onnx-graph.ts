@@ -4,7 +4,6 @@
  * element types the writers touch. Everything works on the onnx-proto message objects directly,
  * so the result encodes back with `onnx.ModelProto.encode`.
  */
-import onnxProto from 'onnx-proto';
 import { FormatError } from './errors.ts';
 import { isAbsolute } from 'node:path';
 import { serializeModel } from '../io/onnx-edit.ts';
@@ -13,12 +12,9 @@ import { decodeInto, float16Table } from '../io/decode.ts';
 import { dataTypeOfOnnx, onnxCode } from '../io/data-types.ts';
 import type { DType } from '../io/types.ts';
 
-export const { onnx } = onnxProto;
-export type ModelProto = onnxProto.onnx.ModelProto;
-export type GraphProto = onnxProto.onnx.IGraphProto;
-export type NodeProto = onnxProto.onnx.INodeProto;
-export type TensorProto = onnxProto.onnx.ITensorProto;
-export type AttributeProto = onnxProto.onnx.IAttributeProto;
+// The ONNX core (io/onnx-model.ts) owns the protobuf messages; the writers use its names.
+export { onnx, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../io/onnx-model.ts';
+import { onnx, parseOnnxModel, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../io/onnx-model.ts';
 
 /** ONNX TensorProto.DataType codes used here (from the data-type table). */
 export const DT = {
@@ -34,14 +30,9 @@ export const DT = {
 
 export const MS_DOMAIN = 'com.microsoft';
 
+/** Decodes a model with the ONNX core's checks and messages (truncation, missing graph). */
 export function decodeModel(bytes: Uint8Array, where = 'model'): ModelProto {
-  try {
-    const m = onnx.ModelProto.decode(bytes);
-    if (!m.graph) throw new Error('no graph');
-    return m;
-  } catch (e) {
-    throw new FormatError('E_NOT_ONNX', `${where}: cannot decode as an ONNX model (${e instanceof Error ? e.message : String(e)})`);
-  }
+  return parseOnnxModel(bytes, where);
 }
 
 /** Protobuf bytes of a model, through io's serializer (which refuses the 2 GiB protobuf limit). */

@@ -15,6 +15,7 @@ export type TensorProto = onnxProto.onnx.ITensorProto;
 export type ModelLike = onnxProto.onnx.IModelProto;
 export type NodeProto = onnxProto.onnx.INodeProto;
 export type AttributeProto = onnxProto.onnx.IAttributeProto;
+export type GraphProto = onnxProto.onnx.IGraphProto;
 
 /** Protobuf messages are capped at 2 GiB; anything larger cannot be a valid ONNX file. */
 export const ONNX_MAX_BYTES = 2 ** 31 - 1;
