@@ -37,7 +37,7 @@ import { encodeModel as encodeHalf } from '../src/graph/extract.ts';
 import { bundledModels } from '../src/io/bundled-models.ts';
 import { corpusCer, exactMatchRate } from '../src/ocr/cer.ts';
 import { loadPpocrCharset } from '../src/ocr/dictionary.ts';
-import { spreadRatio, type OptionsDocument } from '../src/plan/options-doc.ts';
+import { spreadRatio, type OptionsDocument } from '../src/documents/options-document.ts';
 import { planFromOptions, type OptionsCut } from '../src/plan/options-plan.ts';
 import { EmulatedDevice } from '../src/runtime/device-host/emulated-device.ts';
 import { execCuts } from '../src/runtime/options/exec-cuts.ts';

@@ -90,7 +90,7 @@ for (const f of FEATURE_FORMATS) {
 const optionsPath = process.env.OPTIONS;
 if (optionsPath) {
   const { readFileSync } = await import('node:fs');
-  const { parseOptionsDocument } = await import('../src/plan/options-doc.ts');
+  const { parseOptionsDocument } = await import('../src/documents/options-document.ts');
   const { execCuts } = await import('../src/runtime/options/exec-cuts.ts');
   const { planFromOptions } = await import('../src/plan/options-plan.ts');
   const doc = parseOptionsDocument(JSON.parse(readFileSync(optionsPath, 'utf8')), optionsPath);

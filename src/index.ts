@@ -126,7 +126,7 @@ export type { DvfsAdapter } from './device/types.ts';
 /** Each group × format × clock measured on the device: latency and the distortion it causes alone. */
 export { measureOptions, type MeasureOptionsInput, type MeasuredOptions } from './runtime/options/measure-options.ts';
 /** The `coquant.options/1` document (docs/options.md), read and validated (also hand-written ones). */
-export { parseOptionsDocument, OPTIONS_SCHEMA, type OptionsDocument, type OptionsGroup, type GroupOption } from './plan/options-doc.ts';
+export { parseOptionsDocument, OPTIONS_SCHEMA, type OptionsDocument, type OptionsGroup, type GroupOption } from './documents/options-document.ts';
 /** The planner's cuts from a split analysis, the options and the network's measured cost. */
 export { execCuts, type NetworkCost } from './runtime/options/exec-cuts.ts';
 /** The exact plan over cut, per-group formats and clock under T0 at a latency quantile and E0. */

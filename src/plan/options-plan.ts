@@ -9,7 +9,7 @@
  */
 import { CoquantError } from '../errors.ts';
 import { solveChoice } from './choice-solver.ts';
-import { spreadRatio, type GroupOption, type OptionsDocument } from './options-doc.ts';
+import { spreadRatio, type GroupOption, type OptionsDocument } from '../documents/options-document.ts';
 
 export type OptionsObjective = 'do' | 'du' | 'dp';
 

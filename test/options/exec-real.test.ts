@@ -8,7 +8,7 @@ import { groupKernels } from '../../src/runtime/options/exec-head.ts';
 import { EmulatedDevice } from '../../src/runtime/device-host/emulated-device.ts';
 import { detectCpuBandwidth } from '../../src/device/cpu-bandwidth.ts';
 import { measureOptions } from '../../src/runtime/options/measure-options.ts';
-import { parseOptionsDocument } from '../../src/plan/options-doc.ts';
+import { parseOptionsDocument } from '../../src/documents/options-document.ts';
 import { createSession, runFeed } from '../../src/ort/session.ts';
 import type { Feed } from '../../src/data/tensor.ts';
 import { mlpModel, randn } from '../formats/tiny-models.ts';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { OPTIONS_SCHEMA, parseOptionsDocument, spreadRatio, type OptionsDocument } from '../../src/plan/options-doc.ts';
+import { OPTIONS_SCHEMA, parseOptionsDocument, spreadRatio, type OptionsDocument } from '../../src/documents/options-document.ts';
 import { budgetFloor, planFromOptions, type OptionsCut, type OptionsSystem } from '../../src/plan/options-plan.ts';
 
 /** A small random options document: G groups with 1–3 options over 2 clocks, weightless nodes, spread. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OPTIONS_SCHEMA, parseOptionsDocument } from '../../src/plan/options-doc.ts';
+import { OPTIONS_SCHEMA, parseOptionsDocument } from '../../src/documents/options-document.ts';
 import { planFromOptions, type OptionsCut, type OptionsSystem } from '../../src/plan/options-plan.ts';
 
 const doc = parseOptionsDocument({

@@ -26,7 +26,7 @@ import { relaxedPaper } from '../../plan/baselines.ts';
 import { toProblem } from '../../plan/problem.ts';
 import { parseSystem, type SystemInput } from '../../plan/system.ts';
 import { planFromOptions, budgetFloor, type OptionsCut, type OptionsPlan, type OptionsSystem } from '../../plan/options-plan.ts';
-import type { OptionsDocument } from '../../plan/options-doc.ts';
+import { serializeOptionsDocument, type OptionsDocument } from '../../documents/options-document.ts';
 import { profileModel, resolveOptions } from '../../profile/index.ts';
 import { serializeProfile, type ProfileDocument } from '../../documents/profile-document.ts';
 import { renderVegaLiteSvg } from '../../report/render-svg.ts';
@@ -239,7 +239,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       progress: o.progress,
     });
     const doc = measured.doc;
-    await writeFileAtomic(join(out, 'options.json'), `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFileAtomic(join(out, 'options.json'), serializeOptionsDocument(doc));
 
     step('measuring the network round trip on loopback (the server answers with the model output)');
     // The robot needs the text, not every class score: the served tail and the local model end with

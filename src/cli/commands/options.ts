@@ -40,11 +40,12 @@ export function register(program: Command): void {
       const linkFormats = o.linkFormats.split(',').map((s) => s.trim()).filter(Boolean);
       for (const f of linkFormats) if (!isFeatureFormat(f)) throw new UsageError(`--link-formats: unknown format '${f}'`, `use ${FEATURE_FORMATS.join(', ')}`);
       let links: { analysis: import('../../runtime/split/split-model.ts').SplitAnalysis; cuts: string[]; formats: import('../../formats/feature-format.ts').FeatureFormat[] } | undefined;
-      const [{ modelWithInputs }, { EmulatedDevice }, { measureOptions }, { writeFileAtomic }] = await Promise.all([
+      const [{ modelWithInputs }, { EmulatedDevice }, { measureOptions }, { writeFileAtomic }, { serializeOptionsDocument }] = await Promise.all([
         import('../model-inputs.ts'),
         import('../../runtime/device-host/emulated-device.ts'),
         import('../../runtime/options/measure-options.ts'),
         import('../../util/atomic-write.ts'),
+        import('../../documents/options-document.ts'),
       ]);
       const { bytes: fileBytes, calibration: calib, specs } = await modelWithInputs(model, n, 11, o.dim, { inputs: (o as { inputs?: string[] }).inputs, command: 'options', comparesOutputs: true });
       // Options are measured on in-memory models: external data (a model under 2 GiB) is read in.
@@ -91,7 +92,7 @@ export function register(program: Command): void {
           },
         });
         (bar as Progress | null)?.stop();
-        await writeFileAtomic(o.out, `${JSON.stringify(doc, null, 2)}\n`);
+        await writeFileAtomic(o.out, serializeOptionsDocument(doc));
         const opts = doc.groups.reduce((s, g) => s + g.options.length, 0);
         process.stdout.write(`wrote ${o.out}: ${doc.groups.length} groups, ${opts} options, ${doc.device.clocksHz.length} clocks (${doc.device.emulation})\n`);
       } finally {

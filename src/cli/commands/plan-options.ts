@@ -4,9 +4,8 @@
  * time and link come from flags; the output is a coquant.exec-plan/1 document (`--json`) or a
  * summary.
  */
-import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../errors.ts';
-import { parseOptionsDocument } from '../../plan/options-doc.ts';
+import { readOptionsDocument } from '../../documents/options-document.ts';
 import { planFromOptions, type OptionsObjective, type OptionsPlan } from '../../plan/options-plan.ts';
 
 export interface PlanOptionsFlags {
@@ -27,13 +26,7 @@ export interface PlanOptionsFlags {
 }
 
 export async function planOptionsCli(o: PlanOptionsFlags): Promise<OptionsPlan> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(o.options, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`cannot read options document ${o.options}: ${(e as Error).message.split('\n')[0]}`, 'write one with `coquant options MODEL` or by hand (docs/options.md)');
-  }
-  const doc = parseOptionsDocument(raw, o.options);
+  const doc = await readOptionsDocument(o.options);
   if (o.T0 === undefined || o.E0 === undefined) throw new UsageError('plan --options needs --T0 and --E0', 'e.g. --T0 0.05 --E0 0.2 (seconds, joules)');
   if (!['do', 'du', 'dp'].includes(o.objective)) throw new UsageError(`--objective must be do, du or dp with --options (got '${o.objective}')`);
   const q = o.deadlineQuantile === 'mean' ? 'mean' : Number(o.deadlineQuantile);

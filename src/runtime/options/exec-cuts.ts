@@ -4,7 +4,7 @@
  * per-node fp32 times plus the measured cost of the round trip on the network.
  */
 import type { OptionsCut } from '../../plan/options-plan.ts';
-import type { OptionsDocument } from '../../plan/options-doc.ts';
+import type { OptionsDocument } from '../../documents/options-document.ts';
 import type { SplitAnalysis } from '../split/split-model.ts';
 
 export interface NetworkCost {

@@ -20,7 +20,7 @@ import { EXEC_FORMATS, weightGroupsOf, writeMixedFormat, type ExecFormat, type W
 import { DT, encodeModel, GraphEditor, makeNode, makeTensor, onnx, tensorToFloat32, type ModelProto, type TensorProto } from '../../formats/onnx-graph.ts';
 import { preoptimize } from '../../formats/preoptimize.ts';
 import { unpackNBits } from '../../formats/nbits-pack.ts';
-import { OPTIONS_SCHEMA, type OptionsDocument } from '../../plan/options-doc.ts';
+import { OPTIONS_SCHEMA, type OptionsDocument } from '../../documents/options-document.ts';
 import { createSession, runFeed } from '../../ort/session.ts';
 import type { EmulatedDevice } from '../device-host/emulated-device.ts';
 import { attributeTrace, parseTrace, type GraphNames } from './kernel-trace.ts';

@@ -6,7 +6,9 @@
  * every field is plain numbers. See docs/options.md for the format with a hand-written example.
  */
 import { z } from 'zod';
-import { CoquantError } from '../errors.ts';
+import { readFile } from 'node:fs/promises';
+import { CoquantError, UsageError } from '../errors.ts';
+import { stringifyDocument } from './json-numbers.ts';
 
 export const OPTIONS_SCHEMA = 'coquant.options/1';
 
@@ -135,6 +137,22 @@ export function parseOptionsDocument(value: unknown, where = 'options document')
   for (let i = 1; i < nClocks; i++) if (!(doc.device.clocksHz[i] > doc.device.clocksHz[i - 1])) bad.push('device.clocksHz must be strictly ascending');
   if (bad.length) throw new CoquantError('E_OPTIONS', `${where}: ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}`, { hint: 'see docs/options.md' });
   return doc;
+}
+
+/** Reads and validates an options document file. */
+export async function readOptionsDocument(path: string): Promise<OptionsDocument> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read options document ${path}: ${(e as Error).message.split('\n')[0]}`, 'write one with `coquant options MODEL` or by hand (docs/options.md)');
+  }
+  return parseOptionsDocument(raw, path);
+}
+
+/** The document as written to disk (non-finite numbers encoded, trailing newline). */
+export function serializeOptionsDocument(doc: OptionsDocument): string {
+  return stringifyDocument(doc);
 }
 
 /** The ratio of a run's q-quantile time to its mean at clock index k (1 for the mean; interpolated between measured quantiles). */
