@@ -21,7 +21,7 @@ import { FormatError } from './errors.ts';
 import { fakeQuantizeModel, type FakeScheme } from './fake.ts';
 import { censusOf, type IntegerCensus } from './inspect.ts';
 import { quantizeMatMulNBits } from './int4.ts';
-import { constantsToInitializers, decodeModel, type ModelProto } from './onnx-graph.ts';
+import { constantsToInitializers, decodeModel, onnx, type ModelProto, type TensorProto } from './onnx-graph.ts';
 import { pruneOpsetImports } from './preoptimize.ts';
 import { quantizeQdqInt8 } from './qdq-int8.ts';
 import type { FormatReport, QuantizeToFormatOptions, QuantizeToFormatResult } from './index.ts';
@@ -70,6 +70,22 @@ export async function executedGraphOfFile(path: string): Promise<ModelProto> {
 /** Executed-graph census of a model file with external data. */
 export async function censusOfFile(path: string): Promise<IntegerCensus> {
   return censusOf(await executedGraphOfFile(path));
+}
+
+/**
+ * The fake-quantized simulation of `model`, written with its own data file one weight at a time:
+ * each initializer is fake-quantized on its own (a view of the graph holding only that
+ * initializer), so only one fp32 weight and its simulated copy are in memory at once.
+ */
+export async function writeFakeExternal(model: ModelProto, scheme: FakeScheme, path: string): Promise<{ modelPath: string }> {
+  const g = model.graph!;
+  const replace = (t: TensorProto): Uint8Array | undefined => {
+    if (!(g.initializer ?? []).includes(t)) return undefined;
+    const view = onnx.ModelProto.create({ ...model, graph: onnx.GraphProto.create({ ...g, initializer: [t] }) });
+    const r = fakeQuantizeModel(view, scheme);
+    return r.tensors.length ? (r.model.graph!.initializer![0].rawData ?? undefined) : undefined;
+  };
+  return writeModelExternal(model, path, { replace });
 }
 
 export interface ExternalQuantizeParams {
@@ -148,7 +164,7 @@ async function quantizeLoaded(opts: QuantizeToFormatOptions, model: ModelProto, 
     // The simulation at the same bits, written with its own data file to a temporary folder.
     const tmp = await mkdtemp(join(tmpdir(), 'coquant-fake-'));
     const scheme: FakeScheme = opts.format === 'int4' ? { kind: 'block', bits: p.bits, blockSize: p.blockSize!, symmetric: opts.symmetric } : { kind: 'channel', bits: 8, ops: opts.ops };
-    const fake = await writeModelExternal(fakeQuantizeModel(model, scheme).model, join(tmp, 'fake.onnx'));
+    const fake = await writeFakeExternal(model, scheme, join(tmp, 'fake.onnx'));
     const rf = await runnerFor(resolve(opts.modelPath));
     const rq = await runnerFor(written.modelPath);
     const rk = await runnerFor(fake.modelPath);

@@ -216,6 +216,11 @@ export interface ExternalWriteOptions {
   threshold?: number;
   /** Data file path (default `<model path>.data`). */
   dataPath?: string;
+  /**
+   * Bytes to store instead of tensor `t`'s own (same dtype and shape), or undefined to keep them:
+   * lets a caller rewrite weights one at a time while they stream to the data file.
+   */
+  replace?: (t: TensorProto) => Uint8Array | undefined;
 }
 
 export interface ExternalWriteResult {
@@ -250,7 +255,14 @@ export async function writeModelExternal(m: ModelProto, path: string, o: Externa
       const t = tensors[i];
       const src = original[i];
       let ref: ExternalRef | undefined;
-      if (isExternal(src)) {
+      const swapped = o.replace?.(src);
+      if (swapped) {
+        if (swapped.length >= threshold) ref = await writer.append(swapped);
+        else {
+          t.rawData = swapped;
+          markInline(t);
+        }
+      } else if (isExternal(src)) {
         const r = externalRef(src);
         if (!isAbsolute(r.location)) throw new ModelFormatError('E_EXTERNAL_DATA', `tensor '${src.name ?? ''}': external location '${r.location}' was not resolved against its model folder`);
         ref = await writer.copyFrom(r.location, r.offset, r.length);

@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFakeExternal } from '../../src/formats/external-quantize.ts';
+import { fakeQuantizeModel } from '../../src/formats/fake.ts';
 import { quantizeToFormat } from '../../src/formats/index.ts';
+import { tensorToFloat32 } from '../../src/formats/onnx-graph.ts';
 import { absolutizeExternalData, externalRef, graphTensors, isExternal } from '../../src/io/external-data.ts';
 import { onnx } from '../../src/io/onnx-model.ts';
 import { isSyntheticModel } from '../../src/io/synthetic-marker.ts';
@@ -158,6 +161,26 @@ describe(`transformer with external data (${scale ?? 'small ViT'}, ${spec.depth}
       expect(d.fakeVsFp32.relL2!).toBeLessThanOrEqual(d.vsFp32.relL2! * 1.5 + 1e-6);
     }, timeout);
   }
+
+  it('the fake-quantized model written one weight at a time equals the one made in memory all at once, tensor for tensor', async () => {
+    const m = onnx.ModelProto.decode(await readFile(model.modelPath));
+    await absolutizeExternalData(m, dir);
+    const scheme = { kind: 'block' as const, bits: 4, blockSize: 64 };
+    const streamed = await writeFakeExternal(m, scheme, join(dir, 'fake', 'fake.onnx'));
+    const whole = fakeQuantizeModel(m, scheme);
+    const written = onnx.ModelProto.decode(await readFile(streamed.modelPath));
+    await absolutizeExternalData(written, join(dir, 'fake'));
+    const byName = new Map(written.graph!.initializer!.map((t) => [t.name, t]));
+    let changed = 0;
+    for (const t of whole.model.graph!.initializer!) {
+      const w = byName.get(t.name)!;
+      const a = tensorToFloat32(t);
+      const b = tensorToFloat32(w);
+      expect(bits(b).equals(bits(a)), t.name ?? '').toBe(true);
+      if (whole.tensors.includes(t.name ?? '')) changed++;
+    }
+    expect(changed).toBe(6 * spec.depth + 2);
+  }, timeout);
 
   it('rejects external data that escapes the model folder or lies past the end of its file, with typed errors', async () => {
     const m = onnx.ModelProto.decode(await readFile(model.modelPath));
