@@ -73,14 +73,16 @@ async function planSources(o: AgentCliInput): Promise<{ replanner: PlanSource; h
     const plan = JSON.parse(await readFile(o.plan, 'utf8')) as OptionsPlan;
     if (!plan.feasible) throw new CoquantError('E_INFEASIBLE_PLAN', `${o.plan} is an infeasible plan; there is nothing to run`, { hint: 'relax T0/E0 and plan again' });
     const replanner = new ExecPlanSource(plan, plan.energyModel?.kappa ?? 1e-27, plan.energyModel?.txPowerW ?? 0.8);
-    const head = createSession(o.head, { label: o.head });
-    const local = o.full ? createSession(o.full, { label: o.full }) : undefined;
+    // Opened on first use, after the signature probe is released: a 2 GB head is never in memory twice.
+    let head: Promise<Session> | undefined;
+    let local: Promise<Session> | undefined;
+    const full = o.full;
     return {
       replanner,
-      headFor: () => head,
-      localFor: local ? () => local : undefined,
+      headFor: () => (head ??= createSession(o.head, { label: o.head })),
+      localFor: full ? () => (local ??= createSession(full, { label: full })) : undefined,
       release: async () => {
-        await (await head).release();
+        if (head) await (await head).release();
         if (local) await (await local).release();
       },
     };
