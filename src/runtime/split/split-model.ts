@@ -4,6 +4,7 @@
  * could cross the link with a real forward pass, and write the two halves of a chosen cut.
  * The CLI, the demo and library users (`analyzeSplit`, `splitAt` from 'coquant') call these.
  */
+import { sortNodesTopologically } from '../../graph/topo-order.ts';
 import { CoquantError, UsageError } from '../../errors.ts';
 import { loadOnnxModel, type OnnxModel } from '../../io/onnx-model.ts';
 import { randomInputs, type InputSpec } from '../../data/random-inputs.ts';
@@ -107,6 +108,8 @@ function candidate(index: GraphIndex, c: Cut, i: number, kind: CutCandidate['kin
 export async function analyzeSplit(path: string, dims: ReadonlyMap<string, number>, options: number | AnalyzeSplitOptions = {}): Promise<SplitAnalysis> {
   const o = typeof options === 'number' ? { seed: options } : options;
   const model = await loadOnnxModel(path);
+  // The cut search reads the node list as a topological order; some files list nodes out of order.
+  sortNodesTopologically(model.proto);
   const index = indexGraph(model.proto);
   let feed = o.feed;
   if (!feed) {
