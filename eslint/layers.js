@@ -16,7 +16,7 @@ export const LAYERS = [
   ['documents', ['documents']],
   ['engines', ['formats', 'profile', 'distortion', 'bounds', 'plan', 'synth']],
   ['runtime', ['runtime', 'calibrate']],
-  ['application', ['app', 'demo', 'coquant.ts', 'index.ts']],
+  ['application', ['app', 'coquant.ts', 'index.ts']],
   ['cli', ['cli']],
 ];
 
