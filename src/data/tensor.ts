@@ -18,4 +18,12 @@ export type Feed = Record<string, HostTensor>;
 /** The tensor's values as float32 (the data itself when it already is, a converted copy otherwise). */
 export const asFloat32 = (t: HostTensor): Float32Array => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number));
 
-export const elementCount = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+/** Element count of a shape (1 for a scalar); NaN when a dimension is not a non-negative safe integer or the product overflows. */
+export function elementCount(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) return Number.NaN;
+    n *= d;
+  }
+  return Number.isSafeInteger(n) ? n : Number.NaN;
+}

@@ -51,9 +51,8 @@ export function dimsOf(t: TensorProto): number[] {
   return (t.dims ?? []).map((d) => Number(d));
 }
 
-export function elementCount(dims: readonly number[]): number {
-  return dims.reduce((a, b) => a * b, 1);
-}
+export { elementCount } from '../data/tensor.ts';
+import { elementCount } from '../data/tensor.ts';
 
 /**
  * Reads a float32 (or float64/int) tensor as float32 values. External data is read from its file

@@ -48,15 +48,8 @@ export function fromOrtType(t: string): DataType | undefined {
   return dataTypeOfOrt(t)?.kserve as DataType | undefined;
 }
 
-/** Element count of a shape; NaN when a dimension is not a non-negative safe integer. */
-export function elementCount(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) return Number.NaN;
-    n *= d;
-  }
-  return Number.isSafeInteger(n) ? n : Number.NaN;
-}
+/** Element count of a shape; NaN when a dimension is not a non-negative safe integer (the one helper, data/tensor.ts). */
+export { elementCount } from '../../data/tensor.ts';
 
 export function elementsOf(data: TensorData): number {
   return data.length;
