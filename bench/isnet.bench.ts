@@ -4,6 +4,8 @@
  * coquant's builds of the same fp16 weights:
  *  - qdq-int8: every Conv int8 per output channel, activations uint8 with ranges calibrated on
  *    synthetic scenes (integer kernels: QLinearConv);
+ *  - compact: the qdq-int8 model with its all-zero zero points dropped and generated names
+ *    shortened (formats/qdq-compact.ts): the same computation, checked bit for bit;
  *  - mixed: the same, with the input Conv and the six side-output Convs (0.02 % of the weights,
  *    the layers that write the image-sized maps) kept in float32.
  * Quality: mask IoU (p > 0.5) and MAE of `output` against the fp16 model, and IoU against the
@@ -20,7 +22,8 @@ import { segmentationTask, maskIou, maskMae, MASK_THRESHOLD } from '../src/tasks
 import { decodeMaskRle } from '../src/data/scenes.ts';
 import { preoptimize } from '../src/formats/preoptimize.ts';
 import { quantizeQdqInt8 } from '../src/formats/qdq-int8.ts';
-import { encodeModel } from '../src/formats/onnx-graph.ts';
+import { cloneModel, encodeModel } from '../src/formats/onnx-graph.ts';
+import { compactQdq } from '../src/formats/qdq-compact.ts';
 import { integerCensus } from '../src/formats/inspect.ts';
 import { median } from '../src/calibrate/stats.ts';
 import { writeFileAtomic } from '../src/util/atomic-write.ts';
@@ -58,6 +61,13 @@ console.error(`[${clock()}] mixed build: ${sensitive.length} Convs kept float ($
 const mixed = await quantizeQdqInt8(pre, calib.feeds as Feed[], { excludeNodes: sensitive, ranges: int8.ranges });
 const int8Bytes = encodeModel(int8.model);
 const mixedBytes = encodeModel(mixed.model);
+// The same int8 model with its all-zero weight/bias zero points dropped and generated names shortened.
+const sourceNames = [...(pre.graph!.node ?? []).flatMap((n) => n.output ?? []), ...(pre.graph!.initializer ?? []).map((t) => t.name ?? '')];
+const compactModel = cloneModel(int8.model);
+const compacted = compactQdq(compactModel, sourceNames);
+const compactBytes = encodeModel(compactModel);
+await writeFileAtomic(`${OUT}/isnet.qdq-int8.compact.onnx`, compactBytes);
+const cc = await integerCensus(compactBytes, 'compact');
 await writeFileAtomic(`${OUT}/isnet.qdq-int8.onnx`, int8Bytes);
 await writeFileAtomic(`${OUT}/isnet.mixed.onnx`, mixedBytes);
 const c8 = await integerCensus(int8Bytes, 'qdq-int8');
@@ -75,6 +85,7 @@ const candidates: Candidate[] = [
   { name: 'fp32 (widened)', bytes: preBytes.length, session: await createSession(preBytes, { intraOpThreads: threads, label: 'fp32' }), note: 'same values as fp16, float32 compute' },
   { name: 'peer uint8', bytes: (await stat(models.small)).size, session: await createSession(models.small, { intraOpThreads: threads, label: 'peer' }), note: 'package /models/small: ConvInteger, dynamic activations' },
   { name: 'coquant qdq-int8', bytes: int8Bytes.length, session: await createSession(int8Bytes, { intraOpThreads: threads, label: 'qdq-int8' }), note: `${c8.integerOps} integer kernels, ${c8.fallbacks.length} fallbacks` },
+  { name: 'coquant compact', bytes: compactBytes.length, session: await createSession(compactBytes, { intraOpThreads: threads, label: 'compact' }), note: `qdq-int8, ${compacted.zeroPoints} zero points, ${compacted.valueInfos} value_info dropped, ${compacted.renamed} names shortened; ${cc.integerOps} integer kernels` },
   { name: 'coquant mixed', bytes: mixedBytes.length, session: await createSession(mixedBytes, { intraOpThreads: threads, label: 'mixed' }), note: `${cm.integerOps} integer kernels; ${sensitive.length} Convs float32` },
 ];
 
@@ -88,8 +99,10 @@ console.error(`[${clock()}] quality: ${EVAL} held-out scenes × ${candidates.len
 const ref = await probs(fp);
 const truth = held.labels!.map((l) => decodeMaskRle(l).mask);
 const quality = new Map<string, { iou: number; mae: number; iouTruth: number; worstIou: number }>();
+const maps = new Map<string, Float32Array[]>();
 for (const c of candidates) {
   const ps = c === candidates[0] ? ref : await probs(c.session);
+  maps.set(c.name, ps);
   const ious = ps.map((p, i) => maskIou(p, ref[i]));
   quality.set(c.name, {
     iou: ious.reduce((a, b) => a + b, 0) / ious.length,
@@ -98,6 +111,8 @@ for (const c of candidates) {
     iouTruth: ps.map((p, i) => maskIou(p, truth[i])).reduce((a, b) => a + b, 0) / ps.length,
   });
 }
+
+const same = maps.get('coquant qdq-int8')!.every((p, i) => Buffer.from(p.buffer, p.byteOffset, p.byteLength).equals(Buffer.from(maps.get('coquant compact')![i].buffer, maps.get('coquant compact')![i].byteOffset, maps.get('coquant compact')![i].byteLength)));
 
 // ---- latency, interleaved ----
 console.error(`[${clock()}] latency: ${REPS} interleaved rounds`);
@@ -125,7 +140,8 @@ for (const [k, c] of candidates.entries()) {
   );
 }
 const peerSize = candidates[peerIx].bytes;
-for (const name of ['coquant qdq-int8', 'coquant mixed']) {
+console.log(`compact build's outputs equal qdq-int8's bit for bit on every held-out scene: ${same}`);
+for (const name of ['coquant qdq-int8', 'coquant compact', 'coquant mixed']) {
   const k = candidates.findIndex((c) => c.name === name);
   const c = candidates[k];
   const q = quality.get(name)!;
@@ -134,5 +150,5 @@ for (const name of ['coquant qdq-int8', 'coquant mixed']) {
     `${name} against the peer: size ${(c.bytes / peerSize).toFixed(4)}x (${c.bytes - peerSize >= 0 ? '+' : ''}${c.bytes - peerSize} B), IoU vs fp16 ${q.iou.toFixed(4)} vs ${p.iou.toFixed(4)}, MAE ${q.mae.toExponential(2)} vs ${p.mae.toExponential(2)}, latency ${(med[k] / med[peerIx]).toFixed(2)}x`,
   );
 }
-console.log(`wrote ${OUT}/isnet.qdq-int8.onnx and ${OUT}/isnet.mixed.onnx; total ${clock()}`);
+console.log(`wrote ${OUT}/isnet.qdq-int8.onnx, isnet.qdq-int8.compact.onnx and isnet.mixed.onnx; total ${clock()}`);
 for (const c of candidates) await c.session.release();

@@ -55,6 +55,7 @@ describe('compactQdq', () => {
     const compact = encodeModel(m);
     expect(res.zeroPoints).toBe(4); // two weights, two biases
     expect(res.renamed).toBeGreaterThan(0);
+    expect(m.graph!.valueInfo).toEqual([]);
     expect(compact.length).toBeLessThan(written.length);
     expect(m.graph!.input!.map((v) => v.name)).toEqual(['x']);
     expect(m.graph!.output!.map((v) => v.name)).toEqual(['y']);
