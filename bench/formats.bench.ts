@@ -4,6 +4,7 @@
  * Baselines (the fp32 sessions) are measured in the same run, interleaved with the candidates.
  * Run: npm run bench formats
  */
+import { hostFeeds } from '../src/ort/session.ts';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
@@ -81,12 +82,10 @@ console.log(`onnxruntime-node ${ort.env.versions.common}; threads=${threads || '
 
 // ---- recognition ----
 const recFp32 = await readFile(models.rec);
-/** onnxruntime tensors as host tensors (views), which the formats engine takes. */
-const host = (feeds: readonly Record<string, ort.Tensor>[]) => feeds.map((f) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, { type: t.type as 'float32', data: t.data as Float32Array, dims: [...t.dims] }])));
 const recCal = await recFeeds(24, 2024);
 const recHeld = await recFeeds(60, 77);
-const recQ = await quantizeToFormat({ modelBytes: recFp32, format: 'qdq-int8', calibration: host(recCal.feeds), evaluation: host(recHeld.feeds.slice(0, 8)) });
-const r4 = await quantizeToFormat({ modelBytes: recFp32, format: 'int4', bits: 4, blockSize: 64, evaluation: host(recHeld.feeds.slice(0, 8)) });
+const recQ = await quantizeToFormat({ modelBytes: recFp32, format: 'qdq-int8', calibration: hostFeeds(recCal.feeds), evaluation: hostFeeds(recHeld.feeds.slice(0, 8)) });
+const r4 = await quantizeToFormat({ modelBytes: recFp32, format: 'int4', bits: 4, blockSize: 64, evaluation: hostFeeds(recHeld.feeds.slice(0, 8)) });
 const [s32, s8, s4] = await Promise.all([session(recFp32), session(recQ.bytes), session(r4.bytes)]);
 const [t32, t8, t4] = await medians([s32, s8, s4], recHeld.feeds[0]);
 const d32 = await decodeAll(s32, recHeld.feeds, cs);
@@ -113,7 +112,7 @@ for (const bits of [4, 2, 8])
 const detFp32 = await readFile(models.det);
 const detCal = await detFeeds(6, 500);
 const detHeld = await detFeeds(4, 900);
-const detQ = await quantizeToFormat({ modelBytes: detFp32, format: 'qdq-int8', calibration: host(detCal), evaluation: host(detHeld) });
+const detQ = await quantizeToFormat({ modelBytes: detFp32, format: 'qdq-int8', calibration: hostFeeds(detCal), evaluation: hostFeeds(detHeld) });
 const [e32, e8] = await Promise.all([session(detFp32), session(detQ.bytes)]);
 const [u32, u8] = await medians([e32, e8], detHeld[0]);
 // Agreement of the binarised text maps (threshold 0.3, PaddleOCR's default) between fp32 and int8.

@@ -18,6 +18,7 @@
  *     safetensors checkpoint (bench/profile-scale's setting). The 4 GB files are deleted at the end
  *     unless TRANSFORMER_KEEP=1.
  */
+import { hostFeeds } from '../src/ort/session.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -104,8 +105,6 @@ const tailB = join(dir, 'split', 'vit-b16.tail.onnx');
   await writeSplitHalf(h.head, headB, a.model.dir);
   await writeSplitHalf(h.tail, tailB, a.model.dir);
 }
-/** onnxruntime tensors as host tensors (views), which the formats engine takes. */
-const host = (feeds: readonly Record<string, ort.Tensor>[]) => feeds.map((f) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, { type: t.type as 'float32', data: t.data as Float32Array, dims: [...t.dims] }])));
 const feedsB = [0, 1].map((s) => ({ patches: patches(B.seq, B.patchDim!, s) }));
 const files: Record<string, { full: string; head: string }> = { fp32: { full: vitB, head: headB } };
 // int4 runs MatMulNBits as written (fp32 compute on dequantized blocks) and with accuracy_level 4 (int8 compute on A).
@@ -118,7 +117,7 @@ for (const v of VARIANTS) {
   const full = join(dir, 'q', `vit-b16.${v.name}.onnx`);
   const head = join(dir, 'q', `vit-b16.head.${v.name}.onnx`);
   for (const [src, out] of [[vitB, full], [headB, head]]) {
-    await quantizeToFormat({ modelPath: src, outPath: out, format: v.format, accuracyLevel: v.accuracyLevel, calibration: host(feedsB), skipCensus: true });
+    await quantizeToFormat({ modelPath: src, outPath: out, format: v.format, accuracyLevel: v.accuracyLevel, calibration: hostFeeds(feedsB), skipCensus: true });
   }
   files[v.name] = { full, head };
 }

@@ -137,6 +137,11 @@ export async function runFeed(session: Session, feed: Feed, names?: readonly str
   return out;
 }
 
+/** onnxruntime tensors as host feeds (views, no copy): for code that built its inputs as ort.Tensor. */
+export function hostFeeds(feeds: readonly Readonly<Record<string, ort.Tensor>>[]): Feed[] {
+  return feeds.map((f) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, { type: t.type as HostTensorType, data: t.data as HostTensor['data'], dims: [...t.dims] }])));
+}
+
 /** A feed converted once to onnxruntime tensors, for timing loops that run the same feed many times. */
 export type PreparedFeed = Readonly<Record<string, ort.Tensor>>;
 

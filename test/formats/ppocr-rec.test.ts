@@ -3,6 +3,7 @@
  * it loads and runs in onnxruntime, its convolutions and matmuls execute as integer kernels,
  * and its CTC-decoded text matches the fp32 model's on held-out lines.
  */
+import { hostFeeds } from '../../src/ort/session.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { readFile } from 'node:fs/promises';
@@ -25,9 +26,6 @@ async function feedsFor(count: number, seed: number): Promise<{ feeds: Feed[]; t
   }
   return { feeds, texts: lines.map((l) => l.text) };
 }
-
-/** onnxruntime tensors as host tensors (views), which the formats engine takes. */
-const host = (feeds: readonly Record<string, ort.Tensor>[]) => feeds.map((f) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, { type: t.type as 'float32', data: t.data as Float32Array, dims: [...t.dims] }])));
 
 async function decodeAll(bytes: Uint8Array, feeds: Feed[], cs: CtcCharset): Promise<string[]> {
   const s = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3, intraOpNumThreads: 1 });
@@ -52,7 +50,7 @@ describe('qdq-int8 on the real PP-OCRv4 recognition model', () => {
     cs = await loadPpocrCharset();
     const calib = await feedsFor(24, 2024);
     held = await feedsFor(12, 77); // different seed: not seen during calibration
-    const r = await quantizeToFormat({ modelBytes: fp32, format: 'qdq-int8', calibration: host(calib.feeds), evaluation: host(held.feeds.slice(0, 3)) });
+    const r = await quantizeToFormat({ modelBytes: fp32, format: 'qdq-int8', calibration: hostFeeds(calib.feeds), evaluation: hostFeeds(held.feeds.slice(0, 3)) });
     int8 = r.bytes;
     report = r.report;
   }, 180_000);

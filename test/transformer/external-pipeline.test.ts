@@ -5,6 +5,7 @@
  * TRANSFORMER_SCALE=vit-b16 runs the same checks on the 86 M-parameter ViT-B/16 shape (the CI step
  * in .ci/run), and `npm run bench transformer` covers the 1 B model.
  */
+import { hostFeeds } from '../../src/ort/session.ts';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,9 +47,6 @@ function relMaxDiff(a: Float32Array, b: Float32Array): number {
 }
 
 /** Runs a model file. Bit-exact comparisons use `disabled`: with all optimisations on, onnxruntime fuses across the cut (Add + LayerNormalization → SkipLayerNormalization) in the whole model only, which rounds differently. */
-/** onnxruntime tensors as host tensors (views), which the formats engine takes. */
-const host = (feeds: readonly Record<string, ort.Tensor>[]) => feeds.map((f) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, { type: t.type as 'float32', data: t.data as Float32Array, dims: [...t.dims] }])));
-
 async function run(path: string, feeds: Record<string, ort.Tensor>, level: 'disabled' | 'all' = 'all'): Promise<Record<string, ort.Tensor>> {
   const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, graphOptimizationLevel: level });
   try {
@@ -128,7 +126,7 @@ describe(`transformer with external data (${scale ?? 'small ViT'}, ${spec.depth}
     it(`quantize --format ${format}: external data in and out, runs in onnxruntime, distortion against fp32 reported`, async () => {
       const feeds = [0, 1].map((s) => ({ patches: new ort.Tensor('float32', Float32Array.from({ length: input.data.length }, (_, i) => Math.sin(0.13 * i + s)), [...input.dims]) }));
       const out = join(dir, 'q', `vit.${format}.onnx`);
-      const { report, written } = await quantizeToFormat({ modelPath: model.modelPath, outPath: out, format, calibration: host(feeds), evaluation: host(feeds), skipCensus: format === 'int4' });
+      const { report, written } = await quantizeToFormat({ modelPath: model.modelPath, outPath: out, format, calibration: hostFeeds(feeds), evaluation: hostFeeds(feeds), skipCensus: format === 'int4' });
       expect(written?.dataPath).toBe(`${out}.data`);
       expect(report.weights).toBe('synthetic');
       expect((await stat(out)).size).toBeLessThan(512 * 1024);
