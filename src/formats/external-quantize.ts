@@ -16,7 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { absolutizeExternalData, externalRef, graphTensors, isExternal, writeModelExternal } from '../io/external-data.ts';
 import { isSyntheticModel } from '../io/synthetic-marker.ts';
 import { createSession, releaseSession } from '../ort/session.ts';
-import { compareOutputs, runnerFor } from './compare-outputs.ts';
+import { compareOutputs, runnerFor, type Runner } from './compare-outputs.ts';
 import { FormatError } from './errors.ts';
 import { fakeQuantizeModel, type FakeScheme } from './fake.ts';
 import { censusOf, type IntegerCensus } from './inspect.ts';
@@ -86,6 +86,18 @@ export async function writeFakeExternal(model: ModelProto, scheme: FakeScheme, p
     return r.tensors.length ? (r.model.graph!.initializer![0].rawData ?? undefined) : undefined;
   };
   return writeModelExternal(model, path, { replace });
+}
+
+/** Runs `path` on every feed once, releases it, and replays the recorded outputs: a Runner that holds no session. */
+async function recordedRunner(path: string, feeds: readonly Parameters<Runner>[0][]): Promise<Runner> {
+  const r = await runnerFor(path);
+  const out = new Map<Parameters<Runner>[0], Float32Array[]>();
+  try {
+    for (const f of feeds) out.set(f, await r.run(f));
+  } finally {
+    await r.release();
+  }
+  return async (f) => out.get(f)!;
 }
 
 export interface ExternalQuantizeParams {
@@ -165,17 +177,17 @@ async function quantizeLoaded(opts: QuantizeToFormatOptions, model: ModelProto, 
     const tmp = await mkdtemp(join(tmpdir(), 'coquant-fake-'));
     const scheme: FakeScheme = opts.format === 'int4' ? { kind: 'block', bits: p.bits, blockSize: p.blockSize!, symmetric: opts.symmetric } : { kind: 'channel', bits: 8, ops: opts.ops };
     const fake = await writeFakeExternal(model, scheme, join(tmp, 'fake.onnx'));
-    const rf = await runnerFor(resolve(opts.modelPath));
-    const rq = await runnerFor(written.modelPath);
-    const rk = await runnerFor(fake.modelPath);
+    // One model in onnxruntime at a time (the fp32 and the fake model are each full size): outputs are recorded, then compared.
     try {
+      const rf = await recordedRunner(resolve(opts.modelPath), evalFeeds);
+      const rq = await recordedRunner(written.modelPath, evalFeeds);
+      const rk = await recordedRunner(fake.modelPath, evalFeeds);
       distortion = {
-        vsFp32: await compareOutputs(rf.run, rq.run, evalFeeds),
-        fakeVsFp32: await compareOutputs(rf.run, rk.run, evalFeeds),
-        vsFake: await compareOutputs(rk.run, rq.run, evalFeeds),
+        vsFp32: await compareOutputs(rf, rq, evalFeeds),
+        fakeVsFp32: await compareOutputs(rf, rk, evalFeeds),
+        vsFake: await compareOutputs(rk, rq, evalFeeds),
       };
     } finally {
-      await Promise.all([rf.release(), rq.release(), rk.release()]);
       await rm(tmp, { recursive: true, force: true });
     }
   }
