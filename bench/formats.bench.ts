@@ -4,12 +4,13 @@
  * Baselines (the fp32 sessions) are measured in the same run, interleaved with the candidates.
  * Run: npm run bench formats
  */
-import { hostFeeds } from '../src/ort/session.ts';
+import { hostFeeds, toOrtFeed } from '../src/ort/session.ts';
+import { renderedLines } from '../src/tasks/ppocr-rec.ts';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { renderTextLines } from '../src/data/text-lines.ts';
-import { loadRgb, preprocessDet, preprocessRec } from '../src/data/images.ts';
+import { loadRgb, preprocessDet } from '../src/data/images.ts';
 import { bundledModels } from '../src/io/bundled-models.ts';
 import { loadPpocrCharset } from '../src/ocr/dictionary.ts';
 import { ctcGreedyDecodeBatch } from '../src/ocr/ctc.ts';
@@ -22,13 +23,9 @@ const WARMUP = 8;
 const threads = Number(process.env.BENCH_THREADS ?? 0);
 
 async function recFeeds(count: number, seed: number) {
-  const { lines } = await renderTextLines({ count, seed });
-  const feeds: Feed[] = [];
-  for (const l of lines) {
-    const t = await preprocessRec([await loadRgb(l.png)]);
-    feeds.push({ x: new ort.Tensor('float32', t.data as Float32Array, t.dims) });
-  }
-  return { feeds, texts: lines.map((l) => l.text) };
+  // The recognizer task's rendered lines, as onnxruntime tensors for this file's own sessions.
+  const r = await renderedLines('x', { count, seed });
+  return { feeds: r.feeds.map((f) => toOrtFeed(f) as Feed), texts: r.labels! };
 }
 
 /** A 640×640 "wall of signs": rendered lines composited on a light background. */

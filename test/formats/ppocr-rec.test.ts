@@ -3,12 +3,11 @@
  * it loads and runs in onnxruntime, its convolutions and matmuls execute as integer kernels,
  * and its CTC-decoded text matches the fp32 model's on held-out lines.
  */
-import { hostFeeds } from '../../src/ort/session.ts';
+import { hostFeeds, toOrtFeed } from '../../src/ort/session.ts';
+import { renderedLines } from '../../src/tasks/ppocr-rec.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { readFile } from 'node:fs/promises';
-import { renderTextLines } from '../../src/data/text-lines.ts';
-import { loadRgb, preprocessRec } from '../../src/data/images.ts';
 import { bundledModels } from '../../src/io/bundled-models.ts';
 import { loadPpocrCharset } from '../../src/ocr/dictionary.ts';
 import { ctcGreedyDecodeBatch, type CtcCharset } from '../../src/ocr/ctc.ts';
@@ -18,13 +17,9 @@ import { quantizeToFormat, type FormatReport } from '../../src/formats/index.ts'
 type Feed = Record<string, ort.Tensor>;
 
 async function feedsFor(count: number, seed: number): Promise<{ feeds: Feed[]; texts: string[] }> {
-  const { lines } = await renderTextLines({ count, seed });
-  const feeds: Feed[] = [];
-  for (const l of lines) {
-    const t = await preprocessRec([await loadRgb(l.png)]);
-    feeds.push({ x: new ort.Tensor('float32', t.data as Float32Array, t.dims) });
-  }
-  return { feeds, texts: lines.map((l) => l.text) };
+  // The recognizer task's rendered lines, as onnxruntime tensors for this file's own sessions.
+  const r = await renderedLines('x', { count, seed });
+  return { feeds: r.feeds.map((f) => toOrtFeed(f) as Feed), texts: r.labels! };
 }
 
 async function decodeAll(bytes: Uint8Array, feeds: Feed[], cs: CtcCharset): Promise<string[]> {

@@ -7,6 +7,7 @@
  *    brute force over the fp16 weights;
  *  - a model whose own input is fp16 is left alone.
  */
+import { halfToFloat } from '../../src/data/npy.ts';
 import { describe, expect, it } from 'vitest';
 import onnxProto from 'onnx-proto';
 import { float32ToFloat16Bits } from '../../src/io/encode.ts';
@@ -18,15 +19,8 @@ import { mulberry32 } from '../../src/util/rng.ts';
 
 const { onnx } = onnxProto;
 
-/** IEEE half → number, from the definition (sign, 5-bit exponent with bias 15, 10-bit fraction). */
-function halfToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
+// The arithmetic half decoder of the .npy reader: independent of the lookup table the widening uses.
+const halfToNumber = halfToFloat;
 
 const vi = (name: string, elemType: number, dims: number[]) =>
   onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
