@@ -3,7 +3,7 @@
  * bit assignment; device detection → clock control and power meter when the machine has them;
  * inputs → one record each, printed as it goes and written as JSONL at the end.
  */
-import { readFile } from 'node:fs/promises';
+import { readPlanFile } from '../documents/plan-document.ts';
 import { CoquantError, UsageError } from '../errors.ts';
 import { imageCalibration } from './image-inputs.ts';
 import { detectDevice } from '../device/detect.ts';
@@ -48,29 +48,12 @@ export interface AgentCliInput {
   sysfs: string;
 }
 
-async function readPlan(path: string): Promise<PlanResult> {
-  let doc: PlanResult;
-  try {
-    doc = JSON.parse(await readFile(path, 'utf8')) as PlanResult;
-  } catch (e) {
-    throw new UsageError(`cannot read plan ${path}: ${(e as Error).message.split('\n')[0]}`, 'make one with `coquant plan ... --json > plan.json`');
-  }
-  if (doc.schema !== 'coquant.plan/1') throw new UsageError(`${path} is not a coquant plan`, 'make one with `coquant plan ... --json > plan.json`');
-  if (!doc.feasible || !doc.groups) throw new CoquantError('E_INFEASIBLE_PLAN', `${path} is an infeasible plan; there is nothing to run`, { hint: 'relax T0/E0 and plan again' });
-  return doc;
-}
-
 /** The agent's plan source and head sessions for either kind of plan document. */
 async function planSources(o: AgentCliInput): Promise<{ replanner: PlanSource; headFor: (p: AgentPlan) => Promise<Session>; localFor?: (p: AgentPlan) => Promise<Session>; release: () => Promise<void> }> {
-  let schema: string | undefined;
-  try {
-    schema = (JSON.parse(await readFile(o.plan, 'utf8')) as { schema?: string }).schema;
-  } catch {
-    schema = undefined;
-  }
-  if (schema === 'coquant.exec-plan/1') {
+  const file = await readPlanFile(o.plan);
+  if (file.kind === 'exec') {
     // An executable plan: the head file already holds the planned formats; it runs as written.
-    const plan = JSON.parse(await readFile(o.plan, 'utf8')) as OptionsPlan;
+    const plan = file.doc as unknown as OptionsPlan;
     if (!plan.feasible) throw new CoquantError('E_INFEASIBLE_PLAN', `${o.plan} is an infeasible plan; there is nothing to run`, { hint: 'relax T0/E0 and plan again' });
     const replanner = new ExecPlanSource(plan, plan.energyModel?.kappa ?? 1e-27, plan.energyModel?.txPowerW ?? 0.8);
     // Opened on first use, after the signature probe is released: a 2 GB head is never in memory twice.
@@ -87,7 +70,8 @@ async function planSources(o: AgentCliInput): Promise<{ replanner: PlanSource; h
       },
     };
   }
-  const plan = await readPlan(o.plan);
+  const plan = file.doc as unknown as PlanResult;
+  if (!plan.feasible || !plan.groups) throw new CoquantError('E_INFEASIBLE_PLAN', `${o.plan} is an infeasible plan; there is nothing to run`, { hint: 'relax T0/E0 and plan again' });
   const sys = await loadSystem({ system: o.system, preset: o.preset, agent: o.agentPreset, server: o.serverPreset, profile: o.profile, T0: plan.constraints.T0, E0: plan.constraints.E0 });
   const cutName = plan.cut ?? sys.problem.cuts[0]?.name;
   const cut = sys.problem.cuts.find((c) => c.name === cutName);

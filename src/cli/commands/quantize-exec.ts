@@ -10,7 +10,7 @@ import { CoquantError, UsageError } from '../../errors.ts';
 export interface ExecPlanFields {
   schema?: string;
   feasible?: boolean;
-  formats?: Record<string, string>;
+  formats?: Record<string, string> | null;
   simulation?: boolean;
 }
 

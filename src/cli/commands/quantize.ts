@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { CoquantError, UsageError } from '../../errors.ts';
@@ -6,28 +6,12 @@ import type { BitAssignment } from '../../runtime/quantize-model.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { progressBar, type Progress } from '../../util/progress.ts';
 
-/** Reads the bit assignment out of a `coquant plan --json` document. */
-export async function bitsFromPlanFile(path: string): Promise<BitAssignment> {
-  let doc: { schema?: string; feasible?: boolean; bits?: unknown; groups?: Array<{ name: string; bits: number }> | null };
-  try {
-    doc = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`cannot read plan ${path}: ${(e as Error).message.split('\n')[0]}`, 'make one with `coquant plan ... --json > plan.json`');
-  }
-  if (doc.schema !== 'coquant.plan/1') throw new UsageError(`${path} is not a coquant plan (schema is ${JSON.stringify(doc.schema)})`, 'make one with `coquant plan ... --json > plan.json`');
+/** The bit assignment of a `coquant plan --json` document (read by documents/plan-document.ts). */
+function bitsOf(path: string, doc: { feasible: boolean; bits?: number | null; groups?: Array<{ name: string; bits: number }> | null }): BitAssignment {
   if (!doc.feasible) throw new CoquantError('E_INFEASIBLE_PLAN', `${path} is an infeasible plan: it has no bit-widths to apply`, { hint: 'relax T0/E0 and plan again' });
   if (typeof doc.bits === 'number') return doc.bits;
   if (doc.groups && doc.groups.length > 0) return Object.fromEntries(doc.groups.map((g) => [g.name, g.bits]));
   throw new UsageError(`${path}: the plan lists no bit-widths`);
-}
-
-/** A plan file's parsed content, or undefined when it cannot be read (the bits-plan reader then says why). */
-async function readPlanDoc(path: string): Promise<{ schema?: string } | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as { schema?: string };
-  } catch {
-    return undefined;
-  }
 }
 
 function fmtBytes(n: number): string {
@@ -75,10 +59,10 @@ Examples:
         return;
       }
       if (!opts.plan === !opts.bits) throw new UsageError('give exactly one of --plan or --bits');
-      const planDoc = opts.plan ? await readPlanDoc(opts.plan) : undefined;
-      if (opts.plan && planDoc?.schema === 'coquant.exec-plan/1') {
+      const planFile = opts.plan ? await (await import('../../documents/plan-document.ts')).readPlanFile(opts.plan) : undefined;
+      if (opts.plan && planFile?.kind === 'exec') {
         const { quantizeExecCli } = await import('./quantize-exec.ts');
-        await quantizeExecCli(model, opts.plan, planDoc, { out: opts.out, json: opts.json, calib: opts.calib, dim: opts.dim, inputs: opts.inputs });
+        await quantizeExecCli(model, opts.plan, planFile.doc, { out: opts.out, json: opts.json, calib: opts.calib, dim: opts.dim, inputs: opts.inputs });
         return;
       }
       let bits: BitAssignment;
@@ -86,7 +70,7 @@ Examples:
         bits = Number(opts.bits);
         if (!Number.isInteger(bits) || bits < 2 || bits > 16) throw new UsageError(`--bits must be an integer from 2 to 16 (got '${opts.bits}')`);
       } else {
-        bits = await bitsFromPlanFile(opts.plan!);
+        bits = bitsOf(opts.plan!, planFile!.doc as Parameters<typeof bitsOf>[1]);
       }
       const [{ parseQuantSpec }, { quantizeModel }] = await Promise.all([import('../../quant/index.ts'), import('../../runtime/quantize-model.ts')]);
       const spec = parseQuantSpec(opts.quantizer);
