@@ -4,6 +4,8 @@
  * element. Against an all-zero reference the relative error is undefined: relL2 is 0 when the
  * outputs agree and null otherwise (never Infinity, which JSON cannot carry).
  */
+import type { HostTensor } from '../data/tensor.ts';
+
 export class OutputDiff {
   private sampleMeanSum = 0;
   private samples = 0;
@@ -36,4 +38,28 @@ export class OutputDiff {
       maxAbs: this.maxAbs,
     };
   }
+}
+
+/**
+ * D_o of one run: mean |y − ŷ| pooled over every float32 output element of the two runs
+ * (outputs matched by name; integer outputs are skipped). The options document's ΔD_o per input.
+ */
+export function runMeanAbs(a: Readonly<Record<string, HostTensor>>, b: Readonly<Record<string, HostTensor>>): number {
+  const pairs: [Float32Array, Float32Array][] = [];
+  for (const [k, t] of Object.entries(a)) {
+    const u = b[k];
+    if (t.data instanceof Float32Array && u?.data instanceof Float32Array) pairs.push([t.data, u.data]);
+  }
+  const n = pairs.reduce((s, [x]) => s + x.length, 0);
+  const ref = new Float32Array(n);
+  const cand = new Float32Array(n);
+  let at = 0;
+  for (const [x, y] of pairs) {
+    ref.set(x, at);
+    cand.set(y.subarray(0, x.length), at);
+    at += x.length;
+  }
+  const d = new OutputDiff();
+  d.add(ref, cand);
+  return d.result().Do ?? Number.POSITIVE_INFINITY;
 }

@@ -13,7 +13,7 @@ import { analyzeSplit, splitAt, type SplitAnalysis } from '../../src/runtime/spl
 import { featureFeed, wireBytes, wireTensors } from '../../src/runtime/split/feature-wire.ts';
 import { featureWireBytes, type FeatureFormat } from '../../src/formats/feature-format.ts';
 import { measureFeatureOptions } from '../../src/runtime/split/feature-options.ts';
-import { meanAbsDiff } from '../../src/runtime/options/output-diff.ts';
+import { runMeanAbs } from '../../src/tasks/output-distortion.ts';
 
 const plan: AgentPlan = { bitsVector: [], bits: 32, bitsByGroup: {}, agentHz: 1e9, serverHz: 0, key: 'fp32' };
 const fixed: PlanSource = {
@@ -99,7 +99,7 @@ describe('link formats measured for the plan', () => {
       let d = 0;
       for (const f of feeds) {
         const feat = await runFeed(head, f);
-        d += meanAbsDiff(await runFeed(tail32, feat), await runFeed(tail, featureFeed(feat, h.linkFormats)));
+        d += runMeanAbs(await runFeed(tail32, feat), await runFeed(tail, featureFeed(feat, h.linkFormats)));
         expect(wireBytes(wireTensors(feat, h.linkFormats))).toBe(o.bytes);
       }
       expect(o.deltaDo, o.format).toBe(d / feeds.length);

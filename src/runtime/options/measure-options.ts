@@ -26,10 +26,10 @@ import type { EmulatedDevice } from '../device-host/emulated-device.ts';
 import { attributeTrace, parseTrace, type GraphNames } from './kernel-trace.ts';
 import type { TensorRange } from '../../formats/calibrate-ranges.ts';
 import { mean, quantile } from '../../calibrate/stats.ts';
-import type { FeatureFormat } from '../../formats/feature-format.ts';
+import { FEATURE_FORMATS, type FeatureFormat } from '../../formats/feature-format.ts';
 import type { SplitAnalysis } from '../split/split-model.ts';
 import { measureFeatureOptions } from '../split/feature-options.ts';
-import { meanAbsDiff } from './output-diff.ts';
+import { runMeanAbs } from '../../tasks/output-distortion.ts';
 
 export interface MeasureOptionsInput {
   model: Uint8Array;
@@ -190,7 +190,9 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
     variants.push({ format: f, model: r.model, bytes: encodeModel(r.model) });
   }
 
-  const steps = (clocks.length + 1) * variants.length + groups.reduce((s, g) => s + g.formats.filter((f) => formats.includes(f)).length, 0) + 1;
+  // One tick per timed variant and clock, per sensitivity run, per link format at each cut, and the server.
+  const linkSteps = inp.links ? inp.links.cuts.length * (1 + (inp.links.formats ?? FEATURE_FORMATS).filter((f) => f !== 'fp32').length) : 0;
+  const steps = (clocks.length + 1) * variants.length + groups.reduce((s, g) => s + g.formats.filter((f) => formats.includes(f)).length, 0) + 1 + linkSteps;
   let done = 0;
   const tick = (what: string) => progress(++done, steps, what);
 
@@ -310,7 +312,7 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
       for (const [i, fd] of inp.feeds.entries()) {
         const o = await runFeed(s, fd);
         outs.push(o);
-        d += meanAbsDiff(refOut[i], o);
+        d += runMeanAbs(refOut[i], o);
       }
       await s.release();
       const w = writtenWeight(r.model, g, f, ref);

@@ -12,7 +12,7 @@ import type { Feed, HostTensor } from '../../data/tensor.ts';
 import { encodeModel } from '../../graph/extract.ts';
 import { decodeFeature, encodeFeature, FEATURE_FORMATS, type FeatureFormat } from '../../formats/feature-format.ts';
 import { createSession, releaseSession, runFeed } from '../../ort/session.ts';
-import { meanAbsDiff } from '../options/output-diff.ts';
+import { runMeanAbs } from '../../tasks/output-distortion.ts';
 import { wireBytes, wireTensors } from './feature-wire.ts';
 import { linkFormatsFor, splitAt, type SplitAnalysis } from './split-model.ts';
 
@@ -73,7 +73,7 @@ export async function measureFeatureOptions(analysis: SplitAnalysis, cuts: reado
         for (const [i, feat] of features.entries()) {
           const y = await runFeed(tail, afterLink(feat, links));
           outs.push(y);
-          if (format !== 'fp32') d += meanAbsDiff(reference[i], y);
+          if (format !== 'fp32') d += runMeanAbs(reference[i], y);
         }
         if (format === 'fp32') reference = outs;
         if (format === 'fp32' || formats.includes(format)) {
