@@ -196,4 +196,24 @@ describe('the round-trip model of one clock', () => {
       { numRuns: 50, seed: 1 },
     );
   });
+
+  it('never fits a negative work or byte cost, and is then no worse than any non-negative (a, β) on a fine grid', async () => {
+    // Invariant: with a ≥ 0, β ≥ 0 imposed, the fit's squared error is at most that of every grid
+    // point (a, β) ≥ 0 with its best intercept (brute force), so no group latency is ever negative.
+    const { fitRoundTrip } = await import('../../src/runtime/options/measure-options.ts');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.double({ min: 0, max: 1e-4, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double({ min: 1e-4, max: 2e-3, noNaN: true })), { minLength: 4, maxLength: 8 }), (raw) => {
+        const pts = raw.map(([c, B, t]) => [c, B, t] as [number, number, number]);
+        const f = fitRoundTrip(pts);
+        expect(f.a).toBeGreaterThanOrEqual(0);
+        expect(f.beta).toBeGreaterThanOrEqual(0);
+        const err = (a: number, beta: number, b: number) => pts.reduce((s, [c, B, t]) => s + (t - (a * c + beta * B + b)) ** 2, 0);
+        const best = (a: number, beta: number) => err(a, beta, pts.reduce((s, [c, B, t]) => s + t - a * c - beta * B, 0) / pts.length);
+        const mine = err(f.a, f.beta, f.b);
+        const scale = Math.max(1e-30, err(0, 0, 0));
+        for (let i = 0; i <= 20; i++) for (let j = 0; j <= 20; j++) expect(mine).toBeLessThanOrEqual(best(i * 2, j * 1e-10) + 1e-9 * scale);
+      }),
+      { numRuns: 60, seed: 3 },
+    );
+  });
 });

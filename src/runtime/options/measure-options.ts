@@ -82,27 +82,55 @@ function loadModel(depth: number): Uint8Array {
   return encodeModel(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph }));
 }
 
-/** Least squares t = a·c + β·B + b over (c, B, t) points (normal equations, Cramer's rule). */
-export function fitRoundTrip(pts: readonly [number, number, number][]): { a: number; beta: number; b: number } {
-  // Columns: c, B, 1. Bytes are scaled to MB to keep the system well conditioned.
-  const S = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
-  const r = [0, 0, 0];
+/** Least squares of t on the chosen columns of (c, B/1e6, 1); coefficients of the others are 0. */
+function lsqColumns(pts: readonly [number, number, number][], use: readonly [boolean, boolean, boolean]): [number, number, number] | undefined {
+  const idx = [0, 1, 2].filter((i) => use[i]);
+  const k = idx.length;
+  const S = idx.map(() => new Array<number>(k + 1).fill(0));
   for (const [c, B, t] of pts) {
     const x = [c, B / 1e6, 1];
-    for (let i = 0; i < 3; i++) {
-      r[i] += x[i] * t;
-      for (let j = 0; j < 3; j++) S[i][j] += x[i] * x[j];
+    for (let i = 0; i < k; i++) {
+      S[i][k] += x[idx[i]] * t;
+      for (let j = 0; j < k; j++) S[i][j] += x[idx[i]] * x[idx[j]];
     }
   }
-  const det = (m: number[][]) => m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-  const D = det(S);
-  const solve = (col: number) => det(S.map((row, i) => row.map((v, j) => (j === col ? r[i] : v)))) / D;
-  if (!(Math.abs(D) > 1e-30)) {
+  // Gaussian elimination with partial pivoting on the k×k normal equations (k ≤ 3).
+  for (let col = 0; col < k; col++) {
+    let p = col;
+    for (let r = col + 1; r < k; r++) if (Math.abs(S[r][col]) > Math.abs(S[p][col])) p = r;
+    if (!(Math.abs(S[p][col]) > 1e-30)) return undefined;
+    [S[col], S[p]] = [S[p], S[col]];
+    for (let r = 0; r < k; r++) {
+      if (r === col) continue;
+      const f = S[r][col] / S[col][col];
+      for (let j = col; j <= k; j++) S[r][j] -= f * S[col][j];
+    }
+  }
+  const coef: [number, number, number] = [0, 0, 0];
+  idx.forEach((c, i) => (coef[c] = S[i][k] / S[i][i]));
+  return coef;
+}
+
+const sse = (pts: readonly [number, number, number][], [a, beta, b]: readonly number[]) => pts.reduce((s, [c, B, t]) => s + (t - (a * c + (beta * B) / 1e6 + b)) ** 2, 0);
+
+/**
+ * Least squares t = a·c + β·B + b over (c, B, t) points, with a ≥ 0 and β ≥ 0: a run cannot get
+ * faster with more work or more bytes. When the free fit makes one negative (noise dominates a
+ * tiny model's compute), the best fit with it held at 0 is taken, so no latency comes out negative.
+ */
+export function fitRoundTrip(pts: readonly [number, number, number][]): { a: number; beta: number; b: number } {
+  const out = (x: readonly number[]) => ({ a: x[0], beta: x[1] / 1e6, b: x[2] });
+  const free = lsqColumns(pts, [true, true, true]);
+  if (free && free[0] >= 0 && free[1] >= 0) return out(free);
+  const feasible = ([[true, false, true], [false, true, true], [false, false, true]] as const)
+    .map((use) => lsqColumns(pts, use))
+    .filter((x): x is [number, number, number] => x !== undefined && x[0] >= 0 && x[1] >= 0);
+  if (feasible.length === 0) {
     const mc = pts.reduce((s2, p) => s2 + p[0], 0);
     const mt = pts.reduce((s2, p) => s2 + p[2], 0);
-    return { a: mc > 0 ? mt / mc : 1, beta: 0, b: 0 };
+    return { a: mc > 0 ? Math.max(0, mt / mc) : 1, beta: 0, b: 0 };
   }
-  return { a: solve(0), beta: solve(1) / 1e6, b: solve(2) };
+  return out(feasible.reduce((best, x) => (sse(pts, x) < sse(pts, best) ? x : best)));
 }
 
 function graphNames(m: ModelProto): GraphNames {
