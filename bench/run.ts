@@ -5,7 +5,7 @@
  * measures in the same run.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,7 +13,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  // A name that is exactly a benchmark's runs that one (`isnet` is not also `profile-isnet`); otherwise substrings match.
+  .filter((f) => filters.length === 0 || filters.some((x) => f === `${x}.bench.ts` || (!existsSync(join(here, `${x}.bench.ts`)) && f.includes(x))))
   .sort();
 if (files.length === 0) {
   console.error(`no benchmark matches ${filters.join(', ')}; available: ${readdirSync(here).filter((f) => f.endsWith('.bench.ts')).join(', ')}`);
