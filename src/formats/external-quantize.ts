@@ -20,10 +20,9 @@ import { compareOutputs, runnerFor, type Runner } from './compare-outputs.ts';
 import { FormatError } from './errors.ts';
 import { fakeQuantizeModel, type FakeScheme } from './fake.ts';
 import { censusOf, type IntegerCensus } from './inspect.ts';
-import { quantizeMatMulNBits } from './int4.ts';
+import { writeIntegerFormat } from './write-integer-format.ts';
 import { constantsToInitializers, decodeModel, onnx, type ModelProto, type TensorProto } from './onnx-graph.ts';
 import { pruneOpsetImports } from './preoptimize.ts';
-import { quantizeQdqInt8 } from './qdq-int8.ts';
 import type { FormatReport, QuantizeToFormatOptions, QuantizeToFormatResult } from './index.ts';
 
 /** A model file's bytes plus the external data files it references. */
@@ -124,41 +123,12 @@ export async function quantizeExternalModel(opts: QuantizeToFormatOptions, p: Ex
 
 async function quantizeLoaded(opts: QuantizeToFormatOptions, model: ModelProto, p: ExternalQuantizeParams): Promise<QuantizeToFormatResult> {
   const { warn, progress } = p;
-  let covered: FormatReport['covered'];
-  let quantizedNodes: Record<string, number> = {};
-  let out: ModelProto;
-  let leftFloat: FormatReport['leftFloat'];
-  let calibration: FormatReport['calibration'];
-  let opset: FormatReport['opset'];
-  let ranges: QuantizeToFormatResult['ranges'];
-  if (opts.format === 'int4') {
-    progress(`packing MatMul weights into MatMulNBits (${p.bits} bits, block ${p.blockSize}), one weight at a time`);
-    const r = quantizeMatMulNBits(model, { bits: p.bits, blockSize: p.blockSize!, symmetric: opts.symmetric, accuracyLevel: opts.accuracyLevel, excludeNodes: opts.excludeNodes });
-    out = r.model;
-    quantizedNodes = r.nodes ? { MatMul: r.nodes } : {};
-    leftFloat = r.leftFloat;
-    covered = { tensors: r.nodes, fp32Bytes: r.coveredFp32Bytes, storedBytes: r.coveredPackedBytes, ratio: r.coveredFp32Bytes / Math.max(1, r.coveredPackedBytes) };
-    if (r.nodes === 0) warn('no MatMul with a constant 2-D weight found: nothing was written as MatMulNBits');
-  } else if (opts.format === 'qdq-int8') {
-    const feeds = opts.calibration ?? [];
-    if (feeds.length === 0) throw new FormatError('E_NO_CALIBRATION', 'qdq-int8 needs calibration inputs to set activation ranges', 'pass real inputs');
-    progress(`calibrating activation ranges on ${feeds.length} input(s)`);
-    const r = await quantizeQdqInt8(model, feeds, {
-      calibration: { method: opts.calibrationMethod, percentile: opts.percentile },
-      reduceRange: opts.reduceRange,
-      ops: opts.ops,
-      excludeNodes: opts.excludeNodes,
-    });
-    out = r.model;
-    quantizedNodes = r.quantizedNodes;
-    leftFloat = r.leftFloat;
-    opset = r.upgrade;
-    ranges = r.ranges;
-    covered = { tensors: r.int8Weights.count, fp32Bytes: r.int8Weights.fp32Bytes, storedBytes: r.int8Weights.storedBytes, ratio: r.int8Weights.fp32Bytes / Math.max(1, r.int8Weights.storedBytes) };
-    calibration = { method: opts.calibrationMethod ?? 'minmax', feeds: feeds.length, tensors: r.ranges.size };
-  } else {
+  if (opts.format !== 'int4' && opts.format !== 'qdq-int8') {
     throw new FormatError('E_EXTERNAL_DATA', `--format ${opts.format} is not written for models with external data`, 'use --format int4 or --format qdq-int8 (real low-bit files), or coquant distortion for simulated bits');
   }
+  const w = await writeIntegerFormat(model, { ...opts, format: opts.format }, { bits: p.bits, blockSize: p.blockSize }, { warn, progress });
+  const { quantizedNodes, leftFloat, covered, opset, ranges, calibration } = w;
+  const out = w.model;
   progress(`writing ${p.outPath} and its data file`);
   const written = await writeModelExternal(out, p.outPath);
   const bytes = await readFile(written.modelPath);
@@ -175,8 +145,7 @@ async function quantizeLoaded(opts: QuantizeToFormatOptions, model: ModelProto, 
     progress(`measuring output distortion on ${evalFeeds.length} input(s)`);
     // The simulation at the same bits, written with its own data file to a temporary folder.
     const tmp = await mkdtemp(join(tmpdir(), 'coquant-fake-'));
-    const scheme: FakeScheme = opts.format === 'int4' ? { kind: 'block', bits: p.bits, blockSize: p.blockSize!, symmetric: opts.symmetric } : { kind: 'channel', bits: 8, ops: opts.ops };
-    const fake = await writeFakeExternal(model, scheme, join(tmp, 'fake.onnx'));
+    const fake = await writeFakeExternal(model, w.fakeScheme, join(tmp, 'fake.onnx'));
     // One model in onnxruntime at a time (the fp32 and the fake model are each full size): outputs are recorded, then compared.
     try {
       const rf = await recordedRunner(resolve(opts.modelPath), evalFeeds);

@@ -13,14 +13,14 @@ import { compareOutputs, runnerFor, type OutputDistortion } from './compare-outp
 import { FormatError } from './errors.ts';
 import { fakeQuantizeModel, type FakeScheme } from './fake.ts';
 import { integerCensus, type IntegerCensus } from './inspect.ts';
-import { quantizeMatMulNBits } from './int4.ts';
 import { decodeModel, encodeModel } from './onnx-graph.ts';
 import { hasExternalData } from '../io/external-data.ts';
 import { isSyntheticModel } from '../io/synthetic-marker.ts';
 import { quantizeExternalModel } from './external-quantize.ts';
 import type { UpgradeResult } from './opset-upgrade.ts';
 import { preoptimize } from './preoptimize.ts';
-import { quantizeQdqInt8, type FloatWeight, type QdqOp } from './qdq-int8.ts';
+import type { FloatWeight, QdqOp } from './qdq-int8.ts';
+import { writeIntegerFormat } from './write-integer-format.ts';
 
 export type { FloatWeight } from './qdq-int8.ts';
 export type { IntegerCensus } from './inspect.ts';
@@ -166,38 +166,19 @@ export async function quantizeToFormat(opts: QuantizeToFormatOptions): Promise<Q
   let ranges: Map<string, TensorRange> | undefined;
   let calibration: FormatReport['calibration'];
 
-  if (opts.format === 'qdq-int8') {
-    bits = 8;
-    if (opts.bits !== undefined && opts.bits !== 8) throw new FormatError('E_BITS', `qdq-int8 stores 8-bit weights; --bits ${opts.bits} does not apply`, 'use --format int4 for other bit-widths of MatMul weights');
-    const feeds = opts.calibration ?? [];
-    if (feeds.length === 0) throw new FormatError('E_NO_CALIBRATION', 'qdq-int8 needs calibration inputs to set activation ranges', 'pass real inputs (e.g. rendered text lines)');
-    progress(`calibrating activation ranges on ${feeds.length} input(s)`);
-    const r = await quantizeQdqInt8(pre, feeds, {
-      calibration: { method: opts.calibrationMethod, percentile: opts.percentile },
-      reduceRange: opts.reduceRange,
-      ops: opts.ops,
-      excludeNodes: opts.excludeNodes,
-    });
-    bytes = encodeModel(r.model);
-    quantizedNodes = r.quantizedNodes;
-    leftFloat = r.leftFloat;
-    opset = r.upgrade;
-    ranges = r.ranges;
-    covered = { tensors: r.int8Weights.count, fp32Bytes: r.int8Weights.fp32Bytes, storedBytes: r.int8Weights.storedBytes, ratio: r.int8Weights.fp32Bytes / Math.max(1, r.int8Weights.storedBytes) };
-    calibration = { method: opts.calibrationMethod ?? 'minmax', feeds: feeds.length, tensors: r.ranges.size };
-    fakeScheme = { kind: 'channel', bits: 8, ops: opts.ops };
-  } else if (opts.format === 'int4') {
-    bits = opts.bits ?? 4;
-    blockSize = opts.blockSize ?? 64;
-    if (!NBITS_SUPPORTED_BITS.includes(bits)) throw new FormatError('E_BITS', `MatMulNBits is written with ${NBITS_SUPPORTED_BITS.join(', ')} bits here, not ${bits}`);
-    if (!NBITS_SUPPORTED_BLOCKS.includes(blockSize)) throw new FormatError('E_BLOCK_SIZE', `block size ${blockSize} is not one of ${NBITS_SUPPORTED_BLOCKS.join(', ')}`);
-    const r = quantizeMatMulNBits(pre, { bits, blockSize, symmetric: opts.symmetric, accuracyLevel: opts.accuracyLevel, excludeNodes: opts.excludeNodes });
-    bytes = encodeModel(r.model);
-    quantizedNodes = r.nodes ? { MatMul: r.nodes } : {};
-    leftFloat = r.leftFloat;
-    covered = { tensors: r.nodes, fp32Bytes: r.coveredFp32Bytes, storedBytes: r.coveredPackedBytes, ratio: r.coveredFp32Bytes / Math.max(1, r.coveredPackedBytes) };
-    if (r.nodes === 0) warn('no MatMul with a constant 2-D weight found: nothing was written as MatMulNBits');
-    fakeScheme = { kind: 'block', bits, blockSize, symmetric: opts.symmetric };
+  if (opts.format === 'qdq-int8' || opts.format === 'int4') {
+    if (opts.format === 'qdq-int8') {
+      bits = 8;
+      if (opts.bits !== undefined && opts.bits !== 8) throw new FormatError('E_BITS', `qdq-int8 stores 8-bit weights; --bits ${opts.bits} does not apply`, 'use --format int4 for other bit-widths of MatMul weights');
+    } else {
+      bits = opts.bits ?? 4;
+      blockSize = opts.blockSize ?? 64;
+      if (!NBITS_SUPPORTED_BITS.includes(bits)) throw new FormatError('E_BITS', `MatMulNBits is written with ${NBITS_SUPPORTED_BITS.join(', ')} bits here, not ${bits}`);
+      if (!NBITS_SUPPORTED_BLOCKS.includes(blockSize)) throw new FormatError('E_BLOCK_SIZE', `block size ${blockSize} is not one of ${NBITS_SUPPORTED_BLOCKS.join(', ')}`);
+    }
+    const w = await writeIntegerFormat(pre, { ...opts, format: opts.format }, { bits, blockSize }, { warn, progress });
+    bytes = encodeModel(w.model);
+    ({ quantizedNodes, leftFloat, covered, opset, ranges, calibration, fakeScheme } = w);
   } else {
     bits = opts.bits ?? 8;
     fakeScheme = { kind: 'channel', bits, ops: opts.ops };
