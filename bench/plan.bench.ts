@@ -12,7 +12,8 @@
  */
 import { median } from '../src/calibrate/stats.ts';
 import { fmtUs, timeIt as timeItShared } from './timing.ts';
-import highsImport, { type Highs } from 'highs';
+import { choiceLp, HIGHS_OPTIONS, highsChoice, highsLoader } from './choice.bench.ts';
+import { bitsKnapsack } from '../test/plan/helpers.ts';
 import { solvePaper, solvePaperRepaired } from '../src/plan/baselines.ts';
 import { paperBlip2Preset, paperGitPreset } from '../src/plan/presets.ts';
 import { runSweep, sweepRows, sweepStats } from '../src/plan/sweep.ts';
@@ -21,7 +22,6 @@ import { toProblem, type PlanProblem } from '../src/plan/problem.ts';
 import { parseSystem, type SystemInput } from '../src/plan/system.ts';
 import { mulberry32 } from '../src/util/rng.ts';
 
-const highsLoader = ((highsImport as unknown as { default?: unknown }).default ?? highsImport) as unknown as () => Promise<Highs>;
 
 function problem(seed: number, G: number, mode: 'shared' | 'per-group', discrete = false): PlanProblem {
   const rand = mulberry32(seed);
@@ -78,29 +78,11 @@ async function main() {
     if (!mine) continue; // the lowest bits do not fit at the maximum clock
     done++;
     const tMine = timeIt(() => bestBits(p, cut, W * c), 7);
-    const coef = cut.groups.map((g) => (2 * g.alpha * (g.params / p.totalParams)) / g.lambda);
-    const scale = 1 / coef.reduce((s, c) => s + c * 2 ** -p.bits[0], 0);
-    const obj: string[] = [];
-    const rows: string[] = [];
-    const bud: string[] = [];
-    const bin: string[] = [];
-    cut.groups.forEach((g, gi) => {
-      const one: string[] = [];
-      for (const b of p.bits) {
-        const v = `x_${gi}_${b}`;
-        obj.push(`${(scale * coef[gi] * 2 ** -b).toPrecision(17)} ${v}`);
-        bud.push(`${g.params * b} ${v}`);
-        one.push(v);
-        bin.push(v);
-      }
-      rows.push(` o${gi}: ${one.join(' + ')} = 1`);
-    });
-    const lp = `Minimize\n obj: ${obj.join(' + ')}\nSubject To\n${rows.join('\n')}\n budget: ${bud.join(' + ')} <= ${W}\nBinary\n ${bin.join(' ')}\nEnd\n`;
+    const { problem: knap, du } = bitsKnapsack(p, W);
     const t0 = performance.now();
-    const sol = highs.solve(lp, { output_flag: false, mip_rel_gap: 0, mip_abs_gap: 0 });
+    const sol = highs.solve(choiceLp(knap), HIGHS_OPTIONS);
     const tHighs = (performance.now() - t0) * 1000;
-    const hb = cut.groups.map((_, gi) => p.bits.find((b) => ((sol.Columns[`x_${gi}_${b}`] as { Primal?: number } | undefined)?.Primal ?? 0) > 0.5) as number);
-    const du = (bits: number[]) => bits.reduce((s, b, g) => s + coef[g] * 2 ** -b, 0);
+    const hb = highsChoice(knap, sol).map((k) => p.bits[k]);
     const relDiff = (du(mine.bits) - du(hb)) / du(hb);
     ratios.push(tHighs / tMine);
     log(`    instance ${i}: exact ${fmt(tMine)}, highs ${fmt(tHighs)} (${sol.Status}) → ${(tHighs / tMine).toFixed(0)}× faster; D_U(exact)/D_U(highs) − 1 = ${relDiff.toExponential(2)}, certified ${mine.exact}`);

@@ -4,6 +4,7 @@ import { indexGraph, nodeReads } from '../../src/graph/cuts.ts';
 import { extractHalves } from '../../src/graph/extract.ts';
 import { findSetCuts } from '../../src/graph/set-cuts.ts';
 import { createSession, releaseSession, runFeed } from '../../src/ort/session.ts';
+import { modelOf } from '../io/fixtures.ts';
 import { serializeModel } from '../../src/io/onnx-edit.ts';
 import type { ModelProto } from '../../src/io/onnx-model.ts';
 
@@ -12,29 +13,25 @@ const F = onnx.TensorProto.DataType.FLOAT;
 const vi = (name: string, elemType = F, dims?: number[]) => ({ name, type: { tensorType: { elemType, ...(dims ? { shape: { dim: dims.map((d) => ({ dimValue: d })) } } : {}) } } });
 
 // x → A: a = Relu(x) → B: b = Sigmoid(a) → If(c): then a + b (read from the outer scope), else a · w → y.
-const model = onnx.ModelProto.create({
-  irVersion: 8,
-  opsetImport: [{ domain: '', version: 13 }],
-  graph: {
-    name: 'g',
-    node: [
-      { name: 'A', opType: 'Relu', input: ['x'], output: ['a'] },
-      { name: 'B', opType: 'Sigmoid', input: ['a'], output: ['b'] },
-      {
-        name: 'I',
-        opType: 'If',
-        input: ['c'],
-        output: ['y'],
-        attribute: [
-          { name: 'then_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: { name: 't', node: [{ opType: 'Add', input: ['a', 'b'], output: ['t_out'] }], output: [vi('t_out')] } },
-          { name: 'else_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: { name: 'e', node: [{ opType: 'Mul', input: ['a', 'w'], output: ['e_out'] }], output: [vi('e_out')] } },
-        ],
-      },
-    ],
-    initializer: [{ name: 'w', dims: [4], dataType: F, floatData: [1, 2, 3, 4] }],
-    input: [vi('x', F, [4]), vi('c', onnx.TensorProto.DataType.BOOL, [])],
-    output: [vi('y')],
-  },
+const model = modelOf(13, {
+  name: 'g',
+  node: [
+    { name: 'A', opType: 'Relu', input: ['x'], output: ['a'] },
+    { name: 'B', opType: 'Sigmoid', input: ['a'], output: ['b'] },
+    {
+      name: 'I',
+      opType: 'If',
+      input: ['c'],
+      output: ['y'],
+      attribute: [
+        { name: 'then_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: { name: 't', node: [{ opType: 'Add', input: ['a', 'b'], output: ['t_out'] }], output: [vi('t_out')] } },
+        { name: 'else_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: { name: 'e', node: [{ opType: 'Mul', input: ['a', 'w'], output: ['e_out'] }], output: [vi('e_out')] } },
+      ],
+    },
+  ],
+  initializer: [{ name: 'w', dims: [4], dataType: F, floatData: [1, 2, 3, 4] }],
+  input: [vi('x', F, [4]), vi('c', onnx.TensorProto.DataType.BOOL, [])],
+  output: [vi('y')],
 });
 
 describe('control flow: tensors a subgraph reads from the outer scope', () => {

@@ -1,5 +1,6 @@
 /** Builders for ONNX and safetensors fixtures, written by the tests themselves. */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
@@ -10,6 +11,27 @@ export type ITensorProto = onnxProto.onnx.ITensorProto;
 export async function tempDir(prefix = 'coquant-io-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A temporary folder for the enclosing describe block: made before its tests, removed after.
+ * Read `dir` inside tests (it is set once the block starts).
+ */
+export function suiteTempDir(prefix?: string): { readonly dir: string } {
+  const box = { dir: '' };
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const t = await tempDir(prefix);
+    box.dir = t.dir;
+    cleanup = t.cleanup;
+  });
+  afterAll(async () => cleanup?.());
+  return box;
+}
+
+/** A model at IR 8 importing the default domain at `opset`, around the given graph. */
+export function modelOf(opset: number, graph: onnxProto.onnx.IGraphProto): onnxProto.onnx.ModelProto {
+  return onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: opset }], graph });
 }
 
 /**
@@ -28,11 +50,7 @@ export function identityModel(tensors: ITensorProto[], opts: { asConstant?: bool
     else nodes.push({ opType: 'Identity', input: [name], output: [`out_${i}`] });
     outputs.push({ name: `out_${i}`, type: { tensorType: { elemType: bf16 ? onnx.TensorProto.DataType.FLOAT : t.dataType, shape: { dim: (t.dims ?? []).map((d) => ({ dimValue: d })) } } } });
   }
-  return onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: { name: 'fixture', initializer: opts.asConstant ? [] : tensors, node: nodes, output: outputs },
-  });
+  return modelOf(17, { name: 'fixture', initializer: opts.asConstant ? [] : tensors, node: nodes, output: outputs });
 }
 
 export function encodeModel(m: onnxProto.onnx.IModelProto): Uint8Array {

@@ -3,7 +3,7 @@
  * checks the typed error class and code, and that the one-line message says where
  * (tensor name or byte offset).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openWeights } from '../../src/io/open-weights.ts';
@@ -12,7 +12,7 @@ import { ModelFormatError, NonFiniteWeightError } from '../../src/io/errors.ts';
 import { CoquantError } from '../../src/errors.ts';
 import { bundledModels } from '../../src/io/bundled-models.ts';
 import { writeSafetensors } from '../../src/io/safetensors-write.ts';
-import { identityModel, onnx, rawSafetensors, tempDir, writeModel } from './fixtures.ts';
+import { identityModel, onnx, rawSafetensors, suiteTempDir, writeModel } from './fixtures.ts';
 
 const DT = onnx.TensorProto.DataType;
 
@@ -30,11 +30,13 @@ async function failure(p: Promise<unknown>): Promise<ModelFormatError> {
 }
 
 describe('hostile and broken files', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  const f = (name: string) => join(dir, name);
-  beforeAll(async () => ({ dir, cleanup } = await tempDir()));
-  afterAll(async () => cleanup());
+  const tmp = suiteTempDir();
+  const f = (name: string) => join(tmp.dir, name);
+  /** The error opening a safetensors file with this header and `dataBytes` zero bytes of data raises. */
+  const safetensorsFailure = async (name: string, header: Record<string, unknown>, dataBytes: number) => {
+    await writeFile(f(`${name}.safetensors`), rawSafetensors(header, new Uint8Array(dataBytes)));
+    return failure(openWeights(f(`${name}.safetensors`)));
+  };
 
   it('truncated ONNX: E_TRUNCATED with the byte offset protobuf stopped at', async () => {
     const full = await readFile(bundledModels().cls);
@@ -91,8 +93,7 @@ describe('hostile and broken files', () => {
 
   it('overlapping data_offsets: E_OVERLAP naming both tensors and the offset', async () => {
     const h = { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } };
-    await writeFile(f('overlap.safetensors'), rawSafetensors(h, new Uint8Array(24)));
-    const e = await failure(openWeights(f('overlap.safetensors')));
+    const e = await safetensorsFailure('overlap', h, 24);
     expect(e.code).toBe('E_OVERLAP');
     expect(e.message).toContain("'b'");
     expect(e.message).toContain("'a'");
@@ -101,14 +102,12 @@ describe('hostile and broken files', () => {
 
   it('out-of-range data_offsets: E_OUT_OF_RANGE naming the tensor and offsets', async () => {
     const h = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, far: { dtype: 'F32', shape: [2], data_offsets: [4096, 4104] } };
-    await writeFile(f('range.safetensors'), rawSafetensors(h, new Uint8Array(16)));
-    const e = await failure(openWeights(f('range.safetensors')));
+    const e = await safetensorsFailure('range', h, 16);
     expect(e.code).toBe('E_OUT_OF_RANGE');
     expect(e.message).toContain("'far'");
     expect(e.message).toContain('[4096, 4104]');
     const rev = { a: { dtype: 'F32', shape: [0], data_offsets: [8, 0] } };
-    await writeFile(f('rev.safetensors'), rawSafetensors(rev, new Uint8Array(16)));
-    expect((await failure(openWeights(f('rev.safetensors')))).code).toBe('E_OUT_OF_RANGE');
+    expect((await safetensorsFailure('rev', rev, 16)).code).toBe('E_OUT_OF_RANGE');
   });
 
   it('ONNX external data past the end of its file: E_OUT_OF_RANGE naming the tensor', async () => {
@@ -122,8 +121,7 @@ describe('hostile and broken files', () => {
   });
 
   it('shape whose element count does not match its bytes: E_SHAPE_MISMATCH (safetensors, ONNX raw_data, ONNX typed, ONNX external)', async () => {
-    await writeFile(f('shape.safetensors'), rawSafetensors({ w: { dtype: 'F16', shape: [3, 3], data_offsets: [0, 16] } }, new Uint8Array(16)));
-    const e1 = await failure(openWeights(f('shape.safetensors')));
+    const e1 = await safetensorsFailure('shape', { w: { dtype: 'F16', shape: [3, 3], data_offsets: [0, 16] } }, 16);
     expect(e1.code).toBe('E_SHAPE_MISMATCH');
     expect(e1.message).toContain("'w'");
     expect(e1.message).toContain('[3, 3]');
@@ -147,8 +145,7 @@ describe('hostile and broken files', () => {
   });
 
   it('unknown dtype: E_UNKNOWN_DTYPE naming the tensor (safetensors and ONNX)', async () => {
-    await writeFile(f('dtype.safetensors'), rawSafetensors({ q: { dtype: 'F7', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(2)));
-    const e1 = await failure(openWeights(f('dtype.safetensors')));
+    const e1 = await safetensorsFailure('dtype', { q: { dtype: 'F7', shape: [2], data_offsets: [0, 2] } }, 2);
     expect(e1.code).toBe('E_UNKNOWN_DTYPE');
     expect(e1.message).toContain("'q'");
     expect(e1.message).toContain('F7');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { float32ToBFloat16Bits, float32ToFloat16Bits } from '../../src/io/encode
 import { editModel, editedModelBytes, writeModelAtomic } from '../../src/io/onnx-edit.ts';
 import { ModelFormatError } from '../../src/io/errors.ts';
 import { mulberry32 } from '../../src/util/rng.ts';
-import { identityModel, onnx, tempDir, writeModel } from './fixtures.ts';
+import { identityModel, modelOf, onnx, suiteTempDir, writeModel } from './fixtures.ts';
 
 const DT = onnx.TensorProto.DataType;
 
@@ -52,14 +52,11 @@ describe('onnx-edit on the real PaddleOCR rec model', () => {
 });
 
 describe('onnx-edit on fixtures', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => ({ dir, cleanup } = await tempDir()));
-  afterAll(async () => cleanup());
+  const tmp = suiteTempDir();
 
   it('writes replacements back in the original dtype and inlines external data', async () => {
     const ext = new Float32Array([1, 2, 3, 4, 5, 6]);
-    await writeFile(join(dir, 'w.bin'), new Uint8Array(ext.buffer));
+    await writeFile(join(tmp.dir, 'w.bin'), new Uint8Array(ext.buffer));
     const model = identityModel([
       { name: 'h', dims: [2, 2], dataType: DT.FLOAT16, int32Data: [0x3c00, 0x3c00, 0x3c00, 0x3c00] },
       { name: 'b', dims: [2, 2], dataType: DT.BFLOAT16, rawData: new Uint8Array(8) },
@@ -67,14 +64,14 @@ describe('onnx-edit on fixtures', () => {
       { name: 'x', dims: [2, 3], dataType: DT.FLOAT, dataLocation: 1, externalData: [{ key: 'location', value: 'w.bin' }] },
       { name: 'keep', dims: [3, 2], dataType: DT.FLOAT, dataLocation: 1, externalData: [{ key: 'location', value: 'w.bin' }] },
     ]);
-    await writeModel(join(dir, 'm.onnx'), model);
-    const src = await openOnnx(join(dir, 'm.onnx'));
+    await writeModel(join(tmp.dir, 'm.onnx'), model);
+    const src = await openOnnx(join(tmp.dir, 'm.onnx'));
     const hv = Float32Array.of(0.1, -2.7, 1e-7, 70000);
     const bv = Float32Array.of(0.1, -2.7, 3.3, 1e20);
     const dv = Float32Array.of(0.1, -0.25);
     const xv = Float32Array.of(9, 8, 7, 6, 5, 4);
     const edited = await editModel(src, { h: hv, b: bv, d: dv, x: xv });
-    const out = join(dir, 'out', 'edited.onnx');
+    const out = join(tmp.dir, 'out', 'edited.onnx');
     await writeModelAtomic(out, edited);
     const back = await openOnnx(out);
     expect(back.tensors.map((t) => t.dtype)).toEqual(['float16', 'bfloat16', 'float64', 'float32', 'float32']);
@@ -103,21 +100,17 @@ describe('onnx-edit on fixtures', () => {
   it('Constant nodes with value_floats / value_int attributes are listed, read and editable', async () => {
     const FLOATS = onnx.AttributeProto.AttributeType.FLOATS;
     const INT = onnx.AttributeProto.AttributeType.INT;
-    const m = onnx.ModelProto.create({
-      irVersion: 8,
-      opsetImport: [{ domain: '', version: 17 }],
-      graph: {
-        name: 'g',
-        node: [
-          { opType: 'Constant', output: ['fs'], attribute: [{ name: 'value_floats', type: FLOATS, floats: [0.5, -1.5, 2] }] },
-          { opType: 'Constant', output: ['k'], attribute: [{ name: 'value_int', type: INT, i: 42 }] },
-          { opType: 'Identity', input: ['fs'], output: ['y'] },
-        ],
-        output: [{ name: 'y', type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [{ dimValue: 3 }] } } } }],
-      },
+    const m = modelOf(17, {
+      name: 'g',
+      node: [
+        { opType: 'Constant', output: ['fs'], attribute: [{ name: 'value_floats', type: FLOATS, floats: [0.5, -1.5, 2] }] },
+        { opType: 'Constant', output: ['k'], attribute: [{ name: 'value_int', type: INT, i: 42 }] },
+        { opType: 'Identity', input: ['fs'], output: ['y'] },
+      ],
+      output: [{ name: 'y', type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [{ dimValue: 3 }] } } } }],
     });
-    await writeModel(join(dir, 'lit.onnx'), m);
-    const src = await openOnnx(join(dir, 'lit.onnx'));
+    await writeModel(join(tmp.dir, 'lit.onnx'), m);
+    const src = await openOnnx(join(tmp.dir, 'lit.onnx'));
     expect(src.tensors.map((t) => [t.name, t.dtype, t.shape])).toEqual([['fs', 'float32', [3]], ['k', 'int64', []]]);
     expect(Array.from(toFloat32(await src.read('fs')))).toEqual([0.5, -1.5, 2]);
     expect(Array.from(toFloat32(await src.read('k')))).toEqual([42]);
@@ -129,11 +122,11 @@ describe('onnx-edit on fixtures', () => {
   });
 
   it('rejects unknown names, non-float targets and wrong lengths with typed errors', async () => {
-    await writeModel(join(dir, 'r.onnx'), identityModel([
+    await writeModel(join(tmp.dir, 'r.onnx'), identityModel([
       { name: 'w', dims: [2, 2], dataType: DT.FLOAT, floatData: [1, 2, 3, 4] },
       { name: 'q', dims: [2, 2], dataType: DT.INT8, int32Data: [1, 2, 3, 4] },
     ]));
-    const src = await openOnnx(join(dir, 'r.onnx'));
+    const src = await openOnnx(join(tmp.dir, 'r.onnx'));
     const code = async (r: Record<string, Float32Array>) => ((await editModel(src, r).catch((e: unknown) => e)) as ModelFormatError).code;
     expect(await code({ nope: new Float32Array(4) })).toBe('E_NO_SUCH_TENSOR');
     expect(await code({ q: new Float32Array(4) })).toBe('E_UNSUPPORTED');

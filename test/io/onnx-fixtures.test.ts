@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -6,7 +6,7 @@ import { openWeights, selectWeights } from '../../src/io/open-weights.ts';
 import { toFloat32 } from '../../src/io/decode.ts';
 import { ModelFormatError } from '../../src/io/errors.ts';
 import { float16Table } from '../../src/io/decode.ts';
-import { identityModel, onnx, tempDir, writeModel, type ITensorProto } from './fixtures.ts';
+import { identityModel, onnx, suiteTempDir, writeModel, type ITensorProto } from './fixtures.ts';
 
 const DT = onnx.TensorProto.DataType;
 
@@ -25,14 +25,11 @@ function typedTensors(): ITensorProto[] {
 }
 
 describe('ONNX fixtures built by the test', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => ({ dir, cleanup } = await tempDir()));
-  afterAll(async () => cleanup());
+  const tmp = suiteTempDir();
 
   it('every dtype in typed fields and raw_data reads byte-identical to what onnxruntime decodes', async () => {
     const tensors = typedTensors();
-    const path = join(dir, 'typed.onnx');
+    const path = join(tmp.dir, 'typed.onnx');
     await writeModel(path, identityModel(tensors));
     const src = await openWeights(path);
     expect(src.tensors.map((t) => t.dtype)).toEqual(['float32', 'float16', 'bfloat16', 'float64', 'int8', 'uint8', 'float32', 'float16']);
@@ -60,7 +57,7 @@ describe('ONNX fixtures built by the test', () => {
   });
 
   it('external data resolves relative to the model folder and matches onnxruntime', async () => {
-    const sub = join(dir, 'ext');
+    const sub = join(tmp.dir, 'ext');
     await mkdir(join(sub, 'data'), { recursive: true });
     const a = Float32Array.from({ length: 12 }, (_, i) => i * 0.25 - 1);
     const b = Uint16Array.of(0x3c00, 0x4000, 0x4200, 0x4400, 0xc400, 0x0000);
@@ -98,10 +95,10 @@ describe('ONNX fixtures built by the test', () => {
     ['an absolute path', '/etc/passwd'],
     ['a symlink that leaves the folder', 'link.bin'],
   ])('rejects external data through %s with E_PATH_ESCAPE naming the tensor', async (_what, location) => {
-    const sub = join(dir, `esc-${Math.random().toString(36).slice(2)}`);
+    const sub = join(tmp.dir, `esc-${Math.random().toString(36).slice(2)}`);
     await mkdir(join(sub, 'data'), { recursive: true });
-    await writeFile(join(dir, 'outside.bin'), new Uint8Array(16));
-    await symlink(join(dir, 'outside.bin'), join(sub, 'link.bin'));
+    await writeFile(join(tmp.dir, 'outside.bin'), new Uint8Array(16));
+    await symlink(join(tmp.dir, 'outside.bin'), join(sub, 'link.bin'));
     const path = join(sub, 'm.onnx');
     await writeModel(path, identityModel([{ name: 'sneaky', dims: [2, 2], dataType: DT.FLOAT, dataLocation: 1, externalData: [{ key: 'location', value: location }, { key: 'length', value: '16' }] }]));
     const err = await openWeights(path).catch((e: unknown) => e);
@@ -112,7 +109,7 @@ describe('ONNX fixtures built by the test', () => {
   });
 
   it('a symlink that stays inside the folder is accepted', async () => {
-    const sub = join(dir, 'inner-link');
+    const sub = join(tmp.dir, 'inner-link');
     await mkdir(join(sub, 'data'), { recursive: true });
     await writeFile(join(sub, 'data', 'real.bin'), new Uint8Array(Float32Array.of(1, 2, 3, 4).buffer));
     await symlink(join(sub, 'data', 'real.bin'), join(sub, 'alias.bin'));

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openWeights, selectWeights } from '../../src/io/open-weights.ts';
@@ -7,7 +7,7 @@ import { toFloat32, decodeInto, float16Table } from '../../src/io/decode.ts';
 import { writeSafetensors } from '../../src/io/safetensors-write.ts';
 import { ModelFormatError } from '../../src/io/errors.ts';
 import type { DType } from '../../src/io/types.ts';
-import { tempDir } from './fixtures.ts';
+import { suiteTempDir } from './fixtures.ts';
 
 /** Test tensors whose expected float values are computed independently of the decoder. */
 function sample(): { name: string; dtype: DType; shape: number[]; bytes: Uint8Array; expect: number[] }[] {
@@ -30,13 +30,10 @@ function sample(): { name: string; dtype: DType; shape: number[]; bytes: Uint8Ar
 }
 
 describe('safetensors', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => ({ dir, cleanup } = await tempDir()));
-  afterAll(async () => cleanup());
+  const tmp = suiteTempDir();
 
   it('round-trips every dtype: writer → reader gives the same names, shapes, bytes and values', async () => {
-    const path = join(dir, 'all.safetensors');
+    const path = join(tmp.dir, 'all.safetensors');
     const ts = sample();
     await writeSafetensors(path, ts, { metadata: { format: 'pt' } });
     const raw = await readFile(path);
@@ -60,7 +57,7 @@ describe('safetensors', () => {
     const n = 10_007;
     const vals = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3);
     const f16 = Uint16Array.from({ length: n }, (_, i) => (i * 7919) & 0x7bff);
-    const path = join(dir, 'chunks.safetensors');
+    const path = join(tmp.dir, 'chunks.safetensors');
     await writeSafetensors(path, [
       { name: 'a', dtype: 'float32', shape: [n], bytes: new Uint8Array(vals.buffer) },
       { name: 'b', dtype: 'float16', shape: [n], bytes: new Uint8Array(f16.buffer) },
@@ -84,7 +81,7 @@ describe('safetensors', () => {
   });
 
   it('sharded checkpoints: an index.json, the folder holding it, and a folder of bare shards', async () => {
-    const sh = join(dir, 'sharded');
+    const sh = join(tmp.dir, 'sharded');
     await mkdir(sh, { recursive: true });
     const mk = (v: number, k: number) => ({ name: `layer${k}.weight`, dtype: 'float32' as const, shape: [2, 2], bytes: new Uint8Array(Float32Array.of(v, v + 1, v + 2, v + 3).buffer) });
     await writeSafetensors(join(sh, 'model-00001-of-00002.safetensors'), [mk(0, 0), mk(10, 1)]);
@@ -98,7 +95,7 @@ describe('safetensors', () => {
       expect(Array.from(toFloat32(await src.read('layer1.weight')))).toEqual([10, 11, 12, 13]);
       await src.close();
     }
-    const bare = join(dir, 'bare');
+    const bare = join(tmp.dir, 'bare');
     await mkdir(bare);
     await writeSafetensors(join(bare, 'a.safetensors'), [mk(1, 0)]);
     await writeSafetensors(join(bare, 'b.safetensors'), [mk(2, 1)]);
@@ -108,7 +105,7 @@ describe('safetensors', () => {
   });
 
   it('an index that maps a tensor to the wrong shard, or a shard outside the folder, is rejected', async () => {
-    const sh = join(dir, 'badindex');
+    const sh = join(tmp.dir, 'badindex');
     await mkdir(sh, { recursive: true });
     await writeSafetensors(join(sh, 's1.safetensors'), [{ name: 'x', dtype: 'float32', shape: [1], bytes: new Uint8Array(4) }]);
     await writeSafetensors(join(sh, 's2.safetensors'), [{ name: 'y', dtype: 'float32', shape: [1], bytes: new Uint8Array(4) }]);

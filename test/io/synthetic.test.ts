@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateCheckpoint, checkpointLayout } from '../../src/io/synthetic-checkpoint.ts';
@@ -7,13 +7,10 @@ import { openWeights, selectWeights } from '../../src/io/open-weights.ts';
 import { toFloat32 } from '../../src/io/decode.ts';
 import { readChunks } from '../../src/io/read-chunks.ts';
 import { Mulberry } from '../../src/io/synthetic-chunk.ts';
-import { tempDir } from './fixtures.ts';
+import { suiteTempDir } from './fixtures.ts';
 
 describe('synthetic checkpoint', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => ({ dir, cleanup } = await tempDir()));
-  afterAll(async () => cleanup());
+  const tmp = suiteTempDir();
 
   it('layout: transformer-shaped, parameter count within 10% of the target', () => {
     for (const p of [1e5, 3e6, 1e9]) {
@@ -36,9 +33,9 @@ describe('synthetic checkpoint', () => {
   });
 
   it('is deterministic in the seed and independent of the chunk size', async () => {
-    const a = join(dir, 'a.safetensors');
-    const b = join(dir, 'b.safetensors');
-    const c = join(dir, 'c.safetensors');
+    const a = join(tmp.dir, 'a.safetensors');
+    const b = join(tmp.dir, 'b.safetensors');
+    const c = join(tmp.dir, 'c.safetensors');
     await generateCheckpoint({ path: a, params: 2e5, dtype: 'float16', seed: 42 });
     // Different chunking, made on two worker threads, must give the same bytes.
     const viaWorkers = await generateCheckpoint({ path: b, params: 2e5, dtype: 'float16', seed: 42, chunkElems: 777, workers: 2 });
@@ -50,7 +47,7 @@ describe('synthetic checkpoint', () => {
   });
 
   it('reads back with Laplace-like magnitudes (mean|w| ≈ scale, P(|w| > 3·scale) ≈ e^-3), planted outliers and norms near 1', async () => {
-    const path = join(dir, 'stats.safetensors');
+    const path = join(tmp.dir, 'stats.safetensors');
     const r = await generateCheckpoint({ path, params: 3e5, dtype: 'float32', seed: 5, layers: 2 });
     const src = await openWeights(path);
     expect(src.tensors.map((t) => t.name)).toEqual(r.tensors.map((t) => t.name));
@@ -79,7 +76,7 @@ describe('synthetic checkpoint', () => {
   });
 
   it('fp16 and bf16 checkpoints are the fp32 one rounded, streamed in chunks', async () => {
-    const paths = { float32: join(dir, 'f32.safetensors'), float16: join(dir, 'f16.safetensors'), bfloat16: join(dir, 'bf16.safetensors') };
+    const paths = { float32: join(tmp.dir, 'f32.safetensors'), float16: join(tmp.dir, 'f16.safetensors'), bfloat16: join(tmp.dir, 'bf16.safetensors') };
     for (const [dtype, path] of Object.entries(paths)) await generateCheckpoint({ path, params: 5e4, dtype: dtype as 'float32', seed: 9 });
     const f32 = await openWeights(paths.float32);
     for (const dt of ['float16', 'bfloat16'] as const) {
@@ -103,7 +100,7 @@ describe('synthetic checkpoint', () => {
   });
 
   it('a failing producer leaves neither the target nor a temporary file behind', async () => {
-    const sub = join(dir, 'atomic');
+    const sub = join(tmp.dir, 'atomic');
     const target = join(sub, 'x.safetensors');
     const err = await writeSafetensorsStream(target, [{ name: 'a', dtype: 'float32', shape: [4] }], () => [new Uint8Array(8)]).catch((e: unknown) => e);
     expect(String(err)).toContain('8 of 16 bytes');

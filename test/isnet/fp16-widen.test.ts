@@ -10,6 +10,7 @@
 import { halfToFloat } from '../../src/data/npy.ts';
 import { describe, expect, it } from 'vitest';
 import onnxProto from 'onnx-proto';
+import { modelOf } from '../io/fixtures.ts';
 import { float32ToFloat16Bits } from '../../src/io/encode.ts';
 import { widenFloat16 } from '../../src/formats/fp16-widen.ts';
 import { preoptimize } from '../../src/formats/preoptimize.ts';
@@ -36,20 +37,16 @@ function fp16ConvModel(inputType: number) {
   const w = new Uint16Array(M * C * K * K).map(() => float32ToFloat16Bits((rand() - 0.5) * 2));
   const b = new Uint16Array(M).map(() => float32ToFloat16Bits(rand() - 0.5));
   const castIn = inputType === DT.FLOAT ? [onnx.NodeProto.create({ opType: 'Cast', input: ['x'], output: ['x16'], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: DT.FLOAT16 }] })] : [];
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 15 }],
-    graph: {
-      name: 'fp16conv',
-      node: [
-        ...castIn,
-        onnx.NodeProto.create({ opType: 'Conv', input: [castIn.length ? 'x16' : 'x', 'w', 'b'], output: ['y16'], attribute: [{ name: 'pads', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 1, 1, 1] }] }),
-        onnx.NodeProto.create({ opType: 'Cast', input: ['y16'], output: ['y'], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: DT.FLOAT }] }),
-      ],
-      initializer: [halfTensor('w', [M, C, K, K], w), halfTensor('b', [M], b)],
-      input: [vi('x', inputType, [1, C, H, H])],
-      output: [vi('y', DT.FLOAT, [1, M, H, H])],
-    },
+  const model = modelOf(15, {
+    name: 'fp16conv',
+    node: [
+      ...castIn,
+      onnx.NodeProto.create({ opType: 'Conv', input: [castIn.length ? 'x16' : 'x', 'w', 'b'], output: ['y16'], attribute: [{ name: 'pads', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 1, 1, 1] }] }),
+      onnx.NodeProto.create({ opType: 'Cast', input: ['y16'], output: ['y'], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: DT.FLOAT }] }),
+    ],
+    initializer: [halfTensor('w', [M, C, K, K], w), halfTensor('b', [M], b)],
+    input: [vi('x', inputType, [1, C, H, H])],
+    output: [vi('y', DT.FLOAT, [1, M, H, H])],
   });
   return { model, w, b };
 }

@@ -4,6 +4,7 @@
  * clock that can matter (each level, or the ends of the feasible clock interval).
  */
 import fc from 'fast-check';
+import type { ChoiceProblem } from '../../src/plan/choice-solver.ts';
 import { toProblem, type PlanProblem } from '../../src/plan/problem.ts';
 import { parseSystem, type SystemInput } from '../../src/plan/system.ts';
 
@@ -95,4 +96,22 @@ export function bruteForce(p: PlanProblem): { DU: number; bits: number[] } | nul
     }
   }
   return best;
+}
+
+/**
+ * The fixed-clock bit knapsack of a per-group problem's first cut as a choice problem for highs:
+ * option k of group g is bit-width p.bits[k], worth 2·α·(N_g/N)·2^(−b)/λ_g (the closed form,
+ * written here and not taken from the planner's tables), weighing N_g·b against the budget W.
+ */
+export function bitsKnapsack(p: PlanProblem, W: number): { problem: ChoiceProblem; du: (bits: readonly number[]) => number } {
+  const groups = p.cuts[0].groups;
+  const coef = groups.map((g) => (2 * g.alpha * (g.params / p.totalParams)) / g.lambda);
+  return {
+    problem: {
+      values: coef.map((c) => p.bits.map((b) => c * 2 ** -b)),
+      weights: groups.map((g) => p.bits.map((b) => g.params * b)),
+      cap: W,
+    },
+    du: (bits) => bits.reduce((s, b, g) => s + coef[g] * 2 ** -b, 0),
+  };
 }

@@ -5,6 +5,10 @@
  * (the solvers instead minimise the delay over the split of the energy, clocks.ts).
  */
 import fc from 'fast-check';
+import { expect } from 'vitest';
+import { solveMethod, type MethodOptions } from '../../src/plan/baselines.ts';
+import { solveExact } from '../../src/plan/exact.ts';
+import { METHODS } from '../../src/plan/result.ts';
 import type { BoundKind } from '../../src/theory/rd-bounds.ts';
 import type { Objective } from '../../src/plan/objective.ts';
 import { toProblem, type DesignOptions, type PlanProblem } from '../../src/plan/problem.ts';
@@ -149,3 +153,20 @@ export const totalInstance = fc
     };
     return { input, problem: problemWith(input, { objective: r.objective, bound: r.bound, energy: 'total' }) };
   });
+
+/**
+ * Checks that no method reports a feasible plan better than the exact optimum: a feasible plan
+ * from any method implies the exact planner found one, with `key` (D_U or the objective) no
+ * lower, to the relative tolerance `rel`.
+ */
+export function expectNoMethodBeatsExact(problem: PlanProblem, key: 'DU' | 'objective', rel: number, opts: MethodOptions = {}): void {
+  const ex = solveExact(problem);
+  for (const m of METHODS) {
+    const r = solveMethod(problem, m, opts);
+    expect(r.method).toBe(m);
+    if (r.feasible) {
+      expect(ex.feasible).toBe(true);
+      expect(r[key]!).toBeGreaterThanOrEqual(ex[key]! * (1 - rel));
+    }
+  }
+}
