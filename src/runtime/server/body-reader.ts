@@ -5,9 +5,12 @@
  * and the buffer belongs to this request alone, so the tensors can be moved to the worker.
  * Limits and length checks follow fastify's own buffer parser (same error codes, so the
  * server's error handler answers 413 / 400 exactly as before).
+ * With a lease the body goes into a pooled (shared) buffer the worker threads read directly;
+ * the lease gives it back once the answer is written and the worker is done with it.
  */
 import type { Readable } from 'node:stream';
 import { errorCodes } from 'fastify';
+import type { BufferLease } from '../protocol/buffer-pool.ts';
 
 /** ArrayBuffers made here: no other view of them exists outside the request. */
 const owned = new WeakSet<ArrayBufferLike>();
@@ -25,7 +28,12 @@ export function alignPad(headerLength: string | string[] | undefined, contentLen
   return n > contentLength ? 0 : (8 - (n % 8)) % 8;
 }
 
-function fresh(pad: number, length: number): Buffer {
+function fresh(pad: number, length: number, lease: BufferLease | undefined): Buffer {
+  if (lease) {
+    const p = lease.acquire(pad + length);
+    if (p.id === 0) owned.add(p.buffer); // below the pooled sizes: a fresh buffer of this request's own
+    return p.bytes.subarray(pad, pad + length);
+  }
   // allocUnsafeSlow never hands out a slice of Node's shared pool; every byte is overwritten.
   const b = Buffer.allocUnsafeSlow(pad + length);
   owned.add(b.buffer);
@@ -38,7 +46,7 @@ function fresh(pad: number, length: number): Buffer {
  */
 export function readAlignedBody(
   payload: Readable, contentLength: number, headerLength: string | string[] | undefined, limit: number,
-  done: (err: Error | null, body?: Buffer) => void,
+  done: (err: Error | null, body?: Buffer) => void, lease?: BufferLease,
 ): void {
   if (contentLength > limit) {
     done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
@@ -46,7 +54,7 @@ export function readAlignedBody(
   }
   const known = Number.isSafeInteger(contentLength) && contentLength >= 0;
   const pad = known ? alignPad(headerLength, contentLength) : 0;
-  const target = known ? fresh(pad, contentLength) : undefined;
+  const target = known ? fresh(pad, contentLength, lease) : undefined;
   const chunks: Buffer[] = [];
   let received = 0;
   let finished = false;
@@ -76,7 +84,7 @@ export function readAlignedBody(
       finish(null, target);
       return;
     }
-    const body = fresh(alignPad(headerLength, received), received);
+    const body = fresh(alignPad(headerLength, received), received, lease);
     let off = 0;
     for (const c of chunks) { body.set(c, off); off += c.length; }
     finish(null, body);

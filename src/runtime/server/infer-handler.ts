@@ -3,6 +3,7 @@
  * the model, wait for a compute slot under the request's deadline, run onnxruntime, encode
  * the reply (binary sections for the outputs that asked for them).
  */
+import type { BufferLease } from '../protocol/buffer-pool.ts';
 import { decodeInferRequest, encodeInferResponseParts, type EncodedParts } from '../protocol/infer-codec.ts';
 import type { NumericArray } from '../protocol/datatypes.ts';
 import { invalidArg } from '../protocol/protocol-error.ts';
@@ -47,8 +48,13 @@ function transferable(body: Uint8Array, bodyOwned: boolean, inputs: readonly Inf
   return [...out];
 }
 
+/**
+ * `lease`, when the body lies in pooled buffers: it must be held by the caller until the reply
+ * is written (the reply's binary sections may be views of its buffers).
+ */
 export async function handleInfer(
   ctx: InferContext, model: LoadedModel, body: Uint8Array, headerLength: string | undefined, bodyOwned = false,
+  lease?: BufferLease,
 ): Promise<EncodedParts> {
   const req = decodeInferRequest(body, headerLength);
   validateInputs(model, req.inputs);
@@ -58,7 +64,7 @@ export async function handleInfer(
   let queueMs = 0;
   const { outputs, computeMs } = await ctx.limiter.run(
     async () => {
-      const r = await ctx.pool.run(model.name, req.inputs, wanted.map((o) => o.name), transferable(body, bodyOwned, req.inputs));
+      const r = await ctx.pool.run(model.name, req.inputs, wanted.map((o) => o.name), transferable(body, bodyOwned, req.inputs), lease);
       ctx.metrics.computeDuration.observe({ model: model.name }, r.computeMs * 1000);
       return r;
     },

@@ -6,8 +6,9 @@
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CoquantError } from '../../errors.ts';
+import { BufferLease, type BufferPoolStats } from '../protocol/buffer-pool.ts';
 import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedParts } from '../protocol/infer-codec.ts';
-import { ProtocolError, invalidArg } from '../protocol/protocol-error.ts';
+import { ProtocolError, invalidArg, unavailable } from '../protocol/protocol-error.ts';
 import { makeTokenCheck } from './auth.ts';
 import { isOwnedBody, readAlignedBody } from './body-reader.ts';
 import { handleInfer } from './infer-handler.ts';
@@ -43,6 +44,8 @@ export interface RunningServer {
   url: string;
   models: LoadedModel[];
   metrics: ServerMetrics;
+  /** The pooled request/answer buffers: in use, free, allocated so far. */
+  bufferStats(): BufferPoolStats;
   /** Stops accepting, drains in-flight requests, releases the sessions. Idempotent. */
   close(): Promise<void>;
 }
@@ -100,7 +103,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   app.removeAllContentTypeParsers();
   const bodyLimit = Math.floor(maxBodyMb * 1024 * 1024);
   app.addContentTypeParser('*', (req, payload, done) => {
-    readAlignedBody(payload, Number(req.headers['content-length']), req.headers[HEADER_LENGTH_HEADER], bodyLimit, done);
+    readAlignedBody(payload, Number(req.headers['content-length']), req.headers[HEADER_LENGTH_HEADER], bodyLimit, done, leases.get(req.raw));
+  });
+
+  // Each inference request reads its body into, and answers from, pooled buffers: its lease
+  // is created here and given back when the response is closed (written, failed or cut off),
+  // and not before the worker is done with it (the job holds the lease too).
+  const leases = new WeakMap<object, BufferLease>();
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'POST' || !req.url.endsWith('/infer')) return;
+    const lease = new BufferLease(pool.buffers);
+    leases.set(req.raw, lease);
+    reply.raw.once('close', () => lease.drop());
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -171,7 +185,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const t0 = performance.now();
     let label = '_unknown';
     let pending = false;
+    // Held while this handler runs, so the body stays ours even if the client goes away meanwhile.
+    const lease = leases.get(req.raw);
+    const held = lease?.hold() ?? false;
     try {
+      if (lease && !held) throw unavailable('the client closed the connection before its request was handled', 'client_gone');
       const model = lookupModel(models, req.params.model, req.params.version);
       label = model.name;
       metrics.pending.inc({ model: label });
@@ -179,7 +197,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const body = req.body;
       if (!(body instanceof Uint8Array) || body.length === 0) throw invalidArg('the request has no body; send an inference request document', 'json');
       const hl = req.headers[HEADER_LENGTH_HEADER];
-      const msg = await handleInfer({ limiter, pool, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl, isOwnedBody(body));
+      const msg = await handleInfer({ limiter, pool, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl, isOwnedBody(body), lease);
       metrics.success.inc({ model: label });
       metrics.requestDuration.observe({ model: label }, (performance.now() - t0) * 1000);
       return sendMessage(reply, msg);
@@ -188,6 +206,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       throw e;
     } finally {
       if (pending) metrics.pending.dec({ model: label });
+      if (held) lease?.drop();
     }
   };
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
@@ -212,6 +231,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url,
     models: loaded,
     metrics,
+    bufferStats: () => pool.buffers.stats(),
     close() {
       closed ??= (async () => {
         closing = true;
