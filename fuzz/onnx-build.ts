@@ -3,6 +3,7 @@
  * attributes, initializers and one or more nodes, with the opset the model declares.
  */
 import onnxProto from 'onnx-proto';
+import { floatToHalf } from '../src/data/half.ts';
 
 const { onnx } = onnxProto;
 
@@ -92,23 +93,6 @@ export function tensorBytes(type: string, values: ArrayLike<number | bigint>): U
     case 'float16': return new Uint8Array(Uint16Array.from({ length: n }, (_, i) => floatToHalf(num(i))).buffer);
     default: throw new Error(`no raw encoding for ${type}`);
   }
-}
-
-/** float → IEEE half bits (round to nearest, ties away; enough for generated test values). */
-export function floatToHalf(v: number): number {
-  if (Number.isNaN(v)) return 0x7e00;
-  const s = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
-  const a = Math.abs(v);
-  if (a >= 65520) return s | 0x7c00;
-  if (a < 2 ** -24 / 2) return s;
-  if (a < 2 ** -14) return s | Math.round(a / 2 ** -24);
-  let e = Math.floor(Math.log2(a));
-  let m = Math.round((a / 2 ** e - 1) * 1024);
-  if (m === 1024) {
-    m = 0;
-    e += 1;
-  }
-  return s | ((e + 15) << 10) | m;
 }
 
 function tensorProto(t: TensorInit): onnxProto.onnx.ITensorProto {

@@ -9,8 +9,7 @@ import { UsageError } from '../errors.ts';
 import type { Task, TaskInputs } from '../tasks/task.ts';
 import { taskFor } from '../tasks/registry.ts';
 import { parseDimFlags, type InputSpec } from '../data/random-inputs.ts';
-import { readSignature } from '../ort/session.ts';
-import { commandInputs } from '../tasks/checked-inputs.ts';
+import { checkedSignature, commandInputs } from '../tasks/checked-inputs.ts';
 
 export interface ModelInputsOptions {
   /** `--inputs` paths (the task's inputs otherwise). */
@@ -28,7 +27,7 @@ export async function modelWithInputs(model: string, count: number, seed: number
   } catch {
     throw new UsageError(`${model}: no such file`);
   }
-  const signature = await readSignature(model, model); // by path: external data resolves next to the file
+  const signature = await checkedSignature(model, o.command ?? 'coquant', o.comparesOutputs ?? false);
   const task = taskFor(signature);
   const dims = parseDimFlags(dimFlags);
   const calibration = await commandInputs({

@@ -3,7 +3,8 @@
  * .npz archives (one sample each, arrays named after the inputs, or arr_0, arr_1, … in input
  * order), ONNX TensorProto .pb files, and the ONNX test-data layout (a folder of
  * `test_data_set_N/input_K.pb`, or one such folder). Each tensor is checked against the input
- * it feeds: element type (float inputs take any float array, int64 inputs take int32) and every
+ * it feeds: element type (float inputs take any float array, float16 ones rounded to half
+ * precision; int64 inputs take narrower integers) and every
  * fixed dimension.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -11,9 +12,11 @@ import { basename, extname, join } from 'node:path';
 import { CoquantError, UsageError } from '../errors.ts';
 import { parseNpy } from './npy.ts';
 import { isNpz, parseNpz } from './npz.ts';
+import { toHalfBits } from './half.ts';
+import { FEEDABLE_TYPES, inputTypeError } from './model-io.ts';
 import type { InputSpec } from './random-inputs.ts';
 import { parseTensorProto } from './tensor-proto.ts';
-import type { Feed, HostTensor } from './tensor.ts';
+import { asFloat32, type Feed, type HostTensor } from './tensor.ts';
 
 export interface InputFiles {
   feeds: Feed[];
@@ -26,7 +29,6 @@ interface RawSample {
   tensors: Array<{ name?: string; tensor: HostTensor }>;
 }
 
-const FEEDABLE = new Set(['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'bool']);
 
 async function readBytes(path: string): Promise<Buffer> {
   try {
@@ -94,16 +96,23 @@ function assign(sample: RawSample, specs: readonly InputSpec[]): Feed {
   return feed;
 }
 
-/** Checks (and, for float→float32 and int32→int64, converts) one tensor for the input it feeds. */
+const FLOATS = new Set(['float16', 'float32', 'float64']);
+
+/** A float tensor as another float type (float16 as half bit patterns, rounded to nearest even). */
+function convertFloat(t: HostTensor, to: 'float16' | 'float32' | 'float64'): HostTensor {
+  const values = t.type === 'float16' ? asFloat32(t) : (t.data as Float32Array | Float64Array);
+  const data = to === 'float16' ? toHalfBits(values) : to === 'float32' ? Float32Array.from(values) : Float64Array.from(values);
+  return { type: to, data, dims: t.dims };
+}
+
+/** Checks (and, between float types and for int32→int64, converts) one tensor for the input it feeds. */
 export function conform(t: HostTensor, spec: InputSpec, where: string): HostTensor {
-  if (!FEEDABLE.has(spec.type)) {
-    throw new CoquantError('E_INPUT_TYPE', `input '${spec.name}' takes ${spec.type}, which coquant cannot feed to onnxruntime`, { hint: 'coquant feeds float32/float64, int8..int64, uint8..uint32 and bool inputs', exitCode: 3 });
-  }
+  if (!FEEDABLE_TYPES.has(spec.type)) throw inputTypeError(spec.name, spec.type);
   let out = t;
   if (t.type !== spec.type) {
-    const floatToFloat = (spec.type === 'float32' || spec.type === 'float64') && (t.type === 'float32' || t.type === 'float64');
+    const floatToFloat = FLOATS.has(spec.type) && FLOATS.has(t.type);
     const intToInt64 = spec.type === 'int64' && (t.type === 'int32' || t.type === 'int16' || t.type === 'int8' || t.type === 'uint8' || t.type === 'uint16' || t.type === 'uint32');
-    if (floatToFloat) out = { type: spec.type as 'float32' | 'float64', data: spec.type === 'float32' ? Float32Array.from(t.data as Float64Array) : Float64Array.from(t.data as Float32Array), dims: t.dims };
+    if (floatToFloat) out = convertFloat(t, spec.type as 'float16' | 'float32' | 'float64');
     else if (intToInt64) out = { type: 'int64', data: BigInt64Array.from(t.data as Int32Array, (v) => BigInt(v)), dims: t.dims };
     else throw new CoquantError('E_INPUT_FILE', `${where}: the array for input '${spec.name}' holds ${t.type}, but the input takes ${spec.type}`, { hint: `save it as ${spec.type}, e.g. arr.astype(np.${spec.type === 'bool' ? 'bool_' : spec.type})` });
   }
@@ -126,4 +135,13 @@ export async function readInputFiles(paths: readonly string[], specs: readonly I
   if (samples.length === 0) throw new UsageError(`--inputs ${paths.join(' ')}: no samples found`);
   const feeds = samples.map((s) => assign(s, specs));
   return { feeds, source: `files:${samples.length} (${paths.map((p) => basename(p)).join(', ')})` };
+}
+
+/** True for a folder holding .png/.jpg images (image inputs, preprocessed for the model); false for tensor files and test-data folders. */
+export async function isImageFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory() && (await readdir(path)).some((f) => /\.(png|jpe?g)$/i.test(f));
+  } catch {
+    return false;
+  }
 }

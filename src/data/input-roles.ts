@@ -19,6 +19,7 @@
 import type onnxProto from 'onnx-proto';
 import type { Feed, HostTensor } from './tensor.ts';
 import { elementCount } from './tensor.ts';
+import { floatToHalf } from './half.ts';
 
 type ModelProto = onnxProto.onnx.IModelProto;
 type NodeProto = onnxProto.onnx.INodeProto;
@@ -62,6 +63,7 @@ function fillLike(like: HostTensor, f: (i: number) => number): HostTensor {
     case 'int32': return { type: 'int32', data: Int32Array.from({ length: n }, (_, i) => f(i)), dims };
     case 'float32': return { type: 'float32', data: Float32Array.from({ length: n }, (_, i) => f(i)), dims };
     case 'float64': return { type: 'float64', data: Float64Array.from({ length: n }, (_, i) => f(i)), dims };
+    case 'float16': return { type: 'float16', data: Uint16Array.from({ length: n }, (_, i) => floatToHalf(f(i))), dims };
     case 'int8': return { type: 'int8', data: Int8Array.from({ length: n }, (_, i) => f(i)), dims };
     case 'uint8': return { type: 'uint8', data: Uint8Array.from({ length: n }, (_, i) => f(i)), dims };
     case 'int16': return { type: 'int16', data: Int16Array.from({ length: n }, (_, i) => f(i)), dims };

@@ -6,14 +6,14 @@
  */
 import type onnxProto from 'onnx-proto';
 import { CoquantError } from '../errors.ts';
+import { dataType, dataTypeOfOnnx } from '../io/data-types.ts';
+import { HOST_TENSOR_TYPES } from './tensor.ts';
 
 type ModelProto = onnxProto.onnx.IModelProto;
 type TypeProto = onnxProto.onnx.ITypeProto;
 
-/** ONNX element type code → onnxruntime type name. */
-const ELEM_NAMES: Record<number, string> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16',
-};
+/** ONNX element type code → coquant's (and onnxruntime's) type name, from the one data-type table. */
+const elemName = (code: number | null | undefined): string | undefined => dataTypeOfOnnx(Number(code ?? 0))?.name;
 
 export interface DeclaredValue {
   name: string;
@@ -25,11 +25,11 @@ export interface DeclaredValue {
 
 function describeType(t: TypeProto | null | undefined): DeclaredValue['type'] {
   if (!t) return 'unknown';
-  if (t.tensorType) return ELEM_NAMES[Number(t.tensorType.elemType ?? 0)] ?? `element type ${t.tensorType.elemType}`;
+  if (t.tensorType) return elemName(t.tensorType.elemType) ?? `element type ${t.tensorType.elemType}`;
   if (t.sequenceType) return `sequence(${inner(t.sequenceType.elemType)})`;
   if (t.optionalType) return `optional(${inner(t.optionalType.elemType)})`;
-  if (t.mapType) return `map(${ELEM_NAMES[Number(t.mapType.keyType ?? 0)] ?? '?'}, ${inner(t.mapType.valueType)})`;
-  if (t.sparseTensorType) return `sparse_tensor(${ELEM_NAMES[Number(t.sparseTensorType.elemType ?? 0)] ?? '?'})`;
+  if (t.mapType) return `map(${elemName(t.mapType.keyType) ?? '?'}, ${inner(t.mapType.valueType)})`;
+  if (t.sparseTensorType) return `sparse_tensor(${elemName(t.sparseTensorType.elemType) ?? '?'})`;
   return 'unknown';
 }
 
@@ -57,10 +57,33 @@ export function declaredIo(model: ModelProto): { inputs: DeclaredValue[]; output
   return { inputs: (g?.input ?? []).filter((v) => !inits.has(v.name ?? '')).map(value), outputs: (g?.output ?? []).map(value) };
 }
 
-/** Input element types coquant makes random values for. */
-export const SYNTHESISED_TYPES: ReadonlySet<string> = new Set(['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'bool']);
-/** Input element types coquant can feed at all (from --inputs files). */
-const FEEDABLE_TYPES = SYNTHESISED_TYPES;
+/**
+ * Input element types coquant feeds, synthesised (seeded random values) or read from --inputs:
+ * the rows of the data-type table that onnxruntime-node takes and a host tensor holds.
+ */
+export const FEEDABLE_TYPES: ReadonlySet<string> = new Set(HOST_TENSOR_TYPES.filter((t) => dataType(t)?.ort !== undefined));
+/** Input element types coquant makes random values for: every feedable one. */
+export const SYNTHESISED_TYPES: ReadonlySet<string> = FEEDABLE_TYPES;
+
+/**
+ * The typed error (E_INPUT_TYPE, exit 3) for a tensor input of an element type coquant cannot
+ * feed. A type onnxruntime-node has no tensor for (bfloat16) cannot come from --inputs either,
+ * so the hint is to export the model with another input type.
+ */
+export function inputTypeError(input: string, type: string, command = 'coquant'): CoquantError {
+  const row = dataType(type);
+  const types = 'float16/float32/float64, int8..int64, uint8..uint32 and bool';
+  if (row && row.ort === undefined) {
+    return new CoquantError('E_INPUT_TYPE', `model input '${input}' takes ${type}, which onnxruntime-node cannot take as an input tensor: ${command} can neither make values for it nor feed them from --inputs`, {
+      hint: `export the model with a ${row.float ? 'float32 or float16' : types} input (a Cast to ${type} after it), then run ${command} on that model`,
+      exitCode: 3,
+    });
+  }
+  return new CoquantError('E_INPUT_TYPE', `model input '${input}' takes ${type}, which coquant cannot feed to onnxruntime (neither synthesised nor from --inputs)`, {
+    hint: `coquant feeds ${types} inputs; export the model with one of those`,
+    exitCode: 3,
+  });
+}
 
 export interface IoCheck {
   /** The command, for messages: 'split', 'quantize --format qdq-int8', … */
@@ -80,9 +103,7 @@ export function checkModelIo(model: ModelProto, c: IoCheck): void {
     if (i.kind !== 'tensor') {
       throw new CoquantError('E_INPUT_TYPE', `model input '${i.name}' has type ${i.type}; coquant feeds tensor inputs only`, { hint: `${c.command} cannot run this model; export it with tensor inputs`, exitCode: 3 });
     }
-    if (!FEEDABLE_TYPES.has(i.type)) {
-      throw new CoquantError('E_INPUT_TYPE', `model input '${i.name}' takes ${i.type}, which coquant cannot feed to onnxruntime`, { hint: 'coquant feeds float32/float64, int8..int64, uint8..uint32 and bool inputs; export the model with one of those', exitCode: 3 });
-    }
+    if (!FEEDABLE_TYPES.has(i.type)) throw inputTypeError(i.name, i.type, c.command);
   }
   for (const o of io.outputs) {
     const comparable = o.kind === 'tensor' && o.type !== 'string' && !o.type.startsWith('complex');

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CoquantError } from '../errors.ts';
+import { halfToFloat } from './half.ts';
 import type { HostTensor, HostTensorType } from './tensor.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -32,15 +33,8 @@ export class NpyError extends CoquantError {
   }
 }
 
-/** IEEE half → float (used for '<f2'). */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
+/** IEEE half → float (used for '<f2'); it lives in half.ts beside its inverse. */
+export { halfToFloat };
 
 /** Parses .npy bytes; `name` is used in error messages. */
 export function parseNpy(buf: Uint8Array, name = '<npy>'): HostTensor {

@@ -2,11 +2,14 @@
  * Generated calibration inputs that follow a model's declared input spec. Symbolic (dynamic)
  * dimensions must be fixed by the user (`--dim NAME=VALUE`), so a run never guesses a shape.
  * Seed convention: one mulberry32(seed) stream, consumed sample by sample, input by input
- * in declaration order, element by element; float inputs are standard normal (Box-Muller),
- * integer inputs (int8..int64, uint8..uint32) uniform in [0, intHigh), bool inputs fair coin flips.
+ * in declaration order, element by element; float inputs are standard normal (Box-Muller;
+ * float16 ones the same draws rounded to half precision, so a float16 and a float32 input of one
+ * model see the same values up to rounding), integer inputs (int8..int64, uint8..uint32) uniform in [0, intHigh), bool inputs fair coin flips.
  * Inputs the graph uses as indices, axes or shapes are then made valid (src/data/input-roles.ts).
  */
-import { CoquantError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
+import { toHalfBits } from './half.ts';
+import { inputTypeError } from './model-io.ts';
 import { gaussian, mulberry32 } from '../util/rng.ts';
 import { elementCount, type Feed, type HostTensor, type HostTensorType } from './tensor.ts';
 
@@ -85,6 +88,11 @@ function fill(spec: InputSpec, dims: number[], rand: () => number, normal: () =>
       for (let i = 0; i < n; i++) a[i] = normal();
       return { type, data: a, dims };
     }
+    case 'float16': {
+      const a = new Float32Array(n);
+      for (let i = 0; i < n; i++) a[i] = normal();
+      return { type, data: toHalfBits(a), dims };
+    }
     case 'int64': {
       const a = new BigInt64Array(n);
       for (let i = 0; i < n; i++) a[i] = BigInt(Math.floor(rand() * intHigh));
@@ -111,9 +119,6 @@ function fill(spec: InputSpec, dims: number[], rand: () => number, normal: () =>
       return { type, data: a, dims };
     }
     default:
-      throw new CoquantError('E_INPUT_TYPE', `cannot generate random values for input '${spec.name}' of type ${spec.type}`, {
-        hint: `coquant makes random inputs of float32/float64, int8..int64, uint8..uint32 and bool only; pass real inputs with --inputs (.npy, .npz, or ONNX test_data_set folders of .pb files)`,
-        exitCode: 3,
-      });
+      throw inputTypeError(spec.name, spec.type);
   }
 }

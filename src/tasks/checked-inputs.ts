@@ -12,13 +12,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CoquantError, UsageError } from '../errors.ts';
-import { checkModelIo, SYNTHESISED_TYPES, declaredIo, tensorOutputs } from '../data/model-io.ts';
+import { checkModelIo, SYNTHESISED_TYPES, declaredIo, inputTypeError, tensorOutputs } from '../data/model-io.ts';
 import { readInputFiles } from '../data/input-files.ts';
 import { repairFeeds } from '../data/input-roles.ts';
 import type { InputSpec } from '../data/random-inputs.ts';
 import type { Feed } from '../data/tensor.ts';
 import { parseOnnxModel } from '../io/onnx-model.ts';
-import { createSession, runFeed } from '../ort/session.ts';
+import { createSession, readSignature, runFeed } from '../ort/session.ts';
+import type { ModelSignature } from '../data/model-signature.ts';
 import { describeOrtFailure, parseOrtMessage } from '../ort/ort-errors.ts';
 import { mulberry32 } from '../util/rng.ts';
 
@@ -55,6 +56,22 @@ export function inputsHint(hasDim: boolean): string {
   return `pass inputs the model accepts with --inputs (a .npz per sample with an array per input, .npy for a one-input model, or ONNX test_data_set_N folders of input_K.pb)${hasDim ? ', or other sizes with --dim NAME=VALUE' : ''}`;
 }
 
+/**
+ * A model's signature, after the declared input and output types are checked from the file
+ * itself: onnxruntime-node cannot even open a session on some (a bfloat16 input), so the typed
+ * error that says what to do comes first.
+ */
+export async function checkedSignature(model: string, command: string, comparesOutputs = false): Promise<ModelSignature> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(model);
+  } catch {
+    throw new UsageError(`${model}: no such file`);
+  }
+  checkModelIo(parseOnnxModel(bytes, model), { command, comparesOutputs, userInputs: false });
+  return readSignature(model, model); // by path: external data resolves next to the file
+}
+
 export async function commandInputs(o: CommandInputsOptions): Promise<MadeInputs & { userInputs: boolean }> {
   let bytes: Uint8Array;
   try {
@@ -70,7 +87,7 @@ export async function commandInputs(o: CommandInputsOptions): Promise<MadeInputs
     made = await readInputFiles(o.inputs!, o.specs);
   } else {
     const cannot = declaredIo(proto).inputs.find((i) => !SYNTHESISED_TYPES.has(i.type));
-    if (cannot) throw new CoquantError('E_INPUT_TYPE', `coquant cannot make values for input '${cannot.name}' of type ${cannot.type}`, { hint: inputsHint(false), exitCode: 3 });
+    if (cannot) throw inputTypeError(cannot.name, cannot.type, o.command);
     const m = await o.make();
     made = { ...m, feeds: repairFeeds(proto, m.feeds, mulberry32((o.seed ^ 0x9e3779b9) >>> 0)) };
   }

@@ -67,7 +67,12 @@ describe('--inputs files', () => {
     expect(await codeOf(readInputFiles([join(dir, 'x.npy')], [{ name: 'x', type: 'float32', shape: [3, 5] }]))).toBe('E_INPUT_FILE');
     expect(await codeOf(readInputFiles([join(dir, 'x.npy')], [{ name: 'x', type: 'float32', shape: [12] }]))).toBe('E_INPUT_FILE');
     expect(await codeOf(readInputFiles([join(dir, 'x.npy')], [{ name: 'x', type: 'int64', shape: [3, 4] }]))).toBe('E_INPUT_FILE');
-    expect(await codeOf(() => conform({ type: 'float32', data: new Float32Array(1), dims: [1] }, { name: 'h', type: 'float16', shape: [1] }, 'f'))).toBe('E_INPUT_TYPE');
+    expect(await codeOf(() => conform({ type: 'float32', data: new Float32Array(1), dims: [1] }, { name: 'h', type: 'bfloat16', shape: [1] }, 'f'))).toBe('E_INPUT_TYPE');
+    // a float16 input takes any float array, rounded to half precision (bit patterns in a Uint16Array)
+    const h = conform({ type: 'float64', data: Float64Array.from([1.5, -2, 1 + 2 ** -11, 70000]), dims: [4] }, { name: 'h', type: 'float16', shape: [4] }, 'f');
+    expect(h.type).toBe('float16');
+    expect(Array.from(h.data as Uint16Array)).toEqual([0x3e00, 0xc000, 0x3c00, 0x7c00]);
+    expect(Array.from(conform(h, { name: 'g', type: 'float32', shape: [4] }, 'f').data as Float32Array)).toEqual([1.5, -2, 1, Infinity]);
     expect(await codeOf(readInputFiles([join(dir, 'missing.npz')], specs))).toBe('E_USAGE');
   });
 

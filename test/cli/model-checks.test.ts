@@ -11,8 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { buildModel, type ModelSpec } from '../../fuzz/onnx-build.ts';
 import { randomInputs } from '../../src/data/random-inputs.ts';
 import { isCoquantError } from '../../src/errors.ts';
-import { readSignature } from '../../src/ort/session.ts';
-import { commandInputs } from '../../src/tasks/checked-inputs.ts';
+import { checkedSignature, commandInputs } from '../../src/tasks/checked-inputs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'coquant-checks-'));
 const W = { name: 'w', type: 'float32', dims: [4, 4], values: Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? 1 : 0.1)) };
@@ -26,7 +25,7 @@ function file(name: string, spec: Omit<ModelSpec, 'opset'> & { opset?: number })
 
 async function check(model: string, comparesOutputs: boolean): Promise<{ code?: string; exitCode?: number; message?: string; hint?: string; feeds?: number }> {
   try {
-    const sig = await readSignature(model, model);
+    const sig = await checkedSignature(model, 'test', comparesOutputs);
     const made = await commandInputs({ model, command: 'test', specs: sig.inputs, make: async () => ({ feeds: randomInputs(sig.inputs, { count: 2, seed: 1 }), source: 'random:2' }), seed: 1, comparesOutputs, hasDim: true });
     return { feeds: made.feeds.length };
   } catch (e) {
@@ -47,10 +46,15 @@ describe('checks before a model runs', () => {
     expect(await check(seq, false)).toEqual({ feeds: 2 });
   });
 
-  it('float16 and string inputs are E_INPUT_TYPE (exit 3); uint8 inputs are synthesised', async () => {
-    for (const t of ['float16', 'string']) {
+  it('float16 inputs are synthesised and run; bfloat16 and string inputs are E_INPUT_TYPE (exit 3); uint8 inputs are synthesised', async () => {
+    const f16 = file('in-float16', { inputs: [{ name: 'x', type: 'float16', shape: [2, 4] }], outputs: [{ name: 'y', type: 'float16' }], initializers: [{ ...W, type: 'float16' }], nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }] });
+    expect(await check(f16, true)).toEqual({ feeds: 2 });
+    for (const t of ['bfloat16', 'string']) {
       const m = file(`in-${t}`, { inputs: [{ name: 'x', type: t, shape: [2] }], outputs: [{ name: 'y', type: t }], nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'] }] });
-      expect(await check(m, true)).toMatchObject({ code: 'E_INPUT_TYPE', exitCode: 3 });
+      const r = await check(m, true);
+      expect(r).toMatchObject({ code: 'E_INPUT_TYPE', exitCode: 3 });
+      expect(r.message).toContain(`takes ${t}`);
+      expect(r.message).toContain('--inputs');
     }
     const u8 = file('in-uint8', { inputs: [{ name: 'x', type: 'uint8', shape: [2, 4] }], outputs: [{ name: 'y', type: 'float32' }], initializers: [W], nodes: [{ op: 'Cast', inputs: ['x'], outputs: ['c'], attrs: { to: 1 } }, { op: 'MatMul', inputs: ['c', 'w'], outputs: ['y'] }] });
     expect(await check(u8, true)).toEqual({ feeds: 2 });

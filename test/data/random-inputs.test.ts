@@ -33,3 +33,32 @@ describe('randomInputs', () => {
     for (const v of t.data as BigInt64Array) expect(v >= 0n && v < 7n).toBe(true);
   });
 });
+
+describe('randomInputs for float16 inputs', () => {
+  it('are the float32 draws of the same seed rounded to half precision, as raw bit patterns', async () => {
+    const { halfToFloat, floatToHalf } = await import('../../src/data/half.ts');
+    const { asFloat32 } = await import('../../src/data/tensor.ts');
+    const f32 = randomInputs([{ name: 'x', type: 'float32', shape: [3, 50] }, { name: 'k', type: 'int64', shape: [4] }], { count: 2, seed: 9 });
+    const f16 = randomInputs([{ name: 'x', type: 'float16', shape: [3, 50] }, { name: 'k', type: 'int64', shape: [4] }], { count: 2, seed: 9 });
+    for (let s = 0; s < 2; s++) {
+      const t = f16[s].x;
+      expect(t.type).toBe('float16');
+      expect(t.data).toBeInstanceOf(Uint16Array);
+      expect(Array.from(t.data as Uint16Array)).toEqual(Array.from(f32[s].x.data as Float32Array, floatToHalf));
+      expect(Array.from(asFloat32(t))).toEqual(Array.from(t.data as Uint16Array, halfToFloat));
+      expect(f16[s].k.data).toEqual(f32[s].k.data); // the rest of the seed stream is unchanged
+      for (const v of asFloat32(t)) expect(Number.isFinite(v)).toBe(true);
+    }
+  });
+
+  it('bfloat16 inputs are a typed error naming --inputs (onnxruntime-node has no bfloat16 tensor)', async () => {
+    const { isCoquantError } = await import('../../src/errors.ts');
+    try {
+      randomInputs([{ name: 'b', type: 'bfloat16', shape: [2] }], { count: 1, seed: 1 });
+      expect.unreachable();
+    } catch (e) {
+      expect(isCoquantError(e) && e.code === 'E_INPUT_TYPE' && e.exitCode === 3).toBe(true);
+      expect((e as Error).message).toMatch(/bfloat16.*--inputs/);
+    }
+  });
+});

@@ -95,8 +95,8 @@ Examples:
       ]);
       const { numberFlag } = await import('../number-flag.ts');
       // The sample input, checked before any work: declared types, valid index/shape inputs, one run of the original model.
-      const [{ commandInputs }, { readSignature }, { randomInputs }, { sampleDims }] = await Promise.all([import('../../tasks/checked-inputs.ts'), import('../../ort/session.ts'), import('../../data/random-inputs.ts'), import('../../runtime/split/split-model.ts')]);
-      const signature = await readSignature(model, model);
+      const [{ checkedSignature, commandInputs }, { randomInputs }, { sampleDims }] = await Promise.all([import('../../tasks/checked-inputs.ts'), import('../../data/random-inputs.ts'), import('../../runtime/split/split-model.ts')]);
+      const signature = await checkedSignature(model, 'split');
       const dims = sampleDims(signature.inputs, parseDimFlags(opts.dim));
       const inputs = (opts as { inputs?: string[] }).inputs;
       const sample = await commandInputs({ model, command: 'split', specs: signature.inputs, inputs, make: async () => ({ feeds: randomInputs(signature.inputs, { count: 1, seed: 1, dims }), source: 'random:1 (seed 1)' }), seed: 1, comparesOutputs: false, hasDim: true });
