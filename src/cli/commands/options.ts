@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { numberFlag } from '../number-flag.ts';
-import { progressBar, type Progress } from '../../util/progress.ts';
+import { withProgress } from '../with-progress.ts';
 
 
 export function register(program: Command): void {
@@ -60,7 +60,9 @@ export function register(program: Command): void {
         for (const sp of specs) sp.shape.forEach((d, i) => typeof d === 'string' && feed[sp.name] && dims.set(d, feed[sp.name].dims[i]));
         const analysis = await analyzeSplit(model, dims);
         const usable = analysis.candidates.filter((c) => c.agentGroups.length > 0 && c.serverParams > 0);
-        if (linkFormats.length) links = { analysis, cuts: usable.map((c) => c.name), formats: ['fp32', ...linkFormats.filter(isFeatureFormat)] };
+        // Every single-tensor and set cut, and sending the input: the document then carries them for `plan --options`.
+        const { selectedCuts } = await import('../../runtime/options/exec-cuts.ts');
+        if (linkFormats.length) links = { analysis, cuts: selectedCuts(analysis, { input: true }).map((c) => c.candidate.name), formats: ['fp32', ...linkFormats.filter(isFeatureFormat)] };
         if (usable.length >= 3) {
           const heads = [0.25, 0.5, 0.75].map((f) => splitAt(analysis, usable[Math.floor(f * (usable.length - 1))].name).head);
           calibrationHeads = await Promise.all(heads.map(async (h) => encodeModel(await inlineExternalData(h as Parameters<typeof inlineExternalData>[0], analysis.model.dir))));
@@ -73,9 +75,8 @@ export function register(program: Command): void {
       const { detectDevice } = await import('../../device/detect.ts');
       const dvfs = o.clockEmulation === 'auto' ? detectDevice().dvfs : undefined;
       const device = await EmulatedDevice.start({ fMaxHz: fMax, fullSpeedShare: 1 / slowdown, emulation: o.clockEmulation as 'auto' | 'cgroup' | 'dilation', dvfs });
-      let bar: Progress | null = null;
       try {
-        const { doc } = await measureOptions({
+        const { doc } = await withProgress('measuring', {}, (tick) => measureOptions({
           model: bytes,
           source: model,
           feeds: calib.feeds,
@@ -86,12 +87,8 @@ export function register(program: Command): void {
           links,
           formats: formats as ('qdq-int8' | 'nbits4' | 'nbits8')[],
           runs,
-          progress: (done, total, what) => {
-            bar ??= progressBar(total, 'measuring');
-            bar.tick(1, what);
-          },
-        });
-        (bar as Progress | null)?.stop();
+          progress: tick,
+        }));
         await writeFileAtomic(o.out, serializeOptionsDocument(doc));
         const opts = doc.groups.reduce((s, g) => s + g.options.length, 0);
         process.stdout.write(`wrote ${o.out}: ${doc.groups.length} groups, ${opts} options, ${doc.device.clocksHz.length} clocks (${doc.device.emulation})\n`);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CoquantError, UsageError } from '../../errors.ts';
 import type { BitAssignment } from '../../runtime/quantize-model.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
-import { progressBar, type Progress } from '../../util/progress.ts';
+import { withProgress } from '../with-progress.ts';
 
 /** The bit assignment of a `coquant plan --json` document (read by documents/plan-document.ts). */
 function bitsOf(path: string, doc: { feasible: boolean; bits?: number | null; groups?: Array<{ name: string; bits: number }> | null }): BitAssignment {
@@ -76,17 +76,9 @@ Examples:
       const spec = parseQuantSpec(opts.quantizer);
       const tag = typeof bits === 'number' ? `q${bits}` : 'plan';
       const out = opts.out ?? join('out', `${basename(model, extname(model))}.${tag}.onnx`);
-      let bar: Progress | undefined;
-      const q = await quantizeModel(model, {
-        bits,
-        config: spec,
-        allFloat: opts.allFloat,
-        onProgress: (_done, total, name) => {
-          bar ??= progressBar(total, 'quantizing weights', { quiet: opts.json });
-          bar.tick(1, name.slice(0, 32));
-        },
-      });
-      bar?.stop();
+      const q = await withProgress('quantizing weights', { quiet: opts.json }, (tick) =>
+        quantizeModel(model, { bits, config: spec, allFloat: opts.allFloat, onProgress: (done, total, name) => tick(done, total, name.slice(0, 32)) }),
+      );
       // Nothing to do is a refusal (exit 3), as in every command: no file that changes nothing.
       if (q.groups.length === 0) throw new CoquantError('E_NO_WEIGHTS', `${model}: no weight to quantize (float tensors of rank ≥ 2)`, { hint: opts.allFloat ? 'the model holds no float tensor coquant can quantize' : 'add --all-float to include biases and norms', exitCode: 3 });
       await writeFileAtomic(out, q.bytes);

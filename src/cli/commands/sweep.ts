@@ -64,17 +64,10 @@ export function register(program: Command): void {
       if (o.measure) {
         const [{ measurePlans }, { parseQuantSpec }] = await Promise.all([import('../../app/sweep-measure.ts'), import('../../quant/index.ts')]);
         const plans = points.flatMap((pt) => pt.plans.map((plan) => ({ axis: pt.axis, T0: pt.T0, E0: pt.E0, method: plan.method, plan })));
-        let mbar: ReturnType<typeof progressBar> | undefined;
-        measured = await measurePlans(o.measure as string, plans, {
-          lines: Number(o.measureLines) || 8,
-          seed: 1,
-          config: parseQuantSpec(o.quantizer as string),
-          onProgress: (_d, total) => {
-            mbar ??= progressBar(total, 'measuring plans on the model', { quiet: !!o.json });
-            mbar.tick();
-          },
-        });
-        mbar?.stop();
+        const { withProgress } = await import('../with-progress.ts');
+        measured = await withProgress('measuring plans on the model', { quiet: !!o.json }, (tick) =>
+          measurePlans(o.measure as string, plans, { lines: Number(o.measureLines) || 8, seed: 1, config: parseQuantSpec(o.quantizer as string), onProgress: (d, total) => tick(d, total) }),
+        );
       }
       const meta = {
         system: loaded.origin,
