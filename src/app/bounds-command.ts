@@ -5,6 +5,7 @@
  * recommendations and the paper's Fig. 4 (all four curves) as SVG. From a profile JSON it is pure
  * arithmetic; from a model it measures the quantizers itself (with codes, for entropy rates).
  */
+import { serializeBounds } from '../documents/bounds-document.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoquantError, UsageError } from '../errors.ts';
@@ -67,7 +68,7 @@ export async function runBounds(input: string, o: BoundsOptions): Promise<{ repo
   const files: string[] = [];
   if (o.out) {
     const jsonPath = join(o.out, 'bounds.json');
-    await writeFileAtomic(jsonPath, JSON.stringify(report, null, 2) + '\n');
+    await writeFileAtomic(jsonPath, serializeBounds(report));
     files.push(jsonPath);
     if (o.plot !== false) {
       const svgPath = join(o.out, 'fig4-rd-bounds.svg');

@@ -12,6 +12,7 @@ import { taskFor } from '../tasks/registry.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { commandInputs } from '../tasks/checked-inputs.ts';
 import { FORMATS, quantizeToFormat, type FormatName } from '../formats/index.ts';
+import { serializeFormatReport, type FormatReport } from '../documents/format-report-document.ts';
 
 
 export async function quantizeFormatCli(model: string, o: { format: string; bits?: string; blockSize: string; calib: string; dim: string[]; inputs?: string[]; out?: string; json?: boolean; range?: string }): Promise<void> {
@@ -53,7 +54,8 @@ export async function quantizeFormatCli(model: string, o: { format: string; bits
   // A model with external data was written (with its data file) by quantizeToFormat.
   if (!written) await writeFileAtomic(out, bytes);
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ out, ...report }, null, 2)}\n`);
+    // The report with the written path beside it; readFormatReport reads this output back.
+    process.stdout.write(serializeFormatReport({ out, ...report } as FormatReport));
     return;
   }
   const mib = (b: number) => `${(b / (1 << 20)).toFixed(2)} MiB`;

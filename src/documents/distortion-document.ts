@@ -5,11 +5,10 @@
  * renamed. Non-finite numbers follow json-numbers.ts.
  */
 import { z } from 'zod';
-import { CoquantError } from '../errors.ts';
 import type { AlphaFit } from '../theory/alpha-fit.ts';
 import type { QuantFamily, RangeRule } from '../quant/types.ts';
 import { jsonNumber, stringifyDocument } from './json-numbers.ts';
-import { readJsonFile, zodWhere } from './read-json.ts';
+import { readDocument } from './read-json.ts';
 
 /** Task metrics of a quantized model (named by the task, see src/tasks/); the OCR task's are listed. */
 export interface DistortionQuality {
@@ -91,10 +90,8 @@ export const distortionReaderSchema = z.object({
 export type DistortionReaderView = z.infer<typeof distortionReaderSchema>;
 
 /** Reads and validates a distortion document for a reader. */
-export async function readDistortion(path: string): Promise<DistortionReaderView> {
-  const p = distortionReaderSchema.safeParse(await readJsonFile(path, 'distortion JSON'));
-  if (!p.success) throw new CoquantError('E_BAD_DISTORTION', zodWhere(p.error, path), { hint: 'pass the output of `coquant distortion --json`' });
-  return p.data;
+export function readDistortion(path: string): Promise<DistortionReaderView> {
+  return readDocument(path, distortionReaderSchema, { what: 'distortion JSON', code: 'E_BAD_DISTORTION', hint: 'pass the output of `coquant distortion --json`' });
 }
 
 /** The document as written to disk (non-finite numbers encoded, trailing newline). */

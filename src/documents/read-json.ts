@@ -22,3 +22,17 @@ export function zodWhere(e: z.ZodError, file: string): string {
   const i = e.issues[0];
   return `${file}: field ${i.path.join('.') || '(root)'}: ${i.message}`;
 }
+
+/** How a document's reader names it in errors: what it is, its error code, and where a good one comes from. */
+export interface DocumentKind {
+  what: string;
+  code: string;
+  hint: string;
+}
+
+/** Reads a JSON document and checks it against its schema; a mismatch names the first wrong field. */
+export async function readDocument<S extends z.ZodType>(path: string, schema: S, kind: DocumentKind): Promise<z.infer<S>> {
+  const p = schema.safeParse(await readJsonFile(path, kind.what));
+  if (!p.success) throw new CoquantError(kind.code, zodWhere(p.error, path), { hint: kind.hint });
+  return p.data;
+}

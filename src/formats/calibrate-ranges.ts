@@ -4,6 +4,7 @@
  * range of each tensor is accumulated. Large models are probed in several passes, each exposing
  * only as many tensors as fit a memory budget, so detection-size feature maps stay bounded.
  */
+import type { RangeMethod } from '../documents/format-report-document.ts';
 import { FormatError } from './errors.ts';
 import { createSession, runFeed } from '../ort/session.ts';
 import type { Feed, HostTensor } from '../data/tensor.ts';
@@ -11,7 +12,7 @@ import { ortLoadable } from '../io/external-data.ts';
 import { DT, cloneModel, onnx, type GraphProto, type ModelProto } from './onnx-graph.ts';
 
 /** `minmax`: the observed extremes. `percentile`: per-feed quantiles (e.g. 0.01 % / 99.99 %) averaged over feeds. */
-export type RangeMethod = 'minmax' | 'percentile';
+export type { RangeMethod };
 
 export interface TensorRange {
   min: number;

@@ -2,19 +2,13 @@
  * Output distortion of one model against another on the same inputs, measured by real forward
  * passes through onnxruntime (SPEC §2: mean absolute difference, and relative L2 error).
  */
+import type { OutputDistortion } from '../documents/format-report-document.ts';
 import { asFloat32, type Feed, type HostTensor } from '../data/tensor.ts';
 import { createSession, outputSpecs, runFeed } from '../ort/session.ts';
 import { OutputDiff } from '../tasks/output-distortion.ts';
 import { FormatError } from './errors.ts';
 
-export interface OutputDistortion {
-  /** Mean over feeds of the mean |a − b| over all output elements. */
-  meanAbs: number;
-  /** sqrt(Σ(a − b)²) / sqrt(Σ a²) over all feeds and outputs; null when the reference is all zero and the outputs differ. */
-  relL2: number | null;
-  maxAbs: number;
-  feeds: number;
-}
+export type { OutputDistortion };
 
 export type Runner = (feed: Feed) => Promise<Float32Array[]>;
 

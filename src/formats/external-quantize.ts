@@ -10,6 +10,7 @@
  * its own data file to a temporary folder (loadForFormats). Distortion and the kernel census run
  * onnxruntime on the written files by path.
  */
+import { buildFormatReport } from '../documents/format-report-document.ts';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -161,24 +162,23 @@ async function quantizeLoaded(opts: QuantizeToFormatOptions, model: ModelProto, 
     }
   }
   const fp32Bytes = await modelFootprint(resolve(p.source));
-  const total = written.modelBytes + written.dataBytes;
-  const report: FormatReport = {
-    schema: 'coquant.format-report/1',
-    ...(isSyntheticModel(model) ? { weights: 'synthetic' as const } : {}),
+  const report = buildFormatReport({
+    synthetic: isSyntheticModel(model),
     format: opts.format,
     bits: p.bits,
-    ...(p.blockSize !== undefined && opts.format === 'int4' ? { blockSize: p.blockSize } : {}),
+    blockSize: opts.format === 'int4' ? p.blockSize : undefined,
     source: p.source,
-    sizes: { fp32Bytes, bytes: total, ratio: fp32Bytes / total },
+    sourceBytes: fp32Bytes,
+    writtenBytes: written.modelBytes + written.dataBytes,
     covered,
     quantizedNodes,
     leftFloat,
-    ...(opset ? { opset } : {}),
-    ...(census ? { census } : {}),
-    ...(distortion ? { distortion } : {}),
-    ...(calibration ? { calibration } : {}),
+    opset,
+    census,
+    distortion,
+    calibration,
     external: { model: written.modelPath, data: written.dataPath ?? null, tensors: written.externalTensors },
     warnings: p.warnings,
-  };
+  });
   return { bytes, report, ranges, written: { modelPath: written.modelPath, dataPath: written.dataPath } };
 }

@@ -6,10 +6,11 @@
  * and against the fake-quantized simulation at the same bits. Writing the bytes is the caller's
  * job (writeFileAtomic).
  */
+import { buildFormatReport, FORMAT_NAMES, type FormatName, type FormatReport } from '../documents/format-report-document.ts';
 import { readFile } from 'node:fs/promises';
 import type { Feed } from '../data/tensor.ts';
 import type { RangeMethod, TensorRange } from './calibrate-ranges.ts';
-import { compareOutputs, runnerFor, type OutputDistortion } from './compare-outputs.ts';
+import { compareOutputs, runnerFor } from './compare-outputs.ts';
 import { FormatError } from './errors.ts';
 import { fakeQuantizeModel, type FakeScheme } from './fake.ts';
 import { integerCensus, type IntegerCensus } from './inspect.ts';
@@ -35,8 +36,8 @@ export { preoptimize, ortOptimizedModel } from './preoptimize.ts';
 export { compareOutputs, runnerFor } from './compare-outputs.ts';
 export { FormatError } from './errors.ts';
 
-export type FormatName = 'fake' | 'qdq-int8' | 'int4';
-export const FORMATS: readonly FormatName[] = ['fake', 'qdq-int8', 'int4'];
+export type { FormatName };
+export const FORMATS: readonly FormatName[] = FORMAT_NAMES;
 /** Bit-widths MatMulNBits accepts on onnxruntime-node 1.30's CPU kernel and our packer writes (verified in tests). */
 export const NBITS_SUPPORTED_BITS: readonly number[] = [2, 4, 8];
 /** Block sizes verified against the CPU kernel (power of two ≥ 16). */
@@ -76,39 +77,7 @@ export interface QuantizeToFormatOptions {
   outPath?: string;
 }
 
-export interface FormatReport {
-  schema: 'coquant.format-report/1';
-  /** Present when the source model's weights were generated (coquant synth), not pretrained. */
-  weights?: 'synthetic';
-  format: FormatName;
-  bits: number;
-  blockSize?: number;
-  source: string;
-  sizes: {
-    /** Bytes of the input model file. */
-    fp32Bytes: number;
-    /** Bytes of the written model. */
-    bytes: number;
-    ratio: number;
-  };
-  /** The weights the format stores in low-bit form, against their float32 bytes. */
-  covered: { tensors: number; fp32Bytes: number; storedBytes: number; ratio: number };
-  quantizedNodes: Record<string, number>;
-  leftFloat: FloatWeight[];
-  opset?: UpgradeResult;
-  /** Executed-graph census (after onnxruntime's CPU fusions). */
-  census?: IntegerCensus;
-  distortion?: {
-    vsFp32: OutputDistortion;
-    /** The simulation at the same bits against fp32: what fake quantization predicted. */
-    fakeVsFp32: OutputDistortion;
-    vsFake: OutputDistortion;
-  };
-  calibration?: { method: RangeMethod; feeds: number; tensors: number };
-  /** External-data models: the files written. */
-  external?: { model: string; data: string | null; tensors: number };
-  warnings: string[];
-}
+export type { FormatReport };
 
 export interface QuantizeToFormatResult {
   bytes: Uint8Array;
@@ -220,22 +189,22 @@ export async function quantizeToFormat(opts: QuantizeToFormatOptions): Promise<Q
     }
   }
 
-  const report: FormatReport = {
-    schema: 'coquant.format-report/1',
-    ...(isSyntheticModel(pre) ? { weights: 'synthetic' as const } : {}),
+  const report = buildFormatReport({
+    synthetic: isSyntheticModel(pre),
     format: opts.format,
     bits,
-    ...(blockSize !== undefined ? { blockSize } : {}),
+    blockSize,
     source,
-    sizes: { fp32Bytes: input.length, bytes: bytes.length, ratio: input.length / bytes.length },
+    sourceBytes: input.length,
+    writtenBytes: bytes.length,
     covered,
     quantizedNodes,
     leftFloat,
-    ...(opset ? { opset } : {}),
-    ...(census ? { census } : {}),
-    ...(distortion ? { distortion } : {}),
-    ...(calibration ? { calibration } : {}),
+    opset,
+    census,
+    distortion,
+    calibration,
     warnings,
-  };
+  });
   return { bytes, report, ranges };
 }

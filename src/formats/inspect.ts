@@ -5,6 +5,7 @@
  * So we ask onnxruntime for the graph it executes (session option `optimizedModelFilePath` at
  * the `all` level, i.e. after the CPU provider's fusions) and count what is in it.
  */
+import type { IntegerCensus } from '../documents/format-report-document.ts';
 import { ortOptimizedModel } from './preoptimize.ts';
 import { GraphEditor, decodeModel, type ModelProto, type NodeProto } from './onnx-graph.ts';
 
@@ -20,21 +21,7 @@ export function isFloatComputeOp(op: string): boolean {
   return FLOAT_COMPUTE.has(op);
 }
 
-export interface IntegerCensus {
-  /** Node count per operator type in the executed graph (`domain:op` for non-default domains). */
-  ops: Record<string, number>;
-  integerOps: number;
-  floatComputeOps: number;
-  /** QuantizeLinear / DequantizeLinear / DynamicQuantizeLinear left at integer↔float boundaries. */
-  boundaryOps: number;
-  /** Share of weight-carrying compute nodes that run as integer kernels. */
-  integerShare: number;
-  /**
-   * Quantized weights that reach a float kernel (integer path folded back to float). Each entry
-   * names the DequantizeLinear and the float node it feeds.
-   */
-  fallbacks: { dequantize: string; consumer: string; consumerOp: string }[];
-}
+export type { IntegerCensus };
 
 const key = (n: NodeProto) => ((n.domain ?? '') === '' || n.domain === 'ai.onnx' ? (n.opType ?? '') : `${n.domain}:${n.opType}`);
 

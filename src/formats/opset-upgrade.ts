@@ -16,6 +16,7 @@
  *    otherwise rewritten as Flatten → op(axis=1) → Reshape(Shape(x)), which is exact.
  * Upsample (deprecated in 10) and Resize from opset 10 (different inputs and defaults) are refused.
  */
+import type { UpgradeResult } from '../documents/format-report-document.ts';
 import { FormatError } from './errors.ts';
 import {
   DT,
@@ -47,12 +48,7 @@ const UNCHANGED = new Set([
   'Sin', 'Size', 'Softplus', 'Softsign', 'SpaceToDepth', 'Sqrt', 'Sub', 'Sum', 'Tanh', 'Tile', 'Transpose', 'Where', 'Xor',
 ]);
 
-export interface UpgradeResult {
-  from: number;
-  to: number;
-  /** Human-readable list of rewrites, e.g. `Clip x28: min/max attributes → inputs`. */
-  rewrites: string[];
-}
+export type { UpgradeResult };
 
 /**
  * Upgrades `m` in place. `ranks` (tensor name → rank, e.g. measured during calibration) lets a

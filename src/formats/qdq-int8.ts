@@ -40,6 +40,7 @@ import {
   type NodeProto,
 } from './onnx-graph.ts';
 import { upgradeOpset, type UpgradeResult } from './opset-upgrade.ts';
+import type { FloatWeight } from '../documents/format-report-document.ts';
 import { quantizePerChannelInt8, uint8Params, type AffineParams } from './quant-params.ts';
 
 export type QdqOp = 'Conv' | 'MatMul' | 'Gemm' | 'Add' | 'Mul';
@@ -60,14 +61,7 @@ export interface QdqOptions {
   ranges?: ReadonlyMap<string, TensorRange>;
 }
 
-export interface FloatWeight {
-  /** Weight tensor name. */
-  tensor: string;
-  node: string;
-  opType: string;
-  shape: number[];
-  reason: string;
-}
+export type { FloatWeight };
 
 export interface QdqResult {
   model: ModelProto;

@@ -5,6 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFormatReport, serializeFormatReport } from '../../src/documents/format-report-document.ts';
 import { quantizeToFormat } from '../../src/formats/index.ts';
 import { DT, decodeModel } from '../../src/formats/onnx-graph.ts';
 import { quantizeValue, roundHalfEven, uint8Params } from '../../src/formats/quant-params.ts';
@@ -98,5 +102,24 @@ describe('int4 and fake through the engine', () => {
     expect(report.leftFloat[0].reason).toMatch(/MatMul \(and plain Gemm\) weights only/);
     expect(warnings.join('\n')).toMatch(/left in float: W/);
     expect(warnings.join('\n')).toMatch(/nothing was written as MatMulNBits/);
+  });
+});
+
+describe('the format report document', () => {
+  it('a real report round-trips through its one writer and reader, and a broken one is a typed error', async () => {
+    // Invariant: serializeFormatReport then readFormatReport gives back the report quantizeToFormat
+    // built (every field, including the census and the distortion), and the schema refuses a
+    // report with a field of the wrong type, naming the field.
+    const { report } = await quantizeToFormat({ modelBytes: convModel(2), format: 'qdq-int8', calibration: feedsOf('x', [1, 3, 16, 16], 3, 100), evaluation: feedsOf('x', [1, 3, 16, 16], 2, 200) });
+    const dir = await mkdtemp(join(tmpdir(), 'coquant-report-'));
+    try {
+      const path = join(dir, 'report.json');
+      await writeFile(path, serializeFormatReport(report));
+      expect(await readFormatReport(path)).toEqual(report);
+      await writeFile(path, serializeFormatReport({ ...report, covered: { ...report.covered, tensors: 'two' as unknown as number } }));
+      await expect(readFormatReport(path)).rejects.toMatchObject({ code: 'E_BAD_REPORT', message: expect.stringContaining('covered.tensors') });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -23,10 +23,10 @@ export function register(program: Command): void {
     .option('--json', 'print the report as one JSON document (schema coquant.bounds/1, docs/theory.md)')
     .action(async (input: string, o: BoundsOptions & { json?: boolean; groups?: boolean }) => {
       // Loaded here, not at the top: `coquant --help` should not pay for zod, the weight readers and vega.
-      const [{ runBounds }, { boundsTable }] = await Promise.all([import('../../app/bounds-command.ts'), import('../../bounds/table.ts')]);
+      const [{ runBounds }, { boundsTable }, { serializeBounds }] = await Promise.all([import('../../app/bounds-command.ts'), import('../../bounds/table.ts'), import('../../documents/bounds-document.ts')]);
       const { report, files } = await runBounds(input, { ...o, quiet: o.quiet });
       if (o.json) {
-        process.stdout.write(JSON.stringify(report) + '\n');
+        process.stdout.write(serializeBounds(report));
       } else {
         process.stdout.write(boundsTable(report, o.groups));
         for (const f of files) process.stdout.write(`wrote ${f}\n`);
