@@ -115,32 +115,51 @@ const gitSplit = {
   server: 79220777983.29417,
 };
 
+/** A paper model on the paper's devices: 16-bit stored weights, α = 1, each group's FLOPs from the split. */
+function paperModelPreset(m: {
+  label: string;
+  constraints: { T0: number; E0: number };
+  name: string;
+  groups: { name: string; params: number; lambda: number }[];
+  serverParams: number;
+  split: { agentGroups: Record<string, number>; server: number };
+}): SystemInput {
+  return {
+    label: m.label,
+    illustrative: true,
+    ...paperDevices,
+    constraints: m.constraints,
+    model: {
+      name: m.name,
+      alpha: 1,
+      storedBits: 16,
+      groups: m.groups.map((g) => ({ ...g, flops: m.split.agentGroups[g.name] })),
+      serverParams: m.serverParams,
+      serverFlops: m.split.server,
+    },
+  };
+}
+
 /**
  * BLIP-2-2.7b with the paper's constants (T0 = 3.5 s, E0 = 2 J: the BLIP-2 axes of its Figs. 5-8). The agent
  * runs ViT-g and the Q-Former, the server OPT-2.7B. ESTIMATES: the FLOP split (paper-flops.ts;
  * 76.2 % agent), the parameter split (1.093 B of the paper's 3.75 B on the agent) and the group λ
  * (typical transformer values, as in `paper`).
  */
-export const paperBlip2Preset: SystemInput = {
+export const paperBlip2Preset: SystemInput = paperModelPreset({
   label: "paper-blip2: the paper's simulation constants, BLIP-2-2.7b (533.66 GFLOPs); agent/server FLOP split and group λ are our estimates",
-  illustrative: true,
-  ...paperDevices,
   constraints: { T0: 3.5, E0: 2 },
-  model: {
-    name: 'BLIP-2 OPT-2.7b (3.75 B parameters, 533.66 GFLOPs to the first token)',
-    alpha: 1,
-    storedBits: 16,
-    groups: [
-      { name: 'vision.blocks.0-9', params: 253e6, lambda: 45, flops: blip2Split.agentGroups['vision.blocks.0-9'] },
-      { name: 'vision.blocks.10-19', params: 253e6, lambda: 55, flops: blip2Split.agentGroups['vision.blocks.10-19'] },
-      { name: 'vision.blocks.20-29', params: 253e6, lambda: 60, flops: blip2Split.agentGroups['vision.blocks.20-29'] },
-      { name: 'vision.blocks.30-38', params: 227e6, lambda: 70, flops: blip2Split.agentGroups['vision.blocks.30-38'] },
-      { name: 'qformer', params: 107e6, lambda: 35, flops: blip2Split.agentGroups.qformer },
-    ],
-    serverParams: 3.75e9 - 1.093e9,
-    serverFlops: blip2Split.server,
-  },
-};
+  name: 'BLIP-2 OPT-2.7b (3.75 B parameters, 533.66 GFLOPs to the first token)',
+  groups: [
+    { name: 'vision.blocks.0-9', params: 253e6, lambda: 45 },
+    { name: 'vision.blocks.10-19', params: 253e6, lambda: 55 },
+    { name: 'vision.blocks.20-29', params: 253e6, lambda: 60 },
+    { name: 'vision.blocks.30-38', params: 227e6, lambda: 70 },
+    { name: 'qformer', params: 107e6, lambda: 35 },
+  ],
+  serverParams: 3.75e9 - 1.093e9,
+  split: blip2Split,
+});
 
 /**
  * GIT-base with the paper's constants (T0 = 2 s, E0 = 2 J: the GIT axes of its Figs. 5-8). The agent runs
@@ -148,23 +167,17 @@ export const paperBlip2Preset: SystemInput = {
  * decoder. ESTIMATES: the FLOP split (62.7 % agent), the parameter split (86.39 M of 176.62 M on
  * the agent: encoder 85.80 M + projection 0.59 M) and the group λ.
  */
-export const paperGitPreset: SystemInput = {
+export const paperGitPreset: SystemInput = paperModelPreset({
   label: "paper-git: the paper's simulation constants, GIT-base (212.27 GFLOPs); agent/server FLOP split and group λ are our estimates",
-  illustrative: true,
-  ...paperDevices,
   constraints: { T0: 2, E0: 2 },
-  model: {
-    name: 'GIT-base (176.62 M parameters, 212.27 GFLOPs to the first token)',
-    alpha: 1,
-    storedBits: 16,
-    groups: [
-      { name: 'image.blocks.0-5', params: 43.27e6, lambda: 40, flops: gitSplit.agentGroups['image.blocks.0-5'] },
-      { name: 'image.blocks.6-11', params: 43.12e6, lambda: 50, flops: gitSplit.agentGroups['image.blocks.6-11'] },
-    ],
-    serverParams: 176.62e6 - 86.39e6,
-    serverFlops: gitSplit.server,
-  },
-};
+  name: 'GIT-base (176.62 M parameters, 212.27 GFLOPs to the first token)',
+  groups: [
+    { name: 'image.blocks.0-5', params: 43.27e6, lambda: 40 },
+    { name: 'image.blocks.6-11', params: 43.12e6, lambda: 50 },
+  ],
+  serverParams: 176.62e6 - 86.39e6,
+  split: gitSplit,
+});
 
 export const PRESETS: Record<string, PresetPart> = {
   paper: paperPreset,

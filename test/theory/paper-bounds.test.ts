@@ -6,25 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  groupDL,
-  groupDU,
-  groupDUOf,
-  modelDU,
-  modelDUOf,
-  modelDUPaper,
-  paperGroupDU,
-  paperRateDU,
-  paperRateForDU,
-  rateDExact,
-  rateDL,
-  rateDU,
-  rateDUOf,
-  rateForDExact,
-  rateForDL,
-  rateForDU,
-  rateForDUOf,
-} from '../../src/theory/rd-bounds.ts';
+import { groupDL, groupDU, groupDUOf, modelDU, modelDUOf, modelDUPaper, paperGroupDU, paperRateDU, paperRateForDU, rateDExact, rateDL, rateDU, rateDUOf, rateForDExact, rateForDL, rateForDU, rateForDUOf } from '../../src/theory/rd-bounds.ts';
 
 /** Eq. 26 exactly as printed. */
 const eq26 = (R: number, lam: number) => (1 / (2 * lam)) * (Math.sqrt(1 + 4 / (2 ** R - 1)) - 1);
