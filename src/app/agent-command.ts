@@ -4,8 +4,12 @@
  * inputs → one record each, printed as it goes and written as JSONL at the end.
  */
 import { readPlanFile } from '../documents/plan-document.ts';
+import { planFeatures } from '../runtime/split/feature-wire.ts';
 import { CoquantError, UsageError } from '../errors.ts';
 import { imageCalibration } from './image-inputs.ts';
+import { isImageFolder } from '../data/input-files.ts';
+import { parseDimFlags } from '../data/random-inputs.ts';
+import { commandInputs } from '../tasks/checked-inputs.ts';
 import { detectDevice } from '../device/detect.ts';
 import { taskFor } from '../tasks/registry.ts';
 import { corpusCer, exactMatchRate } from '../ocr/cer.ts';
@@ -34,7 +38,8 @@ export interface AgentCliInput {
   agentPreset?: string;
   serverPreset?: string;
   profile?: string;
-  inputs?: string;
+  /** Tensor files/folders (.npz, .npy, .pb, test_data_set_N), or one folder of text-line images. */
+  inputs?: readonly string[];
   labels?: string;
   render?: number;
   seed: number;
@@ -46,12 +51,15 @@ export interface AgentCliInput {
   battery?: { joules: number; inferences: number };
   out?: string;
   sysfs: string;
+  /** `--dim NAME=VALUE` for generated inputs of a model with dynamic sizes. */
+  dim?: readonly string[];
 }
 
 /** The agent's plan source and head sessions for either kind of plan document. */
-async function planSources(o: AgentCliInput): Promise<{ replanner: PlanSource; headFor: (p: AgentPlan) => Promise<Session>; localFor?: (p: AgentPlan) => Promise<Session>; release: () => Promise<void> }> {
+async function planSources(o: AgentCliInput): Promise<{ replanner: PlanSource; headFor: (p: AgentPlan) => Promise<Session>; localFor?: (p: AgentPlan) => Promise<Session>; release: () => Promise<void>; link?: ReturnType<typeof planFeatures> }> {
   const file = await readPlanFile(o.plan);
   if (file.kind === 'exec') {
+    const link = planFeatures(file.doc);
     // An executable plan: the head file already holds the planned formats; it runs as written.
     const plan = file.doc as unknown as OptionsPlan;
     if (!plan.feasible) throw new CoquantError('E_INFEASIBLE_PLAN', `${o.plan} is an infeasible plan; there is nothing to run`, { hint: 'relax T0/E0 and plan again' });
@@ -62,6 +70,7 @@ async function planSources(o: AgentCliInput): Promise<{ replanner: PlanSource; h
     const full = o.full;
     return {
       replanner,
+      link,
       headFor: () => (head ??= createSession(o.head, { label: o.head })),
       localFor: full ? () => (local ??= createSession(full, { label: full })) : undefined,
       release: async () => {
@@ -92,7 +101,7 @@ async function planSources(o: AgentCliInput): Promise<{ replanner: PlanSource; h
 
 export async function runAgentCli(o: AgentCliInput): Promise<void> {
   const log = (m: string) => process.stderr.write(`${m}\n`);
-  const { replanner, headFor, localFor, release } = await planSources(o);
+  const { replanner, headFor, localFor, release, link } = await planSources(o);
   const probe = await createSession(o.head, { label: o.head });
   const heads = outputNames(probe);
   const signature = modelSignature(probe);
@@ -100,7 +109,11 @@ export async function runAgentCli(o: AgentCliInput): Promise<void> {
   // The head's inputs say what the model is for: its task renders inputs and reads the tail's answers.
   const task = taskFor(signature);
   await probe.release();
-  const feature = o.feature ?? (heads.length === 1 ? heads[0] : undefined);
+  // A plan that names its crossing tensors (a set cut, link formats) says what the head sends; older plans have one.
+  const planned = link?.tensors.length ? link.tensors : undefined;
+  const missing = planned?.filter((t) => !heads.includes(t)) ?? [];
+  if (missing.length) throw new UsageError(`the plan sends ${missing.map((t) => `'${t}'`).join(', ')}, which the head ${o.head} does not output (it outputs ${heads.join(', ')})`, "split at the plan's cut: `coquant split MODEL --at CUT --link FORMAT`, then `coquant quantize HEAD --plan PLAN`");
+  const feature = planned?.[0] ?? o.feature ?? (heads.length === 1 ? heads[0] : undefined);
   if (!feature || !heads.includes(feature)) throw new UsageError(`the head has outputs ${heads.join(', ')}; name the cut tensor with --feature`);
 
   const device = detectDevice(o.sysfs);
@@ -108,13 +121,29 @@ export async function runAgentCli(o: AgentCliInput): Promise<void> {
   const meter: EnergyMeter | undefined = device.power ? { readJoules: async () => (await device.power!.sample()).joules } : undefined;
   const setClock = device.dvfs ? async (hz: number) => device.dvfs!.setFrequency(hz) : undefined;
 
-  const cal = o.render !== undefined ? await task.makeInputs(signature, { count: o.render, seed: o.seed }) : await imageCalibration(o.inputs!, specs, 'ppocr-rec', o.labels);
+  // Inputs are checked as every command checks them (declared types, valid index inputs; --inputs also by one run of the head).
+  const images = o.inputs?.length === 1 && (await isImageFolder(o.inputs[0])) ? o.inputs[0] : undefined;
+  if (o.labels && !images) throw new UsageError('--labels goes with --inputs FOLDER of text-line images', 'tensor inputs carry no labels; the records hold the texts read');
+  if (images && specs.length !== 1) throw new UsageError(`image inputs need a head with one input; ${o.head} has ${specs.length}`, 'pass tensors with --inputs (a .npz per sample with an array per input)');
+  const dims = parseDimFlags(o.dim ?? []);
+  const cal = await commandInputs({
+    model: o.head,
+    command: 'agent',
+    specs,
+    inputs: images ? undefined : o.inputs,
+    make: () => (images ? imageCalibration(images, specs, 'ppocr-rec', o.labels) : task.makeInputs(signature, { count: o.render ?? 1, seed: o.seed, dims })),
+    seed: o.seed,
+    comparesOutputs: false,
+    hasDim: true,
+    skipRun: !o.inputs?.length,
+  });
   const client = new InferenceClient({ url: o.server, token: o.token, timeoutMs: o.timeoutMs });
   if (!(await client.isReady().catch(() => false))) log(`warning: ${o.server} is not ready; requests will ${o.fallback === 'local' ? 'fall back to local runs' : 'fail'} until it is`);
   const agent = new Agent({
     client,
     tailModel: o.model,
     feature,
+    ...(planned ? { features: planned, featureFormats: link!.formats } : {}),
     replanner,
     headFor,
     localFor,

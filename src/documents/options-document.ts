@@ -100,12 +100,32 @@ export const optionsDocumentSchema = z.object({
       }),
     )
     .optional(),
+  /**
+   * The cuts the link formats were measured at, as the planner needs them without the model:
+   * the tensors that cross (measured type, shape, bytes; several for a set cut, a graph input
+   * for "send the input"), the groups and weightless nodes the agent runs, and the server time of
+   * the tail (the measured fp32 node times outside the head, plus the server's overhead).
+   * Optional: `plan --options` then plans the whole model on the agent.
+   */
+  cuts: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        kind: z.enum(['tensor', 'set', 'input']).default('tensor'),
+        tensors: z.array(z.object({ name: z.string().min(1), type: z.string().min(1), dims: z.array(z.number().int().nonnegative()), bytes: z.number().nonnegative() })).min(1),
+        groups: z.array(z.string()),
+        nodes: z.array(z.string()),
+        serverS: z.number().nonnegative(),
+      }),
+    )
+    .optional(),
 });
 
 export type OptionsDocument = z.infer<typeof optionsDocumentSchema>;
 export type OptionsGroup = OptionsDocument['groups'][number];
 export type GroupOption = OptionsGroup['options'][number];
 export type FeatureCutEntry = NonNullable<OptionsDocument['features']>[number];
+export type CutEntry = NonNullable<OptionsDocument['cuts']>[number];
 
 /** Validates a parsed JSON value; errors name the field and what to fix. */
 export function parseOptionsDocument(value: unknown, where = 'options document'): OptionsDocument {
@@ -135,6 +155,12 @@ export function parseOptionsDocument(value: unknown, where = 'options document')
   if (doc.spread.ratio.length > 0 && doc.spread.ratio.length !== nClocks) bad.push(`spread.ratio has ${doc.spread.ratio.length} rows for ${nClocks} clocks`);
   for (const row of doc.spread.ratio) if (row.length !== doc.spread.quantiles.length) bad.push('spread.ratio rows must have one entry per quantile');
   for (let i = 1; i < nClocks; i++) if (!(doc.device.clocksHz[i] > doc.device.clocksHz[i - 1])) bad.push('device.clocksHz must be strictly ascending');
+  const cutNames = new Set<string>();
+  for (const c of doc.cuts ?? []) {
+    if (cutNames.has(c.name)) bad.push(`cut '${c.name}' appears twice`);
+    cutNames.add(c.name);
+    for (const g of c.groups) if (!names.has(g)) bad.push(`cut '${c.name}': unknown group '${g}'`);
+  }
   if (bad.length) throw new CoquantError('E_OPTIONS', `${where}: ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}`, { hint: 'see docs/options.md' });
   return doc;
 }

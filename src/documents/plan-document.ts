@@ -27,8 +27,29 @@ export const execPlanSchema = z
     feasible: z.boolean(),
     formats: z.record(z.string(), z.string()).nullable().optional(),
     simulation: z.boolean().optional(),
+    cut: z.string().nullable().optional(),
+    featureFormat: z.string().optional(),
+    /** Added with set cuts and link formats (still coquant.exec-plan/1: older plans lack it and send their cut tensor as fp32). */
+    crossing: z
+      .array(z.object({ name: z.string().min(1), type: z.string().min(1), dims: z.array(z.number().int().nonnegative()), bytes: z.number().nonnegative(), format: z.string().min(1) }).passthrough())
+      .min(1)
+      .optional(),
   })
   .passthrough();
+
+/** What crosses the link under an executable plan: every tensor the head sends and its link format. */
+export interface PlanLink {
+  /** Crossing tensors, in the plan's order (empty when the plan names none: the head's only output is the cut). */
+  tensors: string[];
+  /** Link format per crossing tensor that is not sent as fp32. */
+  formats: Record<string, string>;
+}
+
+/** The crossing tensors and link formats of an exec plan (none named in a plan from before set cuts: the head's output goes as fp32). */
+export function planLink(doc: { readonly crossing?: readonly { readonly name: string; readonly format: string }[] }): PlanLink {
+  if (!doc.crossing) return { tensors: [], formats: {} };
+  return { tensors: doc.crossing.map((c) => c.name), formats: Object.fromEntries(doc.crossing.filter((c) => c.format !== 'fp32').map((c) => [c.name, c.format])) };
+}
 
 export type PlanFile = { kind: 'bits'; doc: z.infer<typeof bitsPlanSchema> } | { kind: 'exec'; doc: z.infer<typeof execPlanSchema> };
 

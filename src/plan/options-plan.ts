@@ -38,6 +38,21 @@ export interface OptionsCut {
    * The planner picks one per cut, with the link's delay and energy, by enumeration (exact).
    */
   featureOptions?: readonly { format: string; bytes: number; deltaDo: number }[];
+  /** The tensors that cross at this cut (several for a set cut), as measured; the plan names them with their link format. */
+  tensors?: readonly CrossingTensorInfo[];
+}
+
+export interface CrossingTensorInfo {
+  name: string;
+  /** onnxruntime type name, e.g. `float32`. */
+  type: string;
+  dims: readonly number[];
+  bytes: number;
+}
+
+/** A crossing tensor as the plan sends it: its link format (link formats apply to float32 tensors; others go as they are). */
+export interface PlannedCrossing extends CrossingTensorInfo {
+  format: string;
 }
 
 export interface OptionsSystem {
@@ -72,6 +87,14 @@ export interface OptionsPlan {
   cut: string | null;
   /** Link format of the crossing tensors at the cut, when the cut offered several. */
   featureFormat?: string;
+  /**
+   * Every tensor that crosses at the cut with the format it is sent in, when the cut says which
+   * (the agent sends them all in one request; the served tail takes them so). Absent in plans
+   * before set cuts: the cut's name is then the one crossing tensor, sent as fp32.
+   */
+  crossing?: PlannedCrossing[];
+  /** Uplink payload bytes per inference in the chosen link format. */
+  uplinkBytes?: number;
   clockHz: number | null;
   /** Format per agent-side group. */
   formats: Record<string, string>;
@@ -273,6 +296,8 @@ export function planFromOptions(doc: OptionsDocument, cuts: readonly OptionsCut[
           objective: sys.objective,
           cut: cut.name,
           ...(link.format !== undefined ? { featureFormat: link.format } : {}),
+          ...(cut.tensors ? { crossing: cut.tensors.map((t) => ({ ...t, dims: [...t.dims], format: t.type === 'float32' ? (link.format ?? 'fp32') : 'fp32' })) } : {}),
+          uplinkBytes: link.bytes,
           clockHz: f,
           formats,
           simulation,

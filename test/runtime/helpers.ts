@@ -1,3 +1,7 @@
+import type { FeatureFormat } from '../../src/formats/feature-format.ts';
+import type { Session } from '../../src/ort/session.ts';
+import { Agent, type PlanSource } from '../../src/runtime/agent/agent.ts';
+import { InferenceClient } from '../../src/runtime/client/inference-client.ts';
 /** Shared test helpers: the real OCR model path, raw HTTP posting, deterministic inputs. */
 import { join } from 'node:path';
 import { mulberry32 } from '../../src/util/rng.ts';
@@ -27,4 +31,20 @@ export function binaryBody(header: unknown, ...sections: Uint8Array[]): { body: 
     body: Buffer.concat([h, ...sections]),
     headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(h.length) },
   };
+}
+
+/** An agent that sends a cut's crossing tensors in their link formats to `url` and never retries or falls back (the tests' edge path). */
+export function linkAgent(url: string, tensors: string[], formats: Readonly<Record<string, FeatureFormat>>, head: Session, replanner: PlanSource): Agent {
+  return new Agent({
+    client: new InferenceClient({ url, timeoutMs: 10_000 }),
+    tailModel: 'tail',
+    feature: tensors[0],
+    features: tensors,
+    featureFormats: formats,
+    replanner,
+    headFor: async () => head,
+    fallback: 'fail',
+    backoff: { retries: 0, baseMs: 1, maxMs: 1 },
+    requestTimeoutMs: 10_000,
+  });
 }

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Feed } from '../../src/data/tensor.ts';
 import { bundledModels } from '../../src/io/bundled-models.ts';
 import { encodeModel } from '../../src/graph/extract.ts';
-import { Agent, type AgentPlan, type PlanSource } from '../../src/runtime/agent/agent.ts';
-import { InferenceClient } from '../../src/runtime/client/inference-client.ts';
+import type { AgentPlan, PlanSource } from '../../src/runtime/agent/agent.ts';
+import { linkAgent } from './helpers.ts';
 import { createSession, releaseSession, runFeed } from '../../src/ort/session.ts';
 import { startServer, type RunningServer } from '../../src/runtime/server/server.ts';
 import { analyzeSplit, splitAt, type SplitAnalysis } from '../../src/runtime/split/split-model.ts';
@@ -58,18 +58,7 @@ describe('a set cut of the PP-OCR detector through coquant serve and the agent, 
     let server: RunningServer | undefined;
     try {
       server = await startServer({ models: [{ name: 'tail', path: tailPath }], host: '127.0.0.1', port: 0, logLevel: 'silent', concurrency: 1, intraOpThreads: 1 });
-      const agent = new Agent({
-        client: new InferenceClient({ url: server.url, timeoutMs: 10_000 }),
-        tailModel: 'tail',
-        feature: cand.tensors[0].name,
-        features: cand.tensors.map((t) => t.name),
-        featureFormats: h.linkFormats,
-        replanner: fixed,
-        headFor: async () => head,
-        fallback: 'fail',
-        backoff: { retries: 0, baseMs: 1, maxMs: 1 },
-        requestTimeoutMs: 10_000,
-      });
+      const agent = linkAgent(server.url, cand.tensors.map((t) => t.name), h.linkFormats, head, fixed);
       const r = await agent.process('r0', feed);
       expect(r.status, r.error?.message).toBe('ok');
       expect(r.path).toBe('edge');

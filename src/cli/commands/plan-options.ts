@@ -32,7 +32,10 @@ export async function planOptionsCli(o: PlanOptionsFlags): Promise<OptionsPlan> 
   const q = o.deadlineQuantile === 'mean' ? 'mean' : Number(o.deadlineQuantile);
   if (q !== 'mean' && !(q > 0 && q < 1)) throw new UsageError(`--deadline-quantile must be in (0, 1) or 'mean' (got '${o.deadlineQuantile}')`);
   const allowed = o.formats ? o.formats.split(',').map((s) => s.trim()) : undefined;
-  const plan = planFromOptions(doc, [{ name: 'whole', groups: doc.groups.map((g) => g.name), nodes: 'all', featureBytes: o.featureBytes, serverS: o.serverMs / 1000 }], {
+  // A document that carries its cuts (measured with --link-formats) is planned over them: set cuts, the input, link formats.
+  const { execCuts } = await import('../../runtime/options/exec-cuts.ts');
+  const cuts = doc.cuts?.length ? execCuts(doc.cuts, doc, { overheadS: 0, replyBytes: 0 }) : [{ name: 'whole', groups: doc.groups.map((g) => g.name), nodes: 'all' as const, featureBytes: o.featureBytes, serverS: o.serverMs / 1000 }];
+  const plan = planFromOptions(doc, cuts, {
     kappa: o.kappa,
     link: { rateBps: o.linkMbps * 1e6, txPowerW: o.txPower },
     T0: o.T0,
@@ -60,6 +63,7 @@ function summary(p: OptionsPlan, device: string): string {
   for (const f of Object.values(p.formats)) counts.set(f, (counts.get(f) ?? 0) + 1);
   const x = p.predicted;
   return [
+    ...(p.cut && p.cut !== 'whole' ? [`cut ${p.cut}: ${(p.crossing ?? []).map((c) => `${c.name} (${c.format})`).join(', ')}, ${((p.uplinkBytes ?? 0) / 1024).toFixed(1)} KiB up`] : []),
     `plan on ${device}: clock ${((p.clockHz ?? 0) / 1e9).toFixed(3)} GHz, formats ${[...counts].map(([f, n]) => `${n}×${f}`).join(', ')}${p.simulation ? ' (SIMULATION formats: latency does not follow their bits)' : ''}`,
     `  predicted: head ${ms(x.headMeanS)} mean, ${ms(x.headQuantileS)} at ${p.quantile === 'mean' ? 'the mean' : `p${Math.round((p.quantile as number) * 100)}`}; total ${ms(x.totalQuantileS)} (T0 ${ms(p.constraints.T0)})`,
     `  energy ${(x.energyJ * 1000).toFixed(3)} mJ (E0 ${(p.constraints.E0 * 1000).toFixed(3)} mJ); head weights ${(x.headWeightBytes / 1024).toFixed(1)} KiB${p.constraints.memoryBytes !== undefined ? ` (budget ${(p.constraints.memoryBytes / 1024).toFixed(1)} KiB)` : ''}`,

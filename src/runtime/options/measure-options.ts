@@ -29,6 +29,7 @@ import { mean, quantile } from '../../calibrate/stats.ts';
 import { FEATURE_FORMATS, type FeatureFormat } from '../../formats/feature-format.ts';
 import type { SplitAnalysis } from '../split/split-model.ts';
 import { measureFeatureOptions } from '../split/feature-options.ts';
+import { cutEntries, inputCutName } from './exec-cuts.ts';
 import { runMeanAbs } from '../../tasks/output-distortion.ts';
 
 export interface MeasureOptionsInput {
@@ -58,6 +59,30 @@ export interface MeasureOptionsInput {
   /** Measure the link formats of the crossing tensors at these cuts of a split analysis (the document's `features`). */
   links?: { analysis: SplitAnalysis; cuts: readonly string[]; formats?: readonly FeatureFormat[] };
   progress?: (done: number, total: number, what: string) => void;
+  /** Activation ranges for the int8 formats (e.g. percentile ranges); default: min–max ranges on `feeds`. */
+  ranges?: ReadonlyMap<string, TensorRange>;
+  /**
+   * Measure sensitivity for blocks of consecutive groups instead of each group alone: this many
+   * blocks of about equal parameters, each group taking its share (by parameters) of its block's
+   * ΔD_o, and each block tied (one format for all of it). For large models, where one forward
+   * pass per group and format does not fit the time there is. Default: every group alone.
+   */
+  sensitivityBlocks?: number;
+}
+
+/** Groups in consecutive blocks of about equal parameters (`count` blocks), or each group alone. */
+export function sensitivityBlocks<G extends { params: number }>(groups: readonly G[], count?: number): G[][] {
+  if (!count || count >= groups.length) return groups.map((g) => [g]);
+  const total = groups.reduce((a, g) => a + g.params, 0);
+  const out: G[][] = [[]];
+  let acc = 0;
+  for (const g of groups) {
+    const last = out[out.length - 1];
+    if (last.length > 0 && acc >= (total * out.length) / count && out.length < count) out.push([g]);
+    else last.push(g);
+    acc += g.params;
+  }
+  return out;
 }
 
 const QUANTILES = [0.5, 0.9, 0.95];
@@ -208,19 +233,20 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
   const groupNodes = new Set(groups.map((g) => g.node));
 
   // Variants: everything that can take format f takes it.
-  let ranges: ReadonlyMap<string, TensorRange> | undefined;
+  let ranges: ReadonlyMap<string, TensorRange> | undefined = inp.ranges;
   const variants: { format: ExecFormat; model: ModelProto; bytes: Uint8Array }[] = [{ format: 'fp32', model: pre, bytes: encodeModel(pre) }];
   for (const f of formats) {
     const assignment = Object.fromEntries(groups.filter((g) => g.formats.includes(f)).map((g) => [g.name, f]));
     if (Object.keys(assignment).length === 0) continue;
     const r = await writeMixedFormat(pre, assignment, { calibration: inp.feeds, ranges });
-    if (f === 'qdq-int8') ranges = r.ranges;
+    if (f === 'qdq-int8') ranges ??= r.ranges;
     variants.push({ format: f, model: r.model, bytes: encodeModel(r.model) });
   }
 
   // One tick per timed variant and clock, per sensitivity run, per link format at each cut, and the server.
   const linkSteps = inp.links ? inp.links.cuts.length * (1 + (inp.links.formats ?? FEATURE_FORMATS).filter((f) => f !== 'fp32').length) : 0;
-  const steps = (clocks.length + 1) * variants.length + groups.reduce((s, g) => s + g.formats.filter((f) => formats.includes(f)).length, 0) + 1 + linkSteps;
+  const sensitivitySteps = sensitivityBlocks(groups, inp.sensitivityBlocks).reduce((a, b) => a + formats.filter((f) => b.some((g) => g.formats.includes(f))).length, 0);
+  const steps = (clocks.length + 1) * variants.length + sensitivitySteps + 1 + linkSteps;
   let done = 0;
   const tick = (what: string) => progress(++done, steps, what);
 
@@ -321,20 +347,24 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
   let serverNodeS: Record<string, number> | undefined;
   await fpSession.release();
   const initByName = new GraphEditor(pre.graph!).inits;
-  const docGroups: OptionsDocument['groups'] = [];
-  for (const g of groups) {
-    const ref = tensorToFloat32(initByName.get(g.weight)!);
-    const opts: OptionsDocument['groups'][number]['options'] = [
-      { format: 'fp32', executable: true, bits: 32, latencyS: lat.get(`fp32\n${g.node}`) ?? clocks.map(() => 0), bytes: ref.length * 4, Dp: 0, deltaDo: 0, ...(inp.task ? { task: 0 } : {}) },
-    ];
-    for (const f of g.formats) {
-      if (f === 'fp32' || !formats.includes(f)) continue;
-      const r = await writeMixedFormat(pre, { [g.name]: f }, { calibration: inp.feeds, ranges });
-      if (r.applied[g.name] !== f) {
-        tick(`${g.name} cannot take ${f}`);
+  const refs = new Map(groups.map((g) => [g.name, tensorToFloat32(initByName.get(g.weight)!)]));
+  const opts = new Map<string, OptionsDocument['groups'][number]['options']>(
+    groups.map((g) => [g.name, [{ format: 'fp32', executable: true, bits: 32, latencyS: lat.get(`fp32\n${g.node}`) ?? clocks.map(() => 0), bytes: refs.get(g.name)!.length * 4, Dp: 0, deltaDo: 0, ...(inp.task ? { task: 0 } : {}) }]]),
+  );
+  const ties: string[][] = [];
+  for (const block of sensitivityBlocks(groups, inp.sensitivityBlocks)) {
+    const tied = new Set<string>();
+    for (const f of formats) {
+      const members = block.filter((g) => g.formats.includes(f));
+      if (members.length === 0) continue;
+      const names = members.map((g) => g.name).join(', ');
+      const r = await writeMixedFormat(pre, Object.fromEntries(members.map((g) => [g.name, f])), { calibration: inp.feeds, ranges });
+      const took = members.filter((g) => r.applied[g.name] === f);
+      if (took.length === 0) {
+        tick(`${names} cannot take ${f}`);
         continue;
       }
-      const s = await createSession(encodeModel(r.model), { label: `${inp.source} (${g.name} in ${f})` });
+      const s = await createSession(encodeModel(r.model), { label: `${inp.source} (${took.length === 1 ? took[0].name : `${took.length} groups`} in ${f})` });
       const outs: Record<string, HostTensor>[] = [];
       let d = 0;
       for (const [i, fd] of inp.feeds.entries()) {
@@ -343,23 +373,39 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
         d += runMeanAbs(refOut[i], o);
       }
       await s.release();
-      const w = writtenWeight(r.model, g, f, ref);
-      opts.push({
-        format: f,
-        executable: true,
-        bits: f === 'nbits4' ? 4 : 8,
-        latencyS: lat.get(`${f}\n${g.node}`) ?? clocks.map(() => 0),
-        bytes: w.bytes,
-        ...(Number.isFinite(w.Dp) ? { Dp: w.Dp } : {}),
-        deltaDo: d / inp.feeds.length,
-        ...(inp.task ? { task: inp.task.score(outs, refOut) } : {}),
-      });
-      tick(`sensitivity of ${g.name} in ${f}`);
+      // A block's measured change is shared among its groups by parameters; the block is tied, so the planner sums it back.
+      const params = took.reduce((a, g) => a + g.params, 0);
+      const task = inp.task ? inp.task.score(outs, refOut) : undefined;
+      for (const g of took) {
+        const w = writtenWeight(r.model, g, f, refs.get(g.name)!);
+        opts.get(g.name)!.push({
+          format: f,
+          executable: true,
+          bits: f === 'nbits4' ? 4 : 8,
+          latencyS: lat.get(`${f}\n${g.node}`) ?? clocks.map(() => 0),
+          bytes: w.bytes,
+          ...(Number.isFinite(w.Dp) ? { Dp: w.Dp } : {}),
+          deltaDo: ((d / inp.feeds.length) * g.params) / Math.max(1, params),
+          ...(task !== undefined ? { task } : {}),
+        });
+        if (took.length > 1) tied.add(g.name);
+      }
+      tick(`sensitivity of ${took.length === 1 ? took[0].name : `${took.length} groups (${took[0].name} …)`} in ${f}`);
     }
+    // Only groups with the same formats can be tied (a tie's options are the formats all its members have).
+    const byFormats = new Map<string, string[]>();
+    for (const n of tied) {
+      const key = opts.get(n)!.map((o) => o.format).join(',');
+      byFormats.set(key, [...(byFormats.get(key) ?? []), n]);
+    }
+    for (const t of byFormats.values()) if (t.length > 1) ties.push(t);
+  }
+  const docGroups: OptionsDocument['groups'] = groups.map((g) => {
+    const ref = refs.get(g.name)!;
     let abs = 0;
     for (let i = 0; i < ref.length; i++) abs += Math.abs(ref[i]);
-    docGroups.push({ name: g.name, node: g.node, op: g.op, params: g.params, ...(abs > 0 ? { lambda: ref.length / abs } : {}), options: opts });
-  }
+    return { name: g.name, node: g.node, op: g.op, params: g.params, ...(abs > 0 ? { lambda: ref.length / abs } : {}), options: opts.get(g.name)! };
+  });
 
   if (inp.server !== false) {
     const dir = await mkdtemp(join(tmpdir(), 'coquant-server-'));
@@ -400,12 +446,15 @@ export async function measureOptions(inp: MeasureOptionsInput): Promise<Measured
     spread: { quantiles: QUANTILES, ratio: ratios },
     distortion: { metric: 'mean |y − y_fp32| over every output element (output distortion D_o)', reference: 'fp32', inputs: inp.feeds.length, ...(inp.task ? { task: inp.task.name } : {}) },
     groups: docGroups,
-    ties: [],
+    ties,
     ...(serverNodeS ? { server: { nodeS: serverNodeS, overheadS: 0 } } : {}),
   };
   if (inp.links) {
     // Link formats per cut, measured like the weights' sensitivity: real forward passes on the same inputs.
     doc.features = await measureFeatureOptions(inp.links.analysis, inp.links.cuts, inp.feeds, { formats: inp.links.formats, task: inp.task, progress: tick });
+    // The cuts themselves (crossing tensors, agent side, the tail's server time), so `plan --options` plans them without the model.
+    const a = inp.links.analysis;
+    doc.cuts = cutEntries(a, doc, { input: inp.links.cuts.includes(inputCutName(a)), only: inp.links.cuts });
   }
   return { doc, ranges };
 }

@@ -7,7 +7,8 @@
  */
 import type { Feed, HostTensor } from '../../data/tensor.ts';
 import { CoquantError } from '../../errors.ts';
-import { encodeFeature, wireNames, type FeatureFormat } from '../../formats/feature-format.ts';
+import { encodeFeature, FEATURE_FORMATS, isFeatureFormat, wireNames, type FeatureFormat } from '../../formats/feature-format.ts';
+import { planLink } from '../../documents/plan-document.ts';
 import { fromOrtType } from '../protocol/datatypes.ts';
 import type { InferTensor } from '../protocol/tensor-codec.ts';
 
@@ -58,4 +59,15 @@ export function featureInputs(features: Readonly<Record<string, HostTensor>>, fo
 /** Bytes the wire tensors occupy (the uplink payload, without protocol headers). */
 export function wireBytes(ws: readonly WireTensor[]): number {
   return ws.reduce((s, w) => s + (w.data as { byteLength: number }).byteLength, 0);
+}
+
+/** What an executable plan sends: its crossing tensors (empty for a plan from before set cuts) and their link formats, checked. */
+export function planFeatures(plan: Parameters<typeof planLink>[0]): { tensors: string[]; formats: Record<string, FeatureFormat> } {
+  const link = planLink(plan);
+  const formats: Record<string, FeatureFormat> = {};
+  for (const [t, f] of Object.entries(link.formats)) {
+    if (!isFeatureFormat(f)) throw new CoquantError('E_FEATURE_FORMAT', `the plan sends '${t}' as '${f}', which is not a link format`, { hint: `link formats are ${FEATURE_FORMATS.join(', ')}` });
+    formats[t] = f;
+  }
+  return { tensors: link.tensors, formats };
 }

@@ -159,11 +159,27 @@ export function allCuts(a: SplitAnalysis): { cut: Cut; candidate: CutCandidate }
   return [...a.cuts.map((cut, i) => ({ cut, candidate: a.candidates[i] })), ...a.setCuts.map((cut, i) => ({ cut, candidate: a.setCandidates[i] }))];
 }
 
+/**
+ * "Send the input": when `names` are exactly the graph inputs the nodes read, the cut with an
+ * empty head (the head model passes the inputs through) and the whole model as the tail. Not a
+ * cut the search lists (its head has no node), but the one to compare every split against.
+ */
+function inputCut(analysis: SplitAnalysis, names: readonly string[]): Cut | undefined {
+  const { index } = analysis;
+  const read = new Set(index.nodes.flatMap((n) => n.input ?? []));
+  const inputs = [...index.graphInputs].filter((t) => read.has(t));
+  if (names.length !== inputs.length || !inputs.every((t) => names.includes(t))) return undefined;
+  const tailParams = analysis.cuts[0] ? analysis.cuts[0].headParams + analysis.cuts[0].tailParams : (analysis.setCuts[0]?.headParams ?? 0) + (analysis.setCuts[0]?.tailParams ?? 0);
+  return { name: names.join(','), tensors: inputs, head: [], tail: index.nodes.map((_, i) => i), headParams: 0, tailParams };
+}
+
 /** The cut `at` names: a cut's name from the analysis, or a comma-separated list of the tensors that should cross. */
 export function resolveCut(analysis: SplitAnalysis, at: string): { cut: Cut; candidate: CutCandidate } {
   const known = allCuts(analysis).find((c) => c.cut.name === at);
   if (known) return known;
   const names = at.split(',').map((s) => s.trim()).filter(Boolean);
+  const input = inputCut(analysis, names);
+  if (input) return { cut: input, candidate: candidate(analysis.index, input, 0, 'tensor', analysis.tensorInfo) };
   const r = cutFromTensors(analysis.index, names);
   if ('problem' in r) {
     throw new UsageError(`cannot split ${analysis.model.path} at '${at}': ${r.problem}`, 'run `coquant split MODEL` to list the cuts, or give every tensor that crosses, comma-separated');
