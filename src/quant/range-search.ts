@@ -17,6 +17,7 @@
 import { approxL1, binnedL1, binnedLevelCount, sortedPrefix, type SortedPrefix } from './clip-bounds.ts';
 import { clippedTermSum, errorSums, errorSumsBelow, type Objective, type Values } from './error-kernels.ts';
 import { fillLevelParams, type LevelParams, levelParams } from './levels.ts';
+import { exactSums, lanesL1, loadSlice, potFits, SIMD_MAX_VALUES, simdEnabled } from './simd-kernels.ts';
 import type { QuantFamily, RangeRule } from './types.ts';
 
 export const CLIP_COARSE_STEPS = 8;
@@ -115,6 +116,8 @@ export function chooseLevels(
 // A level walk costs about this many value evaluations per level (two galloping searches and a
 // few prefix-sum differences, measured on ISNet's channels); above that the four-lane pass is cheaper.
 const BIN_COST = 6;
+// The same with the SIMD kernels, whose lane pass costs about a third of the scalar four-lane pass.
+const BIN_COST_SIMD = Number(process.env.BIN_COST_SIMD ?? 18);
 
 /**
  * The clip-l1 search of `chooseLevelsPlain`, pass by pass, deciding with intervals instead of
@@ -141,8 +144,14 @@ function chooseLevelsL1(family: QuantFamily, bits: number, v: Values, start: num
   let bestExact = false;
   let bestL1 = Infinity;
   let bestSq = Infinity;
+  // The SIMD kernels when they apply to this slice (pot: every non-zero |x|·inv normal, checked per candidate).
+  const n8 = simdEnabled() && n <= SIMD_MAX_VALUES ? loadSlice(sp, v, start, end) : 0;
+  const one = [scratch];
+  const useSimd = (): boolean => n8 > 0 && (family !== 'pot' || potFits(scratch, sp.minAbs));
+  const fs = (n8 + 4) * 4 * 2 ** -53;
   const exact = (t: number): number => {
     fillLevelParams(scratch, family, bits, lo * t, hi * t);
+    if (scratch.inv !== 0 && useSimd()) return exactSums(one, n8, acc)[0];
     acc[0] = 0;
     acc[1] = 0;
     errorSums(scratch, v, null, start, end, acc);
@@ -163,12 +172,18 @@ function chooseLevelsL1(family: QuantFamily, bits: number, v: Values, start: num
         if (P > PRUNE_MIN && P * kappa > tau) continue;
       }
       const walk = binnedLevelCount(scratch, sp);
+      const simd = scratch.inv !== 0 && useSimd();
       let L: number;
       let Uu: number;
-      if (walk >= 0 && walk * BIN_COST < n) {
+      if (walk >= 0 && walk * (simd ? BIN_COST_SIMD : BIN_COST) < n) {
         binnedL1(scratch, sp, iv);
         L = iv[0];
         Uu = iv[1];
+      } else if (simd) {
+        // Lane sums of the kernel's own terms; any two summation orders differ by at most 2γ of the sum.
+        const sum = lanesL1(scratch, n8, tau / (1 - fs));
+        L = sum * (1 - fs);
+        Uu = sum > tau / (1 - fs) ? Infinity : sum * (1 + fs);
       } else if (scratch.inv !== 0) {
         approxL1(scratch, v, start, end, tau, iv);
         L = iv[0];
