@@ -63,3 +63,12 @@ function concat(parts: readonly Float32Array[]): Float32Array {
   }
   return out;
 }
+
+/** The format report's three comparisons: the real format and its simulation against fp32, and the real one against the simulation. */
+export async function formatDistortion(fp32: Runner, real: Runner, fake: Runner, feeds: Feed[]): Promise<{ vsFp32: OutputDistortion; fakeVsFp32: OutputDistortion; vsFake: OutputDistortion }> {
+  return {
+    vsFp32: await compareOutputs(fp32, real, feeds),
+    fakeVsFp32: await compareOutputs(fp32, fake, feeds),
+    vsFake: await compareOutputs(fake, real, feeds),
+  };
+}

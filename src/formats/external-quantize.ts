@@ -17,10 +17,10 @@ import { dirname, join, resolve } from 'node:path';
 import { absolutizeExternalData, externalRef, graphTensors, isExternal, writeModelExternal } from '../io/external-data.ts';
 import { isSyntheticModel } from '../io/synthetic-marker.ts';
 import { createSession, releaseSession } from '../ort/session.ts';
-import { compareOutputs, runnerFor, type Runner } from './compare-outputs.ts';
+import { formatDistortion, runnerFor, type Runner } from './compare-outputs.ts';
 import { FormatError } from './errors.ts';
 import { fakeQuantizeModel, type FakeScheme } from './fake.ts';
-import { censusOf, type IntegerCensus } from './inspect.ts';
+import { censusOf, warnCensus, type IntegerCensus } from './inspect.ts';
 import { writeIntegerFormat } from './write-integer-format.ts';
 import { constantsToInitializers, decodeModel, onnx, type ModelProto, type TensorProto } from './onnx-graph.ts';
 import { pruneOpsetImports } from './preoptimize.ts';
@@ -138,7 +138,7 @@ async function quantizeLoaded(opts: QuantizeToFormatOptions, model: ModelProto, 
   if (!opts.skipCensus) {
     progress('inspecting the graph onnxruntime executes');
     census = await censusOfFile(written.modelPath);
-    if (census.integerOps === 0) warn(`onnxruntime runs no integer kernel in the ${opts.format} model: its integer path folded back to float`);
+    warnCensus(census, opts.format, warn);
   }
   let distortion: FormatReport['distortion'];
   const evalFeeds = opts.evaluation ?? opts.calibration;
@@ -152,11 +152,7 @@ async function quantizeLoaded(opts: QuantizeToFormatOptions, model: ModelProto, 
       const rf = await recordedRunner(resolve(opts.modelPath), evalFeeds);
       const rq = await recordedRunner(written.modelPath, evalFeeds);
       const rk = await recordedRunner(fake.modelPath, evalFeeds);
-      distortion = {
-        vsFp32: await compareOutputs(rf, rq, evalFeeds),
-        fakeVsFp32: await compareOutputs(rf, rk, evalFeeds),
-        vsFake: await compareOutputs(rk, rq, evalFeeds),
-      };
+      distortion = await formatDistortion(rf, rq, rk, evalFeeds);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

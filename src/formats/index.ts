@@ -10,10 +10,10 @@ import { buildFormatReport, FORMAT_NAMES, type FormatName, type FormatReport } f
 import { readFile } from 'node:fs/promises';
 import type { Feed } from '../data/tensor.ts';
 import type { RangeMethod, TensorRange } from './calibrate-ranges.ts';
-import { compareOutputs, runnerFor } from './compare-outputs.ts';
+import { formatDistortion, runnerFor } from './compare-outputs.ts';
 import { FormatError } from './errors.ts';
 import { fakeQuantizeModel, type FakeScheme } from './fake.ts';
-import { integerCensus, type IntegerCensus } from './inspect.ts';
+import { integerCensus, warnCensus, type IntegerCensus } from './inspect.ts';
 import { decodeModel, encodeModel } from './onnx-graph.ts';
 import { hasExternalData } from '../io/external-data.ts';
 import { isSyntheticModel } from '../io/synthetic-marker.ts';
@@ -163,11 +163,7 @@ export async function quantizeToFormat(opts: QuantizeToFormatOptions): Promise<Q
   if (!opts.skipCensus) {
     progress('inspecting the graph onnxruntime executes');
     census = await integerCensus(bytes, source);
-    if (opts.format !== 'fake') {
-      if (census.integerOps === 0) warn(`onnxruntime runs no integer kernel in the ${opts.format} model: its integer path folded back to float`);
-      if (census.fallbacks.length > 0)
-        warn(`${census.fallbacks.length} quantized weight(s) feed float kernels after optimisation: ${census.fallbacks.slice(0, 5).map((f) => `${f.consumerOp} '${f.consumer}'`).join(', ')}`);
-    }
+    if (opts.format !== 'fake') warnCensus(census, opts.format, warn);
   }
 
   let distortion: FormatReport['distortion'];
@@ -179,11 +175,7 @@ export async function quantizeToFormat(opts: QuantizeToFormatOptions): Promise<Q
     const rq = await runnerFor(bytes);
     const rk = await runnerFor(fake);
     try {
-      distortion = {
-        vsFp32: await compareOutputs(rf.run, rq.run, evalFeeds),
-        fakeVsFp32: await compareOutputs(rf.run, rk.run, evalFeeds),
-        vsFake: await compareOutputs(rk.run, rq.run, evalFeeds),
-      };
+      distortion = await formatDistortion(rf.run, rq.run, rk.run, evalFeeds);
     } finally {
       await Promise.all([rf.release(), rq.release(), rk.release()]);
     }

@@ -59,3 +59,9 @@ export async function integerCensus(bytes: Uint8Array, where = 'model'): Promise
 export function writtenCensus(bytes: Uint8Array): IntegerCensus {
   return censusOf(decodeModel(bytes));
 }
+
+/** The census's warnings for a real format: no integer kernel at all, or quantized weights that reach float kernels. */
+export function warnCensus(census: IntegerCensus, format: string, warn: (m: string) => void): void {
+  if (census.integerOps === 0) warn(`onnxruntime runs no integer kernel in the ${format} model: its integer path folded back to float`);
+  if (census.fallbacks.length > 0) warn(`${census.fallbacks.length} quantized weight(s) feed float kernels after optimisation: ${census.fallbacks.slice(0, 5).map((f) => `${f.consumerOp} '${f.consumer}'`).join(', ')}`);
+}
