@@ -148,4 +148,43 @@ describe('server buffer pool', () => {
     expect((r.outputs[0]!.data as Float32Array)[n - 1]).toBe((x.data as Float32Array)[n - 1]);
     await settled();
   }, 120_000);
+
+  it('client inferScoped: concurrent calls each see their own answer while `use` runs, and give the buffer back', async () => {
+    const client = new InferenceClient({ url: srv.url });
+    const pool = () => (client as unknown as { answers: BufferPool }).answers.stats();
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.tuple(fc.integer({ min: 16_384, max: 300_000 }), fc.nat(15)), { minLength: 1, maxLength: 8 }),
+      async (calls) => {
+        await Promise.all(calls.map(([n, delay], k) => {
+          const x = feature(n, k + 11);
+          return client.inferScoped('identity', [x], async (r) => {
+            // Other calls finish meanwhile; a buffer shared with one of them would change under us.
+            await new Promise((res) => setTimeout(res, delay));
+            const y = r.outputs[0]!.data as Float32Array;
+            expect(y.length).toBe(n);
+            expect(Buffer.compare(Buffer.from(y.buffer, y.byteOffset, y.byteLength), Buffer.from((x.data as Float32Array).buffer))).toBe(0);
+          });
+        }));
+        expect(pool().inUse).toBe(0);
+      },
+    ), { numRuns: 10 });
+    expect(pool().created).toBeLessThanOrEqual(40);
+  }, 120_000);
+
+  it('client inferScoped gives the answer buffer back when the server refuses, `use` throws or the call times out', async () => {
+    const client = new InferenceClient({ url: srv.url });
+    const n = 100_000;
+    const x = feature(n, 3);
+    await client.inferScoped('identity', [x], () => undefined);
+    const pool = () => (client as unknown as { answers: BufferPool }).answers.stats();
+    const created = pool().created;
+    for (let i = 0; i < 50; i++) {
+      await expect(client.inferScoped('identity', [{ ...x, shape: [2, n / 2 + 1] }], () => 0)).rejects.toThrow(/400/);
+      await expect(client.inferScoped('identity', [x], () => { throw new Error('consumer failed'); })).rejects.toThrow('consumer failed');
+      await client.inferScoped('identity', [x], () => 0, { timeoutMs: 1 }).catch(() => undefined);
+      expect(pool().inUse).toBe(0);
+    }
+    expect(pool().created - created).toBeLessThanOrEqual(2);
+    await settled();
+  }, 120_000);
 });

@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { BufferPool, PooledBuffer } from '../protocol/buffer-pool.ts';
 import { HEADER_LENGTH_HEADER } from '../protocol/infer-codec.ts';
 import { RequestAbortedError, RequestTimeoutError, ServerUnreachableError } from './client-errors.ts';
 
@@ -16,6 +17,8 @@ export interface ExchangeResponse {
   /** Lower-case header lookup; undefined when absent. */
   header(name: string): string | undefined;
   body: Buffer;
+  /** Gives a pooled body buffer back (no-op otherwise); the body must not be used afterwards. */
+  release(): void;
 }
 
 export interface ExchangeRequest {
@@ -26,6 +29,8 @@ export interface ExchangeRequest {
   chunks?: readonly Uint8Array[];
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Read the answer into a buffer from this pool; the caller must call `release()` on the response. */
+  pool?: BufferPool;
 }
 
 // Idle sockets are unref'd by the agent, so a kept-alive connection never holds the process open.
@@ -38,14 +43,18 @@ const agents = {
 /** Bodies above this are gathered chunk by chunk rather than preallocated from a claimed length. */
 const MAX_PREALLOC = 512 * 1024 * 1024;
 
-function alignedTarget(contentLength: string | undefined, headerLength: string | string[] | undefined): Buffer | undefined {
+function alignedTarget(
+  contentLength: string | undefined, headerLength: string | string[] | undefined, pool: BufferPool | undefined,
+): { target: Buffer; pooled?: PooledBuffer } | undefined {
   if (contentLength === undefined || !/^\d{1,15}$/.test(contentLength)) return undefined;
   const n = Number(contentLength);
   if (n > MAX_PREALLOC) return undefined;
   const h = Array.isArray(headerLength) ? headerLength[0] : headerLength;
   const hl = h !== undefined && /^\s*\d{1,15}\s*$/.test(h) ? Number(h) : 0;
   const pad = hl <= n ? (8 - (hl % 8)) % 8 : 0;
-  return Buffer.allocUnsafeSlow(pad + n).subarray(pad);
+  if (!pool) return { target: Buffer.allocUnsafeSlow(pad + n).subarray(pad) };
+  const pooled = pool.acquire(pad + n);
+  return { target: pooled.bytes.subarray(pad, pad + n), pooled };
 }
 
 /** A failure that means a kept-alive socket was closed by the server just before reuse. */
@@ -73,6 +82,11 @@ function attempt(r: ExchangeRequest): Promise<ExchangeResponse> {
     if (r.signal?.aborted) { reject(new RequestAbortedError(r.url)); return; }
     let settled = false;
     let gotResponse = false;
+    let pooled: PooledBuffer | undefined;
+    const giveBack = () => {
+      if (pooled) r.pool!.release(pooled);
+      pooled = undefined;
+    };
     const headers: Record<string, string | number> = { ...r.headers };
     if (r.chunks) {
       let n = 0;
@@ -89,6 +103,7 @@ function attempt(r: ExchangeRequest): Promise<ExchangeResponse> {
       settled = true;
       cleanup();
       req.destroy();
+      giveBack();
       reject(e);
     };
     const timer = setTimeout(() => fail(new RequestTimeoutError(r.url, r.timeoutMs)), r.timeoutMs);
@@ -104,10 +119,13 @@ function attempt(r: ExchangeRequest): Promise<ExchangeResponse> {
     });
     req.on('response', (res) => {
       gotResponse = true;
-      const target = alignedTarget(res.headers['content-length'], res.headers[HEADER_LENGTH_HEADER]);
+      const placed = alignedTarget(res.headers['content-length'], res.headers[HEADER_LENGTH_HEADER], settled ? undefined : r.pool);
+      const target = placed?.target;
+      pooled = placed?.pooled;
       const chunks: Buffer[] = [];
       let received = 0;
       res.on('data', (c: Buffer) => {
+        if (settled) return; // failed already: a pooled target may serve another exchange by now
         if (target) {
           if (received + c.length > target.length) { fail(new ServerUnreachableError(r.url, 'the answer is longer than its Content-Length')); return; }
           target.set(c, received);
@@ -134,6 +152,7 @@ function attempt(r: ExchangeRequest): Promise<ExchangeResponse> {
           status: res.statusCode ?? 0,
           header: (name) => { const v = h[name.toLowerCase()]; return Array.isArray(v) ? v.join(', ') : v; },
           body,
+          release: giveBack,
         });
       });
     });

@@ -3,6 +3,7 @@
  * extension. It speaks to `coquant serve`, Triton or KServe unchanged. No retries here: the
  * agent owns retry policy; every call takes an AbortSignal and a timeout.
  */
+import { BufferPool } from '../protocol/buffer-pool.ts';
 import {
   BINARY_CONTENT_TYPE, HEADER_LENGTH_HEADER, decodeInferResponse, encodeInferRequestParts,
   type EncodeRequestOptions, type Parameters,
@@ -60,6 +61,8 @@ export class InferenceClient {
   private readonly token?: string;
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
+  /** Answer buffers for inferScoped (a few MiB at most are kept). */
+  private answers?: BufferPool;
 
   constructor(opts: ClientOptions) {
     this.url = opts.url.replace(/\/+$/, '');
@@ -70,8 +73,12 @@ export class InferenceClient {
   }
 
   /** One HTTP exchange with timeout/abort mapping; any status is returned, transport failures throw. */
-  private call(method: string, path: string, opts: CallOptions & { chunks?: readonly Uint8Array[]; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+  private call(
+    method: string, path: string,
+    opts: CallOptions & { chunks?: readonly Uint8Array[]; headers?: Record<string, string>; pool?: BufferPool } = {},
+  ): Promise<RawResponse> {
     return exchange({
+      pool: opts.pool,
       method,
       url: `${this.url}${path}`,
       headers: { ...this.headers, ...(opts.headers ?? {}) },
@@ -142,7 +149,32 @@ export class InferenceClient {
     return p.data;
   }
 
+  /** Runs `model` on `inputs`. The result owns its memory: keep it as long as you like. */
   async infer(model: string, inputs: InferTensor[], opts: InferOptions = {}): Promise<InferResult> {
+    return this.inferRaw(model, inputs, opts, undefined);
+  }
+
+  /**
+   * Like `infer`, but the output tensors are views of a reusable answer buffer of this client,
+   * valid only while `use` runs (and until the promise it returns settles): the buffer is given
+   * back to the client's pool afterwards, and the next call may overwrite it. Copy what you
+   * keep (e.g. `data.slice()`). This avoids allocating a fresh answer buffer per call, which
+   * for megabyte outputs is garbage-collector work; concurrent calls each get their own buffer.
+   */
+  async inferScoped<T>(model: string, inputs: InferTensor[], use: (r: InferResult) => T | Promise<T>, opts: InferOptions = {}): Promise<T> {
+    this.answers ??= new BufferPool({ maxFreeBytes: 16 * 1024 * 1024 });
+    const pool = this.answers;
+    let release: (() => void) | undefined;
+    try {
+      return await use(await this.inferRaw(model, inputs, opts, pool, (f) => { release = f; }));
+    } finally {
+      release?.();
+    }
+  }
+
+  private async inferRaw(
+    model: string, inputs: InferTensor[], opts: InferOptions, pool: BufferPool | undefined, onBody?: (release: () => void) => void,
+  ): Promise<InferResult> {
     const path = `${this.modelPath(model, opts.version)}/infer`;
     const encOpts: EncodeRequestOptions = {
       id: opts.id,
@@ -155,7 +187,8 @@ export class InferenceClient {
     const msg = encodeInferRequestParts(inputs, encOpts);
     const headers: Record<string, string> = { 'content-type': msg.contentType };
     if (msg.headerLength !== undefined) headers[HEADER_LENGTH_HEADER] = String(msg.headerLength);
-    const r = await this.call('POST', path, { ...opts, chunks: msg.chunks, headers });
+    const r = await this.call('POST', path, { ...opts, chunks: msg.chunks, headers, pool });
+    onBody?.(r.release);
     if (r.status !== 200) throw this.httpError(path, r);
     const hl = r.header(HEADER_LENGTH_HEADER);
     const ct = r.header('content-type') ?? '';
