@@ -17,6 +17,7 @@
 import { approxL1, binnedL1, binnedLevelCount, sortedPrefix, type SortedPrefix } from './clip-bounds.ts';
 import { clippedTermSum, errorSums, errorSumsBelow, type Objective, type Values } from './error-kernels.ts';
 import { fillLevelParams, type LevelParams, levelParams } from './levels.ts';
+import { radixSortedCopy } from './radix-sort.ts';
 import { exactSums, lanesL1, loadSlice, potFits, SIMD_MAX_VALUES, simdEnabled } from './simd-kernels.ts';
 import type { QuantFamily, RangeRule } from './types.ts';
 
@@ -116,8 +117,9 @@ export function chooseLevels(
 // A level walk costs about this many value evaluations per level (two galloping searches and a
 // few prefix-sum differences, measured on ISNet's channels); above that the four-lane pass is cheaper.
 const BIN_COST = 6;
-// The same with the SIMD kernels, whose lane pass costs about a third of the scalar four-lane pass.
-const BIN_COST_SIMD = Number(process.env.BIN_COST_SIMD ?? 18);
+// The same with the SIMD kernels (simd-kernels.ts), whose lane pass is several times cheaper than the scalar one
+// (measured on ISNet: CPU time flat between 60 and 200, 2x more at 6).
+const BIN_COST_SIMD = 100;
 
 /**
  * The clip-l1 search of `chooseLevelsPlain`, pass by pass, deciding with intervals instead of
@@ -131,12 +133,33 @@ const BIN_COST_SIMD = Number(process.env.BIN_COST_SIMD ?? 18);
  * slice-order sums, so most searches make one full slice-order pass instead of up to 26.
  */
 function chooseLevelsL1(family: QuantFamily, bits: number, v: Values, start: number, end: number, lo: number, hi: number, sp: SortedPrefix): ChosenLevels {
+  const found = searchL1(family, bits, v, start, end, lo, hi, sp, NaN);
+  const params = levelParams(family, bits, lo * found.clip, hi * found.clip);
+  return { params, clip: found.clip, sums: found.sums ?? finalSums([params], v, start, end, sp)[0] };
+}
+
+/** The clip an L1 search settled on, with its slice-order sums when the search computed them. */
+interface FoundClip {
+  clip: number;
+  sums: Float64Array | null;
+}
+
+/**
+ * The interval search of `chooseLevelsL1` without the final slice-order sums. `hint` (a clip factor,
+ * NaN for none; e.g. the clip of the next narrower bit-width) only changes the order in which the
+ * first pass evaluates its candidates: the likely best first gives a tight τ at once, so the others
+ * are cut short or pruned. The outcome does not depend on the order: every candidate gets its
+ * interval against a τ that only decreases, survivors are taken against the pass's final τ, and
+ * several survivors are compared in visiting order.
+ */
+function searchL1(family: QuantFamily, bits: number, v: Values, start: number, end: number, lo: number, hi: number, sp: SortedPrefix, hint: number): FoundClip {
   const n = end - start;
   const kappa = roundingDiscount(n);
   const scratch = levelParams(family, bits, lo, hi);
   const acc = new Float64Array(2);
   const iv = new Float64Array(2);
   const ts = new Float64Array(CLIP_COARSE_STEPS);
+  // Lower bound of each candidate, by visiting index; NaN when skipped or pruned.
   const Ls = new Float64Array(CLIP_COARSE_STEPS);
   let bestT = 1;
   let bestLo = Infinity;
@@ -157,14 +180,18 @@ function chooseLevelsL1(family: QuantFamily, bits: number, v: Values, start: num
     errorSums(scratch, v, null, start, end, acc);
     return acc[0];
   };
+  const first0 = hint > 0 ? Math.min(CLIP_COARSE_STEPS - 1, Math.max(0, Math.round(CLIP_COARSE_STEPS * (1 - hint)))) : 0;
   for (let pass = 0; pass <= CLIP_REFINE_STEPS.length; pass++) {
     const center = bestT;
     const count = pass === 0 ? CLIP_COARSE_STEPS : 2 * CLIP_REFINE_SPAN;
+    const first = pass === 0 ? first0 : 0;
     let tau = bestHi;
-    let m = 0;
-    let last = -1;
-    for (let c = 0; c < count; c++) {
+    for (let e = 0; e < count; e++) {
+      // Evaluation order: `first`, then the others in visiting order.
+      const c = e === 0 ? first : e <= first ? e - 1 : e;
+      Ls[c] = NaN;
       const t = candidateClip(pass, center, c);
+      ts[c] = t;
       if (!(t > 0 && t <= 1)) continue;
       fillLevelParams(scratch, family, bits, lo * t, hi * t);
       if (tau < Infinity) {
@@ -192,15 +219,15 @@ function chooseLevelsL1(family: QuantFamily, bits: number, v: Values, start: num
         L = Uu = exact(t);
       }
       if (L > tau) continue;
-      ts[m] = t;
-      Ls[m++] = L;
+      Ls[c] = L;
       if (Uu < tau) tau = Uu;
     }
     let survivors = pass > 0 && bestLo <= tau ? 1 : 0;
-    for (let i = 0; i < m; i++) {
-      if (Ls[i] <= tau) {
+    let last = -1;
+    for (let c = 0; c < count; c++) {
+      if (Ls[c] <= tau) {
         survivors++;
-        last = i;
+        last = c;
       }
     }
     if (survivors === 1 && last >= 0) {
@@ -219,12 +246,12 @@ function chooseLevelsL1(family: QuantFamily, bits: number, v: Values, start: num
           bestSq = acc[1];
         }
       }
-      for (let i = 0; i < m; i++) {
-        if (!(Ls[i] <= tau)) continue;
-        const s = exact(ts[i]);
+      for (let c = 0; c < count; c++) {
+        if (!(Ls[c] <= tau)) continue;
+        const s = exact(ts[c]);
         if (s < cur) {
           cur = s;
-          bestT = ts[i];
+          bestT = ts[c];
           bestL1 = acc[0];
           bestSq = acc[1];
         }
@@ -233,13 +260,41 @@ function chooseLevelsL1(family: QuantFamily, bits: number, v: Values, start: num
       bestExact = true;
     }
   }
-  if (!bestExact) {
-    exact(bestT);
-    bestL1 = acc[0];
-    bestSq = acc[1];
-  }
-  return { params: levelParams(family, bits, lo * bestT, hi * bestT), clip: bestT, sums: Float64Array.of(bestL1, bestSq) };
+  return { clip: bestT, sums: bestExact ? Float64Array.of(bestL1, bestSq) : null };
 }
+
+/**
+ * Slice-order [L1, squared] sums of several chosen levels over one unweighted slice, as errorSums
+ * gives them: four at a time through the SIMD kernel (one candidate per lane) where it applies.
+ */
+function finalSums(ps: LevelParams[], v: Values, start: number, end: number, sp: SortedPrefix): Float64Array[] {
+  const out = ps.map(() => new Float64Array(2));
+  const n = end - start;
+  const n8 = simdEnabled() && n > 0 && n <= SIMD_MAX_VALUES ? loadSlice(sp, v, start, end) : 0;
+  const batch: number[] = [];
+  const buf = new Float64Array(8);
+  const flush = () => {
+    exactSums(batch.map((i) => ps[i]), n8, buf);
+    batch.forEach((i, j) => out[i].set(buf.subarray(2 * j, 2 * j + 2)));
+    batch.length = 0;
+  };
+  for (const fam of ['uniform-symmetric', 'uniform-asymmetric', 'pot'] as const) {
+    ps.forEach((p, i) => {
+      if (p.family !== fam || n8 === 0 || p.inv === 0 || (fam === 'pot' && !potFits(p, sp.minAbs))) return;
+      batch.push(i);
+      if (batch.length === 4) flush();
+    });
+    if (batch.length > 0) flush();
+  }
+  ps.forEach((p, i) => {
+    const fam = p.family;
+    const simd = n8 > 0 && p.inv !== 0 && (fam === 'uniform-symmetric' || fam === 'uniform-asymmetric' || (fam === 'pot' && potFits(p, sp.minAbs)));
+    if (!simd) errorSums(p, v, null, start, end, out[i]);
+  });
+  return out;
+}
+
+const isL1Family = (f: QuantFamily): boolean => f === 'uniform-symmetric' || f === 'uniform-asymmetric' || f === 'pot';
 
 /** What the clip searches of one slice share across families and bit-widths. */
 export interface PreparedSlice {
@@ -280,25 +335,51 @@ export function potSaturated(bits: number, lo: number, hi: number, minAbs: numbe
 export function chooseLevelsForBits(family: QuantFamily, bitsList: readonly number[], range: RangeRule, v: Values, start: number, end: number, slice: PreparedSlice): ChosenLevels[] {
   const out: ChosenLevels[] = new Array(bitsList.length);
   const [lo, hi] = slice.bounds;
-  let saturated: ChosenLevels | undefined;
   const order = bitsList.map((b, i) => i).sort((a, b) => bitsList[a] - bitsList[b]);
+  const l1 = range === 'clip-l1' && isL1Family(family) && end > start;
+  // The first saturated pot bit-width searches; the wider ones reuse its clip and sums.
+  let saturated = -1;
+  const reuse: number[] = [];
+  // L1 searches go narrowest first, each hinted with the previous clip; their slice-order sums are batched at the end.
+  let hint = NaN;
+  const pending: number[] = [];
   for (const i of order) {
     const bits = bitsList[i];
-    if (family === 'pot' && range !== 'absmax' && potSaturated(bits, lo, hi, slice.minAbs)) {
-      if (saturated) {
-        out[i] = { params: levelParams(family, bits, lo * saturated.clip, hi * saturated.clip), clip: saturated.clip, sums: Float64Array.from(saturated.sums) };
-        continue;
-      }
-      saturated = out[i] = chooseLevels(family, bits, range, v, null, start, end, slice.bounds, slice.sorted, slice.prefix);
+    const sat = family === 'pot' && range !== 'absmax' && potSaturated(bits, lo, hi, slice.minAbs);
+    if (sat && saturated >= 0) {
+      reuse.push(i);
       continue;
     }
-    out[i] = chooseLevels(family, bits, range, v, null, start, end, slice.bounds, slice.sorted, slice.prefix);
+    if (sat) saturated = i;
+    if (!l1) {
+      out[i] = chooseLevels(family, bits, range, v, null, start, end, slice.bounds, slice.sorted, slice.prefix);
+      continue;
+    }
+    const found = searchL1(family, bits, v, start, end, lo, hi, slice.prefix, hint);
+    hint = found.clip;
+    out[i] = { params: levelParams(family, bits, lo * found.clip, hi * found.clip), clip: found.clip, sums: found.sums ?? new Float64Array(2) };
+    if (!found.sums) pending.push(i);
+  }
+  const sums = finalSums(pending.map((i) => out[i].params), v, start, end, slice.prefix);
+  pending.forEach((i, k) => (out[i].sums = sums[k]));
+  for (const i of reuse) {
+    const s = out[saturated];
+    out[i] = { params: levelParams(family, bitsList[i], lo * s.clip, hi * s.clip), clip: s.clip, sums: Float64Array.from(s.sums) };
   }
   return out;
 }
 
 /** Ascending float64 copy of a slice: shared by every clip search over that slice (all families, bit-widths). */
 export function sortedCopy(v: Values, start: number, end: number): Float64Array {
+  if (v instanceof Float32Array && end - start >= RADIX_MIN) return radixSortedCopy(v, start, end);
+  return sortedCopyReference(v, start, end);
+}
+
+// Below this many values the typed-array sort is as fast as the radix passes (2048 counters each).
+const RADIX_MIN = 1024;
+
+/** The definition of `sortedCopy`: widen, then Float64Array.prototype.sort. */
+export function sortedCopyReference(v: Values, start: number, end: number): Float64Array {
   const out = new Float64Array(end - start);
   for (let i = start; i < end; i++) out[i - start] = v[i];
   return out.sort();
