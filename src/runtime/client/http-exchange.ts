@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import type { BufferPool, PooledBuffer } from '../protocol/buffer-pool.ts';
 import { HEADER_LENGTH_HEADER } from '../protocol/infer-codec.ts';
 import { RequestAbortedError, RequestTimeoutError, ServerUnreachableError } from './client-errors.ts';
@@ -35,8 +36,30 @@ export interface ExchangeRequest {
 
 // Idle sockets are unref'd by the agent, so a kept-alive connection never holds the process open.
 // The idle timeout stays below common server keep-alive timeouts (fastify 72 s, Node 5 s).
+//
+// Plain-HTTP sockets read into one fixed 64 KiB buffer each (net's `onread`) instead of a fresh
+// buffer per read: a 1 MiB answer otherwise allocates 1 MiB of short-lived ArrayBuffers on top
+// of the HTTP parser's own body copies, and that external memory is what pushes V8 into
+// old-space mark-compacts. This is safe because the data is handed to the HTTP parser
+// synchronously and Node's parser copies every body chunk (on_body: Buffer::Copy) and turns
+// headers into strings, so nothing keeps a view of the fixed buffer past the callback.
+class FixedReadAgent extends http.Agent {
+  // Returned synchronously, so the agent does not wait for a callback.
+  override createConnection(opts: http.ClientRequestArgs): net.Socket {
+    const onread = {
+      buffer: Buffer.allocUnsafeSlow(64 * 1024),
+      callback: (n: number, buf: Buffer): boolean => {
+        socket.emit('data', buf.subarray(0, n));
+        return !socket.isPaused();
+      },
+    };
+    const socket = net.connect({ ...opts, onread } as net.NetConnectOpts);
+    return socket;
+  }
+}
+
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, timeout: 4000, scheduling: 'lifo' }),
+  'http:': new FixedReadAgent({ keepAlive: true, timeout: 4000, scheduling: 'lifo' }),
   'https:': new https.Agent({ keepAlive: true, timeout: 4000, scheduling: 'lifo' }),
 };
 
