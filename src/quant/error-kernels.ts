@@ -145,79 +145,18 @@ export function potD(x: number, inv: number, c: number, minExp: number): number 
 const EXIT_BLOCK = 128;
 
 /**
- * `errorSums` of an unweighted slice into a zeroed acc, bit for bit (same terms, same order),
- * except that it gives up once the objective's running sum reaches `limit`: every term is ≥ 0 and
- * adding a non-negative double never lowers a sum, so the full sum could not be below `limit`.
- * Returns false when it gave up (acc is then partial), true with acc = [L1 sum, squared sum].
+ * `errorSums` of an unweighted slice into a zeroed acc, bit for bit (same terms, same order), and
+ * whether the objective's sum is below `limit`. fp8 (which has no SIMD kernel) gives up once the
+ * running sum reaches `limit`: every term is ≥ 0 and adding a non-negative double never lowers a
+ * sum, so the full sum could not be below `limit`. Returns false when the sum is not below limit
+ * (acc may then be partial), true with acc = [L1 sum, squared sum].
  */
 export function errorSumsBelow(p: LevelParams, v: Values, start: number, end: number, obj: Objective, limit: number, acc: Float64Array): boolean {
   acc[0] = 0;
   acc[1] = 0;
-  if (p.inv === 0) {
-    zeroErr(v, null, start, end, acc);
-    return acc[obj] < limit;
-  }
-  switch (p.family) {
-    case 'uniform-symmetric':
-      return symBelow(v, start, end, p.inv, p.scale, p.qmax, obj, limit, acc);
-    case 'uniform-asymmetric':
-      return asymBelow(v, start, end, p.inv, p.scale, p.qmax, p.zero, obj, limit, acc);
-    case 'pot':
-      return potBelow(v, start, end, p.inv, p.scale, p.minExp, obj, limit, acc);
-    default:
-      return fp8Below(p, v, start, end, obj, limit, acc);
-  }
-}
-
-function symBelow(v: Values, s: number, e: number, inv: number, step: number, n: number, obj: Objective, limit: number, acc: Float64Array): boolean {
-  let l1 = 0;
-  let sq = 0;
-  for (let b = s; b < e; b += EXIT_BLOCK) {
-    const be = b + EXIT_BLOCK < e ? b + EXIT_BLOCK : e;
-    for (let i = b; i < be; i++) {
-      const d = symD(v[i], inv, step, n);
-      l1 += Math.abs(d);
-      sq += d * d;
-    }
-    if ((obj === 0 ? l1 : sq) >= limit) return false;
-  }
-  acc[0] = l1;
-  acc[1] = sq;
-  return true;
-}
-
-function asymBelow(v: Values, s: number, e: number, inv: number, step: number, n: number, z: number, obj: Objective, limit: number, acc: Float64Array): boolean {
-  let l1 = 0;
-  let sq = 0;
-  for (let b = s; b < e; b += EXIT_BLOCK) {
-    const be = b + EXIT_BLOCK < e ? b + EXIT_BLOCK : e;
-    for (let i = b; i < be; i++) {
-      const d = asymD(v[i], inv, step, n, z);
-      l1 += Math.abs(d);
-      sq += d * d;
-    }
-    if ((obj === 0 ? l1 : sq) >= limit) return false;
-  }
-  acc[0] = l1;
-  acc[1] = sq;
-  return true;
-}
-
-function potBelow(v: Values, s: number, e: number, inv: number, c: number, minExp: number, obj: Objective, limit: number, acc: Float64Array): boolean {
-  let l1 = 0;
-  let sq = 0;
-  for (let b = s; b < e; b += EXIT_BLOCK) {
-    const be = b + EXIT_BLOCK < e ? b + EXIT_BLOCK : e;
-    for (let i = b; i < be; i++) {
-      const d = potD(v[i], inv, c, minExp);
-      l1 += Math.abs(d);
-      sq += d * d;
-    }
-    if ((obj === 0 ? l1 : sq) >= limit) return false;
-  }
-  acc[0] = l1;
-  acc[1] = sq;
-  return true;
+  if (p.inv !== 0 && (p.family === 'fp8-e4m3' || p.family === 'fp8-e5m2')) return fp8Below(p, v, start, end, obj, limit, acc);
+  errorSums(p, v, null, start, end, acc);
+  return acc[obj] < limit;
 }
 
 function fp8Below(p: LevelParams, v: Values, s: number, e: number, obj: Objective, limit: number, acc: Float64Array): boolean {

@@ -84,6 +84,31 @@ export function chooseLevels(
   }
   const obj: Objective = range === 'clip-l1' ? 0 : 1;
   const kappa = roundingDiscount(end - start);
+  const n = end - start;
+  const n8 = simdEnabled() && n > 0 && n <= SIMD_MAX_VALUES ? loadSlice(asc, v, start, end) : 0;
+  const minAbs = n8 > 0 && family === 'pot' ? minNonZeroAbs(asc) : Infinity;
+  return gridSearch(family, bits, lo, hi, obj, (p, best, acc) => {
+    if (best < Infinity) {
+      // Prune: the full objective is ≥ P·kappa > best, so this candidate cannot win.
+      const P = clippedTermSum(p, asc, obj, best * PRUNE_STOP);
+      if (P > PRUNE_MIN && P * kappa > best) return false;
+    }
+    if (n8 > 0 && p.inv !== 0 && (p.family === 'uniform-symmetric' || p.family === 'uniform-asymmetric' || (p.family === 'pot' && potFits(p, minAbs)))) {
+      exactSums([p], n8, acc);
+      return acc[obj] < best;
+    }
+    return errorSumsBelow(p, v, start, end, obj, best, acc);
+  });
+}
+
+/**
+ * The coarse-to-fine grid every clip rule walks: for each candidate clip in visiting order,
+ * `evaluate` fills acc with the [L1 sum, squared sum] of its levels, or returns false when it has
+ * proved the candidate's objective is not below `best`; the first strictly smallest acc[obj] wins.
+ */
+function gridSearch(family: QuantFamily, bits: number, lo: number, hi: number, obj: Objective, evaluate: (p: LevelParams, best: number, acc: Float64Array) => boolean): ChosenLevels {
+  // One scratch params object and accumulator for all 26 candidates: tiny slices (depthwise
+  // channels of 9 values) would otherwise spend most of their time allocating.
   const scratch = levelParams(family, bits, lo, hi);
   const acc = new Float64Array(2);
   let bestT = 1;
@@ -97,12 +122,7 @@ export function chooseLevels(
       const t = candidateClip(pass, center, c);
       if (!(t > 0 && t <= 1)) continue;
       fillLevelParams(scratch, family, bits, lo * t, hi * t);
-      if (bestObj < Infinity) {
-        // Prune: the full objective is ≥ P·kappa > bestObj, so this candidate cannot win.
-        const P = clippedTermSum(scratch, asc, obj, bestObj * PRUNE_STOP);
-        if (P > PRUNE_MIN && P * kappa > bestObj) continue;
-      }
-      if (!errorSumsBelow(scratch, v, start, end, obj, bestObj, acc)) continue;
+      if (!evaluate(scratch, bestObj, acc)) continue;
       if (acc[obj] < bestObj) {
         bestObj = acc[obj];
         bestT = t;
@@ -112,6 +132,23 @@ export function chooseLevels(
     }
   }
   return { params: levelParams(family, bits, lo * bestT, hi * bestT), clip: bestT, sums: Float64Array.of(bestL1, bestSq) };
+}
+
+/** Smallest non-zero |x| of an ascending array (Infinity when every value is 0): next to the zero crossing. */
+function minNonZeroAbs(asc: Float64Array): number {
+  let a = 0;
+  let b = asc.length;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (asc[m] < 0) a = m + 1;
+    else b = m;
+  }
+  // asc[a - 1] < 0 ≤ asc[a]; skip the zeros.
+  let p = a;
+  while (p < asc.length && asc[p] === 0) p++;
+  const pos = p < asc.length ? asc[p] : Infinity;
+  const neg = a > 0 ? -asc[a - 1] : Infinity;
+  return pos < neg ? pos : neg;
 }
 
 // A level walk costs about this many value evaluations per level (two galloping searches and a
@@ -421,32 +458,10 @@ export function chooseLevelsPlain(
     const params = levelParams(family, bits, lo, hi);
     return { params, clip: 1, sums: errorSums(params, v, w, start, end, new Float64Array(2)) };
   }
-  const k = range === 'clip-l1' ? 0 : 1;
-  // One scratch params object and accumulator for all 26 candidates: tiny slices (depthwise
-  // channels of 9 values) would otherwise spend most of their time allocating.
-  const scratch = levelParams(family, bits, lo, hi);
-  const acc = new Float64Array(2);
-  let bestT = 1;
-  let bestL1 = Infinity;
-  let bestSq = Infinity;
-  let bestObj = Infinity;
-  for (let pass = 0; pass <= CLIP_REFINE_STEPS.length; pass++) {
-    const center = bestT;
-    const count = pass === 0 ? CLIP_COARSE_STEPS : 2 * CLIP_REFINE_SPAN;
-    for (let c = 0; c < count; c++) {
-      const t = candidateClip(pass, center, c);
-      if (!(t > 0 && t <= 1)) continue;
-      fillLevelParams(scratch, family, bits, lo * t, hi * t);
-      acc[0] = 0;
-      acc[1] = 0;
-      errorSums(scratch, v, w, start, end, acc);
-      if (acc[k] < bestObj) {
-        bestObj = acc[k];
-        bestT = t;
-        bestL1 = acc[0];
-        bestSq = acc[1];
-      }
-    }
-  }
-  return { params: levelParams(family, bits, lo * bestT, hi * bestT), clip: bestT, sums: Float64Array.of(bestL1, bestSq) };
+  return gridSearch(family, bits, lo, hi, range === 'clip-l1' ? 0 : 1, (p, _best, acc) => {
+    acc[0] = 0;
+    acc[1] = 0;
+    errorSums(p, v, w, start, end, acc);
+    return true;
+  });
 }
