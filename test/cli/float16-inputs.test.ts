@@ -4,7 +4,6 @@
  * bfloat16 input, which onnxruntime-node has no tensor for, is a typed error (exit 3) naming
  * --inputs. The models are generated ONNX files run by onnxruntime-node.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,21 +11,11 @@ import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../../fuzz/onnx-build.ts';
 import { floatToHalf } from '../../src/data/half.ts';
+import { coquantRun } from './run-cli.ts';
 
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'coquant.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'coquant-f16-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function coquant(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((res) => {
-    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (b) => (out += b));
-    p.stderr.on('data', (b) => (err += b));
-    p.on('close', (code) => res({ code, out, err }));
-  });
-}
 
 const W = (name: string, type: string) => ({ name, type, dims: [8, 8], values: Array.from({ length: 64 }, (_, i) => Math.sin(i + name.length)) });
 const chain = (x: string) => [
@@ -48,17 +37,17 @@ writeFileSync(pb, onnxProto.onnx.TensorProto.encode({ name: 'x', dataType: 10, d
 describe('float16 model inputs through the CLI', () => {
   for (const [label, model] of [['cast to float32', cast16], ['float16 throughout', all16]] as const) {
     it(`split, quantize --bits 8 and distortion run a model with a float16 input (${label})`, async () => {
-      const s = await coquant('split', model, '--json');
+      const s = await coquantRun('split', model, '--json');
       expect(s.code, s.err).toBe(0);
       expect(JSON.parse(s.out).cuts.length).toBeGreaterThan(0);
-      const at = await coquant('split', model, '--at', 'h', '--out', join(dir, `split-${label}`));
+      const at = await coquantRun('split', model, '--at', 'h', '--out', join(dir, `split-${label}`));
       expect(at.code, at.err).toBe(0);
       expect(at.out).toMatch(/h float(16|32)\[2,8\]/);
-      const withFile = await coquant('split', model, '--json', '--inputs', pb);
+      const withFile = await coquantRun('split', model, '--json', '--inputs', pb);
       expect(withFile.code, withFile.err).toBe(0);
-      const q = await coquant('quantize', model, '--bits', '8', '-o', join(dir, `q8-${label}.onnx`));
+      const q = await coquantRun('quantize', model, '--bits', '8', '-o', join(dir, `q8-${label}.onnx`));
       expect(q.code, q.err).toBe(0);
-      const d = await coquant('distortion', model, '--random', '2', '--bits', '4,8', '--json', '--quiet', '--out', join(dir, `d-${label}`));
+      const d = await coquantRun('distortion', model, '--random', '2', '--bits', '4,8', '--json', '--quiet', '--out', join(dir, `d-${label}`));
       expect(d.code, d.err).toBe(0);
       const doc = JSON.parse(d.out);
       expect(JSON.stringify(doc)).not.toMatch(/NaN|null/);
@@ -68,18 +57,18 @@ describe('float16 model inputs through the CLI', () => {
   it('quantize --format qdq-int8 and int4, and calibrate, run the float16-input model', async () => {
     for (const f of ['qdq-int8', 'int4']) {
       const out = join(dir, `${f}.onnx`);
-      const r = await coquant('quantize', cast16, '--format', f, '-o', out);
+      const r = await coquantRun('quantize', cast16, '--format', f, '-o', out);
       expect(r.code, r.err).toBe(0);
       expect(existsSync(out)).toBe(true);
       expect(r.err + r.out).toMatch(/output distortion vs fp32: \{"meanAbs":[0-9.e-]+/);
     }
-    const c = await coquant('calibrate', cast16, '--out', join(dir, 'device.json'));
+    const c = await coquantRun('calibrate', cast16, '--out', join(dir, 'device.json'));
     expect(c.code, c.err).toBe(0);
   }, 240_000);
 
   it('a bfloat16 input is E_INPUT_TYPE (exit 3) naming --inputs, before onnxruntime is asked to load it', async () => {
     for (const args of [['split', bf16], ['options', bf16, '-o', join(dir, 'bf.json')]]) {
-      const r = await coquant(...args);
+      const r = await coquantRun(...args);
       expect(r.code).toBe(3);
       expect(r.err).toMatch(/^coquant: error: model input 'x' takes bfloat16, .*--inputs/);
       expect(r.err).toMatch(/\n {2}hint: export the model with a float32 or float16 input/);

@@ -46,6 +46,7 @@ import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { CoquantError } from '../../errors.ts';
 import type { BoundsReport } from '../../theory/bounds-report.ts';
 import { demoSystem } from './demo-system.ts';
+import { demoSigns } from './demo-inputs.ts';
 import { writeDemoReport } from './report-html.ts';
 import { profilePlots } from './profile-plots.ts';
 
@@ -53,6 +54,8 @@ export interface DemoOptions {
   out: string;
   lines: number;
   seed: number;
+  /** `--inputs`: the signs as tensors ([1,3,48,320] for input x) instead of `lines` rendered ones, labelled with the full-precision model's texts. */
+  inputs?: readonly string[];
   /** Deadline in s; default: between the fastest co-inference plan and full precision on the robot. */
   T0?: number;
   /** Agent energy budget in J; default: just under what the fastest plan at the deadline uses, so the clock matters. */
@@ -165,11 +168,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   };
   const figures: Record<string, string> = {};
 
-  step(`rendering ${o.lines} labelled sign texts (seed ${o.seed})`);
-  const { lines } = await renderTextLines({ count: o.lines, seed: o.seed, outDir: join(out, 'lines') });
-  const labels = lines.map((l) => l.text);
-  const feeds: Feed[] = [];
-  for (const l of lines) feeds.push({ x: await preprocessRec([await loadRgb(l.png)], { minWidth: REC_WIDTH, maxWidth: REC_WIDTH }) });
+  let labels: string[] = [];
+  let feeds: Feed[] = [];
+  if (o.inputs?.length) {
+    step(`reading the signs from --inputs ${o.inputs.join(' ')} (labels: the full-precision model's texts)`);
+    ({ feeds, labels } = await demoSigns(rec, o.inputs, REC_WIDTH, decode));
+  } else {
+    step(`rendering ${o.lines} labelled sign texts (seed ${o.seed})`);
+    const { lines } = await renderTextLines({ count: o.lines, seed: o.seed, outDir: join(out, 'lines') });
+    labels = lines.map((l) => l.text);
+    for (const l of lines) feeds.push({ x: await preprocessRec([await loadRgb(l.png)], { minWidth: REC_WIDTH, maxWidth: REC_WIDTH }) });
+  }
   // Calibration and sensitivity inputs: a separate rendered set, so the evaluation lines are unseen.
   const { lines: calLines } = await renderTextLines({ count: 8, seed: o.seed + 1000, outDir: join(out, 'calibration-lines') });
   const calFeeds: Feed[] = [];

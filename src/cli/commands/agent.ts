@@ -44,8 +44,8 @@ export function register(program: Command): void {
     .option('--agent-preset <name>', 'agent device preset (as `plan --agent`)')
     .option('--server-preset <name>', 'server device preset (as `plan --server`)')
     .option('--profile <profile.json>', 'profile the plan was made from')
-    .option('--inputs <dir>', 'folder of text-line images (PP-OCR rec preprocessing)')
-    .option('--labels <labels.json>', 'labels for --inputs, to report accuracy')
+    .option('--inputs <paths...>', "the head's inputs: tensors (a .npz per sample with an array per input, .npy for a one-input model, or ONNX test_data_set_N folders of input_K.pb), or a folder of text-line images (PP-OCR rec preprocessing)")
+    .option('--labels <labels.json>', 'labels for an --inputs image folder, to report accuracy')
     .option('--render <n>', 'render n labelled sign texts instead of reading images')
     .option('--seed <n>', 'seed for --render', '1')
     .option('--quantizer <spec>', 'family/granularity/range the bits are applied with', 'uniform-symmetric/channel/absmax')
@@ -68,7 +68,7 @@ Example (edge and robot on one machine):
     )
     .action(async (opts: AgentCliOptions) => {
       const { runAgentCli } = await import('../../app/agent-command.ts');
-      if (!opts.inputs === !opts.render) throw new UsageError('give exactly one of --inputs DIR or --render N');
+      if (!opts.inputs === !opts.render) throw new UsageError('give exactly one of --inputs PATH… or --render N');
       if (opts.fallback !== 'local' && opts.fallback !== 'fail') throw new UsageError(`--fallback must be local or fail (got '${opts.fallback}')`);
       if (opts.fallback === 'local' && !opts.full) throw new UsageError('--fallback local needs --full <model.onnx> (the whole model to run here)', 'or use --fallback fail');
       let battery: { joules: number; inferences: number } | undefined;
