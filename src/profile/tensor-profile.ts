@@ -11,7 +11,7 @@
  * The result is plain data so a worker thread can produce it.
  */
 import { assertFinite, float16Table, NonFiniteWeightError, readChunks, toFloat32, type TensorInfo, type WeightSource } from '../io/index.ts';
-import { chooseLevels, errorSums, forEachSlice, levelParams, sliceBounds, type QuantSpec } from '../quant/index.ts';
+import { chooseLevels, errorSumsMany, forEachSlice, levelParams, sliceBounds, type QuantSpec } from '../quant/index.ts';
 import { chooseLevelsForBits, prepareSlice } from '../quant/range-search.ts';
 import { effectiveBits } from '../quant/validate.ts';
 import { float32MagnitudeKey, MAGNITUDE_BINS, type MagnitudeKey } from '../theory/exponential.ts';
@@ -124,10 +124,7 @@ function tensorEntrySums(entries: Entry[], idx: number[], v: Float32Array | Floa
   const fused = idx.filter((i) => entries[i].spec.range === 'absmax');
   const params = fused.map((i) => levelParams(entries[i].spec.family, effectiveBits({ family: entries[i].spec.family, bits: entries[i].bits }), bounds[0], bounds[1]));
   const acc = params.map(() => new Float64Array(2));
-  for (let s = 0; s < v.length; s += BLOCK) {
-    const e = Math.min(v.length, s + BLOCK);
-    for (let k = 0; k < params.length; k++) errorSums(params[k], v, w, s, e, acc[k]);
-  }
+  for (let s = 0; s < v.length; s += BLOCK) errorSumsMany(params, v, w, s, Math.min(v.length, s + BLOCK), acc);
   fused.forEach((i, k) => {
     out[2 * i] += acc[k][0];
     out[2 * i + 1] += acc[k][1];

@@ -6,6 +6,7 @@
  */
 import { roundToFp8 } from './fp8-format.ts';
 import { type LevelParams, potRatio, roundHalfUp } from './levels.ts';
+import { exactSums, loadSlice, potFits, SIMD_MAX_VALUES, simdEnabled } from './simd-kernels.ts';
 
 export type Values = Float32Array | Float64Array;
 
@@ -120,6 +121,47 @@ function fp8Err(p: LevelParams, v: Values, w: Float64Array | null, s: number, e:
   acc[0] += l1;
   acc[1] += sq;
   return acc;
+}
+
+/**
+ * `errorSums` of several levels over one slice, each added into its own accumulator (accs[k] +=
+ * [L1 sum, squared sum] of ps[k]): unweighted slices go through the SIMD kernel four levels of a
+ * family at a time, one per lane in slice order, which gives errorSums' very sums; the rest (weights,
+ * fp8, pot where some |x|·inv would be subnormal) through errorSums. `key` names the slice's values
+ * for the kernel's memory (see loadSlice); by default a fresh one, so the slice is copied in.
+ */
+export function errorSumsMany(ps: readonly LevelParams[], v: Values, w: Float64Array | null, start: number, end: number, accs: Float64Array[], key: object = {}, minAbs = NaN): void {
+  const n = end - start;
+  const n8 = w === null && simdEnabled() && n > 0 && n <= SIMD_MAX_VALUES && ps.length > 0 ? loadSlice(key, v, start, end) : 0;
+  if (n8 > 0 && Number.isNaN(minAbs)) {
+    minAbs = Infinity;
+    for (let i = start; i < end; i++) {
+      const a = Math.abs(v[i]);
+      if (a > 0 && a < minAbs) minAbs = a;
+    }
+  }
+  const simd = (p: LevelParams) => n8 > 0 && p.inv !== 0 && (p.family === 'uniform-symmetric' || p.family === 'uniform-asymmetric' || (p.family === 'pot' && potFits(p, minAbs)));
+  const batch: number[] = [];
+  const buf = new Float64Array(8);
+  const flush = () => {
+    exactSums(batch.map((k) => ps[k]), n8, buf);
+    batch.forEach((k, j) => {
+      accs[k][0] += buf[2 * j];
+      accs[k][1] += buf[2 * j + 1];
+    });
+    batch.length = 0;
+  };
+  for (const fam of ['uniform-symmetric', 'uniform-asymmetric', 'pot'] as const) {
+    ps.forEach((p, k) => {
+      if (p.family !== fam || !simd(p)) return;
+      batch.push(k);
+      if (batch.length === 4) flush();
+    });
+    if (batch.length > 0) flush();
+  }
+  ps.forEach((p, k) => {
+    if (!simd(p)) errorSums(p, v, w, start, end, accs[k]);
+  });
 }
 
 /** Which error sum a clip search minimises: 0 = L1 (acc[0]), 1 = squared (acc[1]). */

@@ -6,7 +6,7 @@ export { QuantConfigError, NonFiniteValueError } from './errors.ts';
 export { FAMILIES, MIN_BITS, MAX_BITS, isFp8, effectiveBits, validateConfig, assertAllFinite } from './validate.ts';
 export { parseQuantSpec, parseQuantConfig, parseBits, parseFamily, parseGranularity, parseRangeRule, RANGE_RULES, type QuantSpec } from './spec.ts';
 export { levelParams, quantizeOne, codeOne, levelOfCode, type LevelParams } from './levels.ts';
-export { errorSums, type Values } from './error-kernels.ts';
+export { errorSums, errorSumsMany, type Values } from './error-kernels.ts';
 export { chooseLevels, sliceBounds, clipCandidates, type ChosenLevels } from './range-search.ts';
 export { forEachSlice, sliceLength } from './slices.ts';
 export { E4M3, E5M2, roundToFp8, encodeFp8, decodeFp8, type Fp8Format } from './fp8-format.ts';

@@ -15,7 +15,7 @@
  *  - an early exit from the full sum once its running value reaches the best (terms are ≥ 0).
  */
 import { approxL1, binnedL1, binnedLevelCount, sortedPrefix, type SortedPrefix } from './clip-bounds.ts';
-import { clippedTermSum, errorSums, errorSumsBelow, type Objective, type Values } from './error-kernels.ts';
+import { clippedTermSum, errorSums, errorSumsBelow, errorSumsMany, type Objective, type Values } from './error-kernels.ts';
 import { fillLevelParams, type LevelParams, levelParams } from './levels.ts';
 import { radixSortedCopy } from './radix-sort.ts';
 import { exactSums, lanesL1, loadSlice, potFits, SIMD_MAX_VALUES, simdEnabled } from './simd-kernels.ts';
@@ -175,6 +175,13 @@ function chooseLevelsL1(family: QuantFamily, bits: number, v: Values, start: num
   return { params, clip: found.clip, sums: found.sums ?? finalSums([params], v, start, end, sp)[0] };
 }
 
+/** Slice-order [L1, squared] sums of chosen levels over one unweighted slice (errorSumsMany, the slice keyed by its sorted prefix). */
+function finalSums(ps: LevelParams[], v: Values, start: number, end: number, sp: SortedPrefix): Float64Array[] {
+  const out = ps.map(() => new Float64Array(2));
+  errorSumsMany(ps, v, null, start, end, out, sp, sp.minAbs);
+  return out;
+}
+
 /** The clip an L1 search settled on, with its slice-order sums when the search computed them. */
 interface FoundClip {
   clip: number;
@@ -298,37 +305,6 @@ function searchL1(family: QuantFamily, bits: number, v: Values, start: number, e
     }
   }
   return { clip: bestT, sums: bestExact ? Float64Array.of(bestL1, bestSq) : null };
-}
-
-/**
- * Slice-order [L1, squared] sums of several chosen levels over one unweighted slice, as errorSums
- * gives them: four at a time through the SIMD kernel (one candidate per lane) where it applies.
- */
-function finalSums(ps: LevelParams[], v: Values, start: number, end: number, sp: SortedPrefix): Float64Array[] {
-  const out = ps.map(() => new Float64Array(2));
-  const n = end - start;
-  const n8 = simdEnabled() && n > 0 && n <= SIMD_MAX_VALUES ? loadSlice(sp, v, start, end) : 0;
-  const batch: number[] = [];
-  const buf = new Float64Array(8);
-  const flush = () => {
-    exactSums(batch.map((i) => ps[i]), n8, buf);
-    batch.forEach((i, j) => out[i].set(buf.subarray(2 * j, 2 * j + 2)));
-    batch.length = 0;
-  };
-  for (const fam of ['uniform-symmetric', 'uniform-asymmetric', 'pot'] as const) {
-    ps.forEach((p, i) => {
-      if (p.family !== fam || n8 === 0 || p.inv === 0 || (fam === 'pot' && !potFits(p, sp.minAbs))) return;
-      batch.push(i);
-      if (batch.length === 4) flush();
-    });
-    if (batch.length > 0) flush();
-  }
-  ps.forEach((p, i) => {
-    const fam = p.family;
-    const simd = n8 > 0 && p.inv !== 0 && (fam === 'uniform-symmetric' || fam === 'uniform-asymmetric' || (fam === 'pot' && potFits(p, sp.minAbs)));
-    if (!simd) errorSums(p, v, null, start, end, out[i]);
-  });
-  return out;
 }
 
 const isL1Family = (f: QuantFamily): boolean => f === 'uniform-symmetric' || f === 'uniform-asymmetric' || f === 'pot';

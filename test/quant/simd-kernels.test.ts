@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { errorSums } from '../../src/quant/error-kernels.ts';
+import { errorSums, errorSumsMany } from '../../src/quant/error-kernels.ts';
 import { levelParams, type LevelParams } from '../../src/quant/levels.ts';
 import { sliceBounds } from '../../src/quant/range-search.ts';
 import { lanesL1Reference } from '../../src/quant/reference/simd-kernels.ts';
@@ -108,6 +108,31 @@ describe.runIf(simdEnabled())('WebAssembly SIMD kernels', () => {
     const n8 = loadSlice({}, short, 0, short.length);
     expect(n8).toBe(8);
     expect(Array.from(exactSums([p], n8, new Float64Array(2)))).toEqual(Array.from(errorSums(p, short, null, 0, 3, new Float64Array(2))));
+  });
+});
+
+describe('errorSumsMany', () => {
+  afterAll(() => setSimd(true));
+
+  it('adds errorSums\' sums of every level into its accumulator, weighted or not, kernels on and off', () => {
+    // Invariant: accs[k] after errorSumsMany === accs[k] after errorSums(ps[k]) on the same start value, for mixed families (fp8 included).
+    const fams: QuantFamily[] = [...FAMS, 'fp8-e4m3'];
+    fc.assert(
+      fc.property(values, fc.array(fc.tuple(fc.constantFrom(...fams), fc.integer({ min: 2, max: 16 }), fc.double({ min: 0.01, max: 1, noNaN: true })), { minLength: 1, maxLength: 9 }), fc.boolean(), fc.boolean(), (a, cands, weighted, on) => {
+        setSimd(on);
+        const v = Float32Array.from(a);
+        const w = weighted ? Float64Array.from(a, (_, i) => 1 + (i % 3)) : null;
+        const ps = cands.map(([f, b, t]) => candidate(v, f, b, t));
+        const got = ps.map(() => Float64Array.of(0.25, 0.5));
+        errorSumsMany(ps, v, w, 0, v.length, got);
+        ps.forEach((p, k) => {
+          const want = errorSums(p, v, w, 0, v.length, Float64Array.of(0.25, 0.5));
+          expect(got[k][0]).toBe(want[0]);
+          expect(got[k][1]).toBe(want[1]);
+        });
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
