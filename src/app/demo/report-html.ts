@@ -46,7 +46,7 @@ export async function writeDemoReport(r: DemoResult): Promise<void> {
     all.map((x) => [
       x.name,
       x.what,
-      x.plan.cut ?? '–',
+      x.plan.cut ? `${x.plan.cut}${x.plan.featureFormat && x.plan.featureFormat !== 'fp32' ? ` (${x.plan.featureFormat} link)` : ''}` : '–',
       ((x.plan.clockHz ?? 0) / 1e9).toFixed(2),
       x === r.local ? 'all fp32' : formatsSummary(x),
       pct(x.accuracy),
@@ -106,7 +106,7 @@ ${headline}
 ${r.infeasible.length ? `<p>No plan meets T0 and E0 for: ${r.infeasible.map(esc).join('; ')}. They were not run.</p>` : ''}
 
 <h2>The plan: predicted against measured, per stage</h2>
-<p>Cut after <code>${esc(p.plan.cut)}</code>, robot clock ${((p.plan.clockHz ?? 0) / 1e9).toFixed(2)} GHz, head formats ${esc(formatsSummary(p))};
+<p>Cut after <code>${esc(p.plan.cut)}</code>${p.plan.crossing && p.plan.crossing.length > 1 ? ` (${p.plan.crossing.length} tensors cross)` : ''}, link ${esc(p.plan.featureFormat ?? 'fp32')} (${(((p.plan.uplinkBytes ?? 0)) / 1024).toFixed(1)} KiB up), robot clock ${((p.plan.clockHz ?? 0) / 1e9).toFixed(2)} GHz, head formats ${esc(formatsSummary(p))};
 predicted D_o ${sci(p.plan.predicted?.Do)} (the sum of the groups' measured contributions); binding: ${esc(p.plan.binding.join(', '))};
 solver: ${p.plan.solver.exact ? 'certified optimal' : 'NOT certified'} over ${p.plan.solver.instances} cut × clock instances in ${p.plan.solver.ms.toFixed(1)} ms.</p>
 ${stageRows(p)}

@@ -35,10 +35,13 @@ import { ExecPlanSource } from '../../runtime/agent/exec-plan-source.ts';
 import { InferenceClient } from '../../runtime/client/inference-client.ts';
 import { EmulatedDevice } from '../../runtime/device-host/emulated-device.ts';
 import { detectDevice } from '../../device/detect.ts';
-import { execCuts } from '../../runtime/options/exec-cuts.ts';
+import { cutEntries, execCuts } from '../../runtime/options/exec-cuts.ts';
+import { measureNetworkCost } from '../../runtime/options/network-cost.ts';
+import { measureFeatureOptions } from '../../runtime/split/feature-options.ts';
+import { planFeatures } from '../../runtime/split/feature-wire.ts';
 import { writeExecHead, type GroupKernel } from '../../runtime/options/exec-head.ts';
 import { measureOptions } from '../../runtime/options/measure-options.ts';
-import { mean, quantile } from '../../calibrate/stats.ts';
+import { quantile } from '../../calibrate/stats.ts';
 import { startServer } from '../../runtime/server/server.ts';
 import { analyzeSplit, splitAt } from '../../runtime/split/split-model.ts';
 import { runBounds } from '../bounds-command.ts';
@@ -131,7 +134,9 @@ const KAPPA = 1e-27;
 const TX_POWER_W = 0.8;
 
 /** Plans with the same cut and formats share one written head. */
-const headKey = (p: OptionsPlan) => `${p.cut}\n${JSON.stringify(p.formats)}`;
+const headKey = (p: OptionsPlan) => `${tailKey(p)}\n${JSON.stringify(p.formats)}`;
+/** Plans with the same cut and link format share one served tail. */
+const tailKey = (p: OptionsPlan) => `${p.cut}\n${p.featureFormat ?? 'fp32'}`;
 const stats = (xs: readonly number[]): StageStats => ({ p50: quantile(xs, 0.5), p90: quantile(xs, 0.9) });
 
 /** Nearest executable format to a continuous bit-width (the paper's rounding, to what runs). */
@@ -248,13 +253,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       progress: o.progress,
     });
     const doc = measured.doc;
+    // Link formats (fp16, int8 per tensor and per channel) where they can matter: the set cuts and the
+    // two single-tensor cuts with the fewest bytes, on half the calibration lines (about a second).
+    const linkCuts = [...analysis.setCandidates, ...[...usable].sort((x, y) => x.featureBytes - y.featureBytes).slice(0, 2)].filter((c) => c.agentGroups.length > 0 && c.serverParams > 0).map((c) => c.name);
+    doc.features = await measureFeatureOptions(analysis, linkCuts, calFeeds.slice(0, 4));
+    doc.cuts = cutEntries(analysis, doc, { only: linkCuts });
     await writeFileAtomic(join(out, 'options.json'), serializeOptionsDocument(doc));
 
     step('measuring the network round trip on loopback (the server answers with the model output)');
     // The robot needs the text, not every class score: the served tail and the local model end with
     // ArgMax, so the reply is 40 class indices.
     const localModel = withArgmaxOutput(analysis.model.bytes, rec);
-    const net = await measureNetwork(localModel, feeds[0], join(out, 'probe-full.onnx'), o.quantile);
+    // The probe sends the raw input, larger than most cut features: an upper estimate of the hop.
+    const net = await measureNetworkCost(localModel, feeds[0], join(out, 'probe-full.onnx'), o.quantile);
     const cuts = execCuts(analysis, doc, net).map((c) => ({ ...c, netSpread: net.spread }));
     const localCut: OptionsCut = { name: '(local: whole model on the robot)', groups: doc.groups.map((g) => g.name), nodes: 'all', featureBytes: 0, outputBytes: net.replyBytes, serverS: 0, downlinkS: 0, uplinkExtraS: 0 };
     // (the local model's ArgMax itself is a few µs; its weightless nodes are all counted)
@@ -343,7 +354,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     for (const r of runs) {
       const key = headKey(r.plan);
       if (heads.has(key)) continue;
-      const halves = splitAt(analysis, r.plan.cut!);
+      const halves = splitAt(analysis, r.plan.cut!, { link: planFeatures(r.plan).formats });
       const h = await writeExecHead(encodeModel(halves.head), r.plan.formats, { calibration: calFeeds, ranges: measured.ranges, where: `head at ${r.plan.cut}` });
       heads.set(key, { head: h.bytes, tail: withArgmaxOutput(encodeModel(halves.tail), `tail at ${r.plan.cut}`), kernels: h.kernels, warnings: h.warnings });
     }
@@ -353,11 +364,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const tailNames = new Map<string, string>();
     const tailSpecs: { name: string; path: string }[] = [];
     for (const r of runs) {
-      if (tailNames.has(r.plan.cut!)) continue;
+      if (tailNames.has(tailKey(r.plan))) continue;
       const name = `tail${tailNames.size}`;
       const path = join(out, `${name}.onnx`);
       await writeFileAtomic(path, heads.get(headKey(r.plan))!.tail);
-      tailNames.set(r.plan.cut!, name);
+      tailNames.set(tailKey(r.plan), name);
       tailSpecs.push({ name, path });
     }
     const server = await startServer({ models: tailSpecs, host: '127.0.0.1', port: 0, logLevel: 'silent' });
@@ -369,7 +380,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const fpTexts = local.texts;
       for (const r of runs) {
         const h = heads.get(headKey(r.plan))!;
-        results.push(await runPlan({ ...r, device, head: h, server: server.url, tailModel: tailNames.get(r.plan.cut!)!, feeds, labels, fpTexts, linkBps: o.linkMbps * 1e6, decode, T0 }));
+        results.push(await runPlan({ ...r, device, head: h, server: server.url, tailModel: tailNames.get(tailKey(r.plan))!, feeds, labels, fpTexts, linkBps: o.linkMbps * 1e6, decode, T0 }));
       }
     } finally {
       await server.close();
@@ -450,36 +461,6 @@ function feasibleRandom(doc: OptionsDocument, cuts: readonly OptionsCut[], sys: 
   return best;
 }
 
-/** Round trip on loopback beyond the server's compute, with the full model served (its reply is the model output, as every tail's is). */
-async function measureNetwork(model: Uint8Array, feed: Feed, path: string, q: number | 'mean'): Promise<{ overheadS: number; replyBytes: number; spread: number }> {
-  await writeFileAtomic(path, model);
-  const server = await startServer({ models: [{ name: 'probe', path }], host: '127.0.0.1', port: 0, logLevel: 'silent' });
-  try {
-    const client = new InferenceClient({ url: server.url, timeoutMs: 10_000 });
-    const x = feed.x;
-    const input = { name: 'x', datatype: 'FP32' as const, shape: [...x.dims], data: x.data as Float32Array };
-    const over: number[] = [];
-    const rtts: number[] = [];
-    let replyBytes = 0;
-    for (let i = 0; i < 22; i++) {
-      const ts = performance.now();
-      const r = await client.infer('probe', [input]);
-      const rtt = performance.now() - ts;
-      const p = r.parameters ?? {};
-      const serverMs = ((typeof p.compute_us === 'number' ? p.compute_us : 0) + (typeof p.queue_us === 'number' ? p.queue_us : 0)) / 1000;
-      replyBytes = r.outputs.reduce((a, t) => a + (t.data as { byteLength: number }).byteLength, 0);
-      if (i >= 2) {
-        over.push((rtt - serverMs) / 1000);
-        rtts.push(rtt);
-      }
-    }
-    // The probe sends the raw input, larger than most cut features: an upper estimate of the hop.
-    return { overheadS: mean(over), replyBytes, spread: q === 'mean' ? 1 : quantile(rtts, q) / mean(rtts) };
-  } finally {
-    await server.close();
-  }
-}
-
 async function runLocal(device: EmulatedDevice, model: Uint8Array, feeds: Feed[], labels: string[], pred: OptionsPlan, decode: (o: Record<string, HostTensor>) => string, T0: number): Promise<DemoRun> {
   await device.setClock(pred.clockHz!);
   await device.load('local', model);
@@ -534,10 +515,13 @@ async function runPlan(a: {
   await device.load(key, a.head.head);
   const source = new ExecPlanSource(plan, KAPPA, TX_POWER_W);
   const runner = { runFeed: async (feed: Feed, names?: readonly string[]) => (await device.run(key, feed, names ? [...names] : undefined)).outputs };
+  // Every crossing tensor of the plan's cut, in its planned link format (a plan without `crossing` sends its cut tensor).
+  const link = planFeatures(plan);
   const agent = new Agent({
     client: new InferenceClient({ url: a.server, timeoutMs: 10_000 }),
     tailModel: a.tailModel,
-    feature: plan.cut!,
+    feature: link.tensors[0] ?? plan.cut!,
+    ...(link.tensors.length ? { features: link.tensors, featureFormats: link.formats } : {}),
     replanner: source,
     headFor: async () => runner,
     fallback: 'fail',

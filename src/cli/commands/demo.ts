@@ -67,7 +67,7 @@ export function register(program: Command): void {
       for (const f of Object.values(p.plan.formats)) counts.set(f, (counts.get(f) ?? 0) + 1);
       process.stdout.write(
         `\nco-inference: accuracy ${pct(p.accuracy)} (full precision ${pct(r.local.accuracy)}), CER vs full precision ${pct(p.cerVsFp)}\n` +
-          `  cut ${p.plan.cut}, robot clock ${((p.plan.clockHz ?? 0) / 1e9).toFixed(2)} GHz, head formats ${[...counts].map(([f, n]) => `${n}×${f}`).join(', ')}\n` +
+          `  cut ${p.plan.cut} (${p.plan.crossing?.length ?? 1} tensor${(p.plan.crossing?.length ?? 1) > 1 ? 's' : ''}, ${p.plan.featureFormat ?? 'fp32'} link), robot clock ${((p.plan.clockHz ?? 0) / 1e9).toFixed(2)} GHz, head formats ${[...counts].map(([f, n]) => `${n}×${f}`).join(', ')}\n` +
           `  end to end: predicted ${f1(p.predicted.total)} ms mean / ${f1(p.predicted.totalQ)} ms p${r.constraints.quantile === 'mean' ? 'mean' : Math.round((r.constraints.quantile as number) * 100)}, measured ${f1(p.stages.total.p50)} ms p50 / ${f1(p.stages.total.p90)} ms p90\n` +
           `  met T0 = ${f1(r.constraints.T0 * 1000)} ms in ${pct(p.metT0)} of the signs; full precision on the robot: ${f1(r.local.stages.total.p50)} ms p50\n` +
           `  robot energy ${(p.energyJ.p50 * 1000).toFixed(1)} mJ p50 (E0 ${(r.constraints.E0 * 1000).toFixed(1)} mJ)\n` +
