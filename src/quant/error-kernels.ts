@@ -1,16 +1,20 @@
 /**
  * Hot loops: sum of |x − Q(x)| and (x − Q(x))² over a slice, optionally weighted by counts
- * (a histogram of distinct values). One monomorphic loop per family so V8 inlines the scalar
- * map; they compute exactly what `quantizeOne` computes, and tests check that. Rounding goes
- * through `roundHalfUp` (the value of Math.round, faster).
+ * (a histogram of distinct values). They compute exactly what `quantizeOne` computes, and tests
+ * check that. Rounding goes through `roundHalfUp` (the value of Math.round, faster). The
+ * WebAssembly SIMD kernels (simd-kernels.ts) compute the same terms for the unweighted hot paths.
  */
-import { roundToFp8 } from './fp8-format.ts';
+import { E4M3, roundToFp8 } from './fp8-format.ts';
 import { type LevelParams, potRatio, roundHalfUp } from './levels.ts';
 import { exactSums, loadSlice, potFits, SIMD_MAX_VALUES, simdEnabled } from './simd-kernels.ts';
 
 export type Values = Float32Array | Float64Array;
 
-/** Accumulates into acc[0] (L1 sum) and acc[1] (squared sum); returns acc. */
+/**
+ * Accumulates into acc[0] (L1 sum) and acc[1] (squared sum); returns acc. One loop for every family:
+ * the family is the same for every value, so the branch on it is predicted, and the hot unweighted
+ * cases run in the SIMD kernels anyway (errorSumsMany).
+ */
 export function errorSums(
   p: LevelParams,
   v: Values,
@@ -19,69 +23,20 @@ export function errorSums(
   end: number,
   acc: Float64Array,
 ): Float64Array {
-  if (p.inv === 0) return zeroErr(v, w, start, end, acc);
-  switch (p.family) {
-    case 'uniform-symmetric':
-      return symErr(v, w, start, end, p.inv, p.scale, p.qmax, acc);
-    case 'uniform-asymmetric':
-      return asymErr(v, w, start, end, p.inv, p.scale, p.qmax, p.zero, acc);
-    case 'pot':
-      return potErr(v, w, start, end, p.inv, p.scale, p.minExp, acc);
-    default:
-      return fp8Err(p, v, w, start, end, acc);
-  }
-}
-
-function zeroErr(v: Values, w: Float64Array | null, s: number, e: number, acc: Float64Array): Float64Array {
+  // 0: zero scale (every value maps to 0); 1: uniform (symmetric: zero point 0, lowest level −n); 2: pot; 3: fp8.
+  const kind = p.inv === 0 ? 0 : p.family === 'uniform-symmetric' || p.family === 'uniform-asymmetric' ? 1 : p.family === 'pot' ? 2 : 3;
+  const inv = p.inv;
+  const step = p.scale;
+  const n = p.qmax;
+  const z = p.zero;
+  const lowest = p.family === 'uniform-symmetric' ? -n : 0;
+  const m = p.minExp;
+  const f = p.fp8 ?? E4M3;
   let l1 = 0;
   let sq = 0;
-  for (let i = s; i < e; i++) {
+  for (let i = start; i < end; i++) {
     const x = v[i];
-    const k = w === null ? 1 : w[i];
-    l1 += Math.abs(x) * k;
-    sq += x * x * k;
-  }
-  acc[0] += l1;
-  acc[1] += sq;
-  return acc;
-}
-
-function symErr(v: Values, w: Float64Array | null, s: number, e: number, inv: number, step: number, n: number, acc: Float64Array): Float64Array {
-  let l1 = 0;
-  let sq = 0;
-  if (w === null) {
-    for (let i = s; i < e; i++) {
-      const x = v[i];
-      let q = roundHalfUp(x * inv);
-      q = q > n ? n : q < -n ? -n : q;
-      const d = x - q * step;
-      l1 += Math.abs(d);
-      sq += d * d;
-    }
-  } else {
-    for (let i = s; i < e; i++) {
-      const x = v[i];
-      let q = roundHalfUp(x * inv);
-      q = q > n ? n : q < -n ? -n : q;
-      const d = x - q * step;
-      const k = w[i];
-      l1 += Math.abs(d) * k;
-      sq += d * d * k;
-    }
-  }
-  acc[0] += l1;
-  acc[1] += sq;
-  return acc;
-}
-
-function asymErr(v: Values, w: Float64Array | null, s: number, e: number, inv: number, step: number, n: number, z: number, acc: Float64Array): Float64Array {
-  let l1 = 0;
-  let sq = 0;
-  for (let i = s; i < e; i++) {
-    const x = v[i];
-    let q = roundHalfUp(x * inv) + z;
-    q = q > n ? n : q < 0 ? 0 : q;
-    const d = x - (q - z) * step;
+    const d = kind === 1 ? uniformD(x, inv, step, lowest, n, z) : kind === 2 ? potD(x, inv, step, m) : kind === 0 ? x : x - roundToFp8(x * inv, f) * step;
     const k = w === null ? 1 : w[i];
     l1 += Math.abs(d) * k;
     sq += d * d * k;
@@ -91,36 +46,15 @@ function asymErr(v: Values, w: Float64Array | null, s: number, e: number, inv: n
   return acc;
 }
 
-function potErr(v: Values, w: Float64Array | null, s: number, e: number, inv: number, c: number, minExp: number, acc: Float64Array): Float64Array {
-  let l1 = 0;
-  let sq = 0;
-  for (let i = s; i < e; i++) {
-    const x = v[i];
-    const a = Math.abs(x);
-    const d = a - potRatio(a * inv, minExp) * c; // the sign is kept exactly, so the error is in the magnitude
-    const k = w === null ? 1 : w[i];
-    l1 += Math.abs(d) * k;
-    sq += d * d * k;
-  }
-  acc[0] += l1;
-  acc[1] += sq;
-  return acc;
-}
-
-function fp8Err(p: LevelParams, v: Values, w: Float64Array | null, s: number, e: number, acc: Float64Array): Float64Array {
-  let l1 = 0;
-  let sq = 0;
-  const f = p.fp8!;
-  for (let i = s; i < e; i++) {
-    const x = v[i];
-    const d = x - roundToFp8(x * p.inv, f) * p.scale;
-    const k = w === null ? 1 : w[i];
-    l1 += Math.abs(d) * k;
-    sq += d * d * k;
-  }
-  acc[0] += l1;
-  acc[1] += sq;
-  return acc;
+/**
+ * x − Q(x) for both uniform families: q = roundHalfUp(x·inv) + z clamped to [lowest, n], level (q − z)·step.
+ * With z = 0 and lowest = −n it is `symD` up to the sign of a zero difference (q + 0 and q − 0 are q),
+ * so |d| and d² are the same doubles.
+ */
+function uniformD(x: number, inv: number, step: number, lowest: number, n: number, z: number): number {
+  let q = roundHalfUp(x * inv) + z;
+  q = q > n ? n : q < lowest ? lowest : q;
+  return x - (q - z) * step;
 }
 
 /**
