@@ -18,7 +18,7 @@ import { approxL1, binnedL1, binnedLevelCount, sortedPrefix, type SortedPrefix }
 import { clippedTermSum, errorSums, errorSumsBelow, errorSumsMany, type Objective, type Values } from './error-kernels.ts';
 import { fillLevelParams, type LevelParams, levelParams } from './levels.ts';
 import { radixSortedCopy } from './radix-sort.ts';
-import { exactSums, lanesL1, loadSlice, potFits, SIMD_MAX_VALUES, simdEnabled } from './simd-kernels.ts';
+import { exactSums, lanesL1, lanesMargin, loadSlice, potFits, SIMD_MAX_VALUES, simdEnabled } from './simd-kernels.ts';
 import type { QuantFamily, RangeRule } from './types.ts';
 
 export const CLIP_COARSE_STEPS = 8;
@@ -251,10 +251,13 @@ function searchL1(family: QuantFamily, bits: number, v: Values, start: number, e
         L = iv[0];
         Uu = iv[1];
       } else if (simd) {
-        // Lane sums of the kernel's own terms; any two summation orders differ by at most 2γ of the sum.
-        const sum = lanesL1(scratch, n8, tau / (1 - fs));
-        L = sum * (1 - fs);
-        Uu = sum > tau / (1 - fs) ? Infinity : sum * (1 + fs);
+        // Lane sums of (nearly) the kernel's terms: any two summation orders differ by at most 2γ of
+        // the sum, and the terms by at most lanesMargin in total.
+        const M = lanesMargin(scratch, n8, sp.absSum);
+        const stop = (tau + M) / (1 - fs);
+        const sum = lanesL1(scratch, n8, stop);
+        L = sum * (1 - fs) - M;
+        Uu = sum > stop ? Infinity : sum * (1 + fs) + M;
       } else if (scratch.inv !== 0) {
         approxL1(scratch, v, start, end, tau, iv);
         L = iv[0];

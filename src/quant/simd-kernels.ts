@@ -10,6 +10,10 @@
  *  - `lanesL1`: the L1 terms of one candidate, summed in 8 lanes (value i goes to lane i mod 8),
  *    stopping after any 256-value block once the total exceeds `stop`. The order is the one
  *    `lanesL1Reference` (reference/simd-kernels.ts) restates in JavaScript; tests compare bit for bit.
+ *    Uniform families round with floor(y + 0.5) alone, without roundHalfUp's correction: the level
+ *    differs only where y + 0.5 rounds up onto an integer, i.e. within u·(|y| + 1) of a midpoint,
+ *    where the two distances differ by less than 16u·(|x| + step); `lanesMargin` bounds the sum of
+ *    those differences, and the search widens its interval by it.
  *  - `exactSums`: the slice-order [L1 sum, squared sum] of up to four candidates at once, one
  *    candidate per lane: each lane adds its terms in slice order, as `errorSums` does, so the
  *    sums are bit-identical to errorSums' (tests check).
@@ -103,7 +107,7 @@ type Family = 'sym' | 'asym' | 'pot';
  * with parameter vectors in locals par[0..4]: uniform (inv, step, z, lo, hi); pot (inv, c, thr, half, m).
  * `t` are two scratch v128 locals; `one` holds f64x2(1) (uniform) or i64x2(1) (pot); `onef` f64x2(1), `half` f64x2(0.5).
  */
-function termCode(fam: Family, x: number, par: number[], t: number, d: number, one: number, onef: number, half: number): Bytes {
+function termCode(fam: Family, x: number, par: number[], t: number, d: number, one: number, onef: number, half: number, exactRound: boolean): Bytes {
   if (fam === 'pot') {
     const [inv, c, thr, halfm, m] = par;
     return [
@@ -121,8 +125,8 @@ function termCode(fam: Family, x: number, par: number[], t: number, d: number, o
   const [inv, step, z, lo, hi] = par;
   return [
     ...get(x), ...get(inv), ...OP.mul, ...tee(t), // y = x·inv
-    ...get(half), ...OP.add, ...OP.floor, ...tee(t + 1), // f = floor(y + 0.5)
-    ...get(t + 1), ...get(half), ...OP.sub, ...get(t), ...OP.gt, ...get(one), ...OP.and, ...OP.sub, // q = f − (f − 0.5 > y)
+    ...get(half), ...OP.add, ...OP.floor, // f = floor(y + 0.5)
+    ...(exactRound ? [...tee(t + 1), ...get(t + 1), ...get(half), ...OP.sub, ...get(t), ...OP.gt, ...get(one), ...OP.and, ...OP.sub] : []), // q = f − (f − 0.5 > y)
     ...(fam === 'asym' ? [...get(z), ...OP.add] : []),
     ...get(hi), ...OP.pmin, ...get(lo), ...OP.pmax, // q > hi ? hi : q < lo ? lo : q
     ...(fam === 'asym' ? [...get(z), ...OP.sub] : []),
@@ -164,7 +168,7 @@ function lanesFn(fam: Family): Fn {
   body.push(...get(p), ...i32c(2048), ...I32_ADD, ...tee(bend), ...get(end), ...get(bend), ...get(end), ...I32_LT_U, 0x1b, ...set(bend)); // bend = min(p + 2048, end): select
   body.push(0x03, 0x40); // loop $inner
   for (let k = 0; k < 4; k++) {
-    body.push(...get(p), ...v128load(16 * k), ...set(x), ...termCode(fam, x, par, t, d, one, onef, half), ...get(acc[k]), ...OP.add, ...set(acc[k]));
+    body.push(...get(p), ...v128load(16 * k), ...set(x), ...termCode(fam, x, par, t, d, one, onef, half, false), ...get(acc[k]), ...OP.add, ...set(acc[k]));
   }
   body.push(...get(p), ...i32c(64), ...I32_ADD, ...tee(p), ...get(bend), ...I32_LT_U, 0x0d, 0, 0x0b); // br_if $inner; end
   body.push(...get(acc[0]), ...get(acc[1]), ...OP.add, ...get(acc[2]), ...get(acc[3]), ...OP.add, ...OP.add, ...tee(s), ...f64lane(0), ...get(s), ...f64lane(1), ...F64_ADD, ...tee(tot));
@@ -204,7 +208,7 @@ function exactFn(fam: Family, pairs: number): Fn {
   body.push(...i32c(VALUES), ...set(p), ...get(0), ...i32c(3), 0x74, ...i32c(VALUES), ...I32_ADD, ...set(end));
   body.push(0x02, 0x40, ...get(p), ...get(end), 0x4f, 0x0d, 0, 0x03, 0x40);
   for (let j = 0; j < pairs; j++) {
-    body.push(...get(p), ...load64splat(0), ...set(x), ...termCode(fam, x, par[j], t, d, one, onef, half));
+    body.push(...get(p), ...load64splat(0), ...set(x), ...termCode(fam, x, par[j], t, d, one, onef, half, true));
     body.push(...get(l1[j]), ...OP.add, ...set(l1[j]), ...get(d), ...get(d), ...OP.mul, ...get(sq[j]), ...OP.add, ...set(sq[j]));
   }
   body.push(...get(p), ...i32c(8), ...I32_ADD, ...tee(p), ...get(end), ...I32_LT_U, 0x0d, 0, 0x0b, 0x0b);
@@ -347,6 +351,15 @@ const scratch = [0, 0, 0, 0, 0];
 /** Whether the pot kernels give potRatio's levels on this slice: every non-zero r = |x|·inv is a normal double. */
 export function potFits(p: LevelParams, minAbs: number): boolean {
   return minAbs === Infinity || minAbs * p.inv >= 2 ** -1022;
+}
+
+/**
+ * How far `lanesL1`'s terms (uniform: rounding without the tie correction) can be from the kernel's,
+ * summed over n8 values with Σ|x| ≤ absSum: 16u·(Σ|x| + n·step) per the header, doubled for the
+ * roundings of this bound and of its use. 0 for pot, whose lane terms are the kernel's.
+ */
+export function lanesMargin(p: LevelParams, n8: number, absSum: number): number {
+  return p.family === 'pot' ? 0 : 32 * 2 ** -53 * (absSum + n8 * p.scale);
 }
 
 /** Sum of the L1 terms of the loaded slice under p in the 8-lane order, stopping once above stop. */

@@ -10,8 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { errorSums, errorSumsMany } from '../../src/quant/error-kernels.ts';
 import { levelParams, type LevelParams } from '../../src/quant/levels.ts';
 import { sliceBounds } from '../../src/quant/range-search.ts';
-import { lanesL1Reference } from '../../src/quant/reference/simd-kernels.ts';
-import { exactSums, lanesL1, loadSlice, potFits, setSimd, simdEnabled, unloadSlice } from '../../src/quant/simd-kernels.ts';
+import { l1Term, lanesL1Reference, lanesTerm } from '../../src/quant/reference/simd-kernels.ts';
+import { exactSums, lanesL1, lanesMargin, loadSlice, potFits, setSimd, simdEnabled, unloadSlice } from '../../src/quant/simd-kernels.ts';
 import type { QuantFamily } from '../../src/quant/types.ts';
 import { expectSameAsPlain } from './same-as-plain.ts';
 
@@ -81,7 +81,7 @@ describe.runIf(simdEnabled())('WebAssembly SIMD kernels', () => {
   });
 
   it('a long slice (many stop checks) matches the reference and brackets the slice-order sum', () => {
-    // Invariant: on 5000-value slices, lanesL1 = reference, and |lanes − S| ≤ 2γ·S with S = errorSums' L1 (the search's interval).
+    // Invariant: on 5000-value slices, lanesL1 = reference, and S = errorSums' L1 lies in [lanes(1 − 2γ) − M, lanes(1 + 2γ) + M] (the search's interval).
     fc.assert(
       fc.property(fc.array(fc.double({ min: -1, max: 1, noNaN: true }).map((x) => Math.fround(x * x * x)), { minLength: 5000, maxLength: 5000 }), fc.constantFrom(...FAMS), fc.integer({ min: 2, max: 16 }), fc.double({ min: 0.05, max: 1, noNaN: true }), (a, family, bits, t) => {
         const v = Float32Array.from(a);
@@ -92,10 +92,24 @@ describe.runIf(simdEnabled())('WebAssembly SIMD kernels', () => {
         expect(lanes).toBe(lanesL1Reference(p, v, 0, v.length, Infinity));
         const S = errorSums(p, v, null, 0, v.length, new Float64Array(2))[0];
         const f = (n8 + 4) * 4 * 2 ** -53;
-        expect(lanes * (1 - f)).toBeLessThanOrEqual(S);
-        expect(lanes * (1 + f)).toBeGreaterThanOrEqual(S);
+        const M = lanesMargin(p, n8, v.reduce((a, x) => a + Math.abs(x), 0) * (1 + 2 ** -40));
+        expect(lanes * (1 - f) - M).toBeLessThanOrEqual(S);
+        expect(lanes * (1 + f) + M).toBeGreaterThanOrEqual(S);
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('the lane term (rounding without the tie correction) is within 16u·(|x| + step) of the kernel term, also next to midpoints', () => {
+    // Invariant: |lanesTerm(p, x) − l1Term(p, x)| ≤ 16·2^-53·(|x| + step) for x on, just below and just above (k + ½)·step.
+    fc.assert(
+      fc.property(fc.constantFrom<QuantFamily>('uniform-symmetric', 'uniform-asymmetric'), fc.integer({ min: 2, max: 16 }), fc.double({ min: 1e-6, max: 1e3, noNaN: true }), fc.double({ min: 0.01, max: 1, noNaN: true }), fc.integer({ min: -40000, max: 40000 }), fc.integer({ min: -3, max: 3 }), (family, bits, c, frac, k, nudge) => {
+        const p = levelParams(family, bits, -c * frac, c);
+        let x = (k + 0.5) * p.scale;
+        for (let j = 0; j < Math.abs(nudge); j++) x = nudge > 0 ? x + Math.abs(x) * 2 ** -52 : x - Math.abs(x) * 2 ** -52;
+        expect(Math.abs(lanesTerm(p, x) - l1Term(p, x))).toBeLessThanOrEqual(16 * 2 ** -53 * (Math.abs(x) + p.scale));
+      }),
+      { numRuns: 3000 },
     );
   });
 
