@@ -146,8 +146,12 @@ function optionValue(o: GroupOption, g: OptionsDocument['groups'][number], total
   return o.bits >= 32 ? 0 : (alpha * (g.params / totalParams) * 2 ** (1 - o.bits)) / g.lambda;
 }
 
-/** Groups tied together become one unit whose options are the formats they all have. */
-function units(doc: OptionsDocument, names: ReadonlySet<string>, sys: OptionsSystem): Unit[] {
+/**
+ * Groups tied together become one unit whose options are the formats they all have. A group in
+ * no tie is a unit of its own at every cut: `cache` keeps those across the cuts of one planning.
+ */
+function units(doc: OptionsDocument, names: ReadonlySet<string>, sys: OptionsSystem, cache?: Map<string, Unit>): Unit[] {
+  const tiedNames = cache ? new Set(doc.ties.flat()) : undefined;
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let r = x;
@@ -173,6 +177,12 @@ function units(doc: OptionsDocument, names: ReadonlySet<string>, sys: OptionsSys
   };
   const out: Unit[] = [];
   for (const gs of byRoot.values()) {
+    const alone = cache && gs.length === 1 && !tiedNames!.has(gs[0].name) ? gs[0].name : undefined;
+    const hit = alone === undefined ? undefined : cache!.get(alone);
+    if (hit) {
+      out.push(hit);
+      continue;
+    }
     let formats = gs[0].options.map((o) => o.format);
     for (const g of gs) {
       const have = new Set(g.options.map((o) => o.format));
@@ -200,7 +210,9 @@ function units(doc: OptionsDocument, names: ReadonlySet<string>, sys: OptionsSys
         hint: `the options document offers ${gs[0].options.map((o) => o.format).join(', ')}; check the allowed formats${doc.ties.length ? ' and the ties' : ''}`,
       });
     }
-    out.push({ names: gs.map((g) => g.name), params: gs.reduce((s, g) => s + g.params, 0), options });
+    const unit = { names: gs.map((g) => g.name), params: gs.reduce((s, g) => s + g.params, 0), options };
+    if (alone !== undefined) cache!.set(alone, unit);
+    out.push(unit);
   }
   return out;
 }
@@ -232,98 +244,104 @@ export function planFromOptions(doc: OptionsDocument, cuts: readonly OptionsCut[
     // A link format's distortion is measured as output distortion: only the D_o objective can weigh it, so the others keep lossless links.
     return sys.objective === 'do' ? all : all.filter((l) => l.deltaDo === 0);
   };
-  for (const cut of useCuts) for (const link of links(cut)) {
-    const us = units(doc, new Set(cut.groups), sys);
-    const radioS = (link.bytes * 8) / sys.link.rateBps;
-    const uplinkS = radioS + (cut.uplinkExtraS ?? 0);
-    const linkJ = sys.link.txPowerW * radioS;
-    const downlinkS = cut.downlinkS ?? 0;
-    for (const k of clockIdx) {
-      const f = clocks[k];
-      const fixedS =
-        doc.overheadS[k] +
-        (doc.outputByteS[k] ?? 0) * (cut.outputBytes ?? cut.featureBytes) +
-        (cut.nodes === 'all' ? doc.nodes.reduce((s, n) => s + n.latencyS[k], 0) : cut.nodes.reduce((s, n) => s + (nodeLat.get(n)?.[k] ?? 0), 0));
-      const r = spreadRatio(doc, k, sys.quantile);
-      // Radio time is deterministic; the server and the hop spread like the measured round trip.
-      const netQ = radioS + (cut.netSpread ?? 1) * (uplinkS - radioS + cut.serverS + downlinkS);
-      const capT = (sys.T0 - netQ) / r - fixedS;
-      const perSecJ = sys.kappa * f ** 3; // energy per second of agent compute at clock f
-      const capE = perSecJ > 0 ? (sys.E0 - linkJ) / perSecJ - fixedS : Infinity;
-      const cap = Math.min(capT, capE);
-      const fastest = us.reduce((s, u) => s + Math.min(...u.options.map((o) => o.lat[k])), 0);
-      minT0 = Math.min(minT0, r * (fixedS + fastest) + netQ);
-      minE0 = Math.min(minE0, perSecJ * (fixedS + fastest) + linkJ);
-      instances++;
-      if (cap < 0) continue;
-      const sol = solveChoice({
-        values: us.map((u) => u.options.map((o) => o.value)),
-        weights: us.map((u) => u.options.map((o) => o.lat[k])),
-        cap,
-        ...(sys.memoryBytes !== undefined ? { weights2: us.map((u) => u.options.map((o) => o.bytes)), cap2: sys.memoryBytes } : {}),
-      });
-      nodes += sol.nodes;
-      if (!sol.feasible) continue;
-      allExact &&= sol.exact;
-      const value = sol.value + link.deltaDo;
-      lowerBound = Math.min(lowerBound, sol.lowerBound + link.deltaDo);
-      if (best && !(value < best.value - 1e-18 || (Math.abs(value - best.value) <= 1e-18 && f < (best.plan.clockHz ?? Infinity)))) continue;
-      const formats: Record<string, string> = {};
-      let headS = fixedS;
-      let Do = link.deltaDo;
-      let bytes = 0;
-      let simulation = false;
-      us.forEach((u, i) => {
-        const o = u.options[sol.choice[i]];
-        for (const n of u.names) formats[n] = o.format;
-        headS += o.lat[k];
-        Do += o.Do;
-        bytes += o.bytes;
-        simulation ||= !o.executable;
-      });
-      headS = Math.max(headS, 0);
-      const agentJ = perSecJ * headS;
-      const binding: string[] = [];
-      const slackT = sys.T0 - (r * headS + netQ);
-      if (slackT <= 0.02 * sys.T0) binding.push('deadline');
-      if (sys.E0 - agentJ - linkJ <= 0.02 * sys.E0) binding.push('energy');
-      if (sys.memoryBytes !== undefined && sys.memoryBytes - bytes <= 0.02 * sys.memoryBytes) binding.push('memory');
-      best = {
-        value,
-        plan: {
-          schema: 'coquant.exec-plan/1',
-          feasible: true,
-          objective: sys.objective,
-          cut: cut.name,
-          ...(link.format !== undefined ? { featureFormat: link.format } : {}),
-          ...(cut.tensors ? { crossing: cut.tensors.map((t) => ({ ...t, dims: [...t.dims], format: t.type === 'float32' ? (link.format ?? 'fp32') : 'fp32' })) } : {}),
-          uplinkBytes: link.bytes,
-          clockHz: f,
-          formats,
-          simulation,
-          predicted: {
-            headMeanS: headS,
-            headQuantileS: r * headS,
-            uplinkS,
-            serverS: cut.serverS,
-            downlinkS,
-            totalMeanS: headS + uplinkS + cut.serverS + downlinkS,
-            totalQuantileS: r * headS + netQ,
-            agentJ,
-            linkJ,
-            energyJ: agentJ + linkJ,
-            Do,
-            objective: value,
-            headWeightBytes: bytes,
+  const unitCache = new Map<string, Unit>();
+  for (const cut of useCuts) {
+    const us = units(doc, new Set(cut.groups), sys, unitCache);
+    // No choice of formats at this cut is below this: a link whose distortion alone lifts it over the best plan is skipped (exact).
+    const floorValue = us.reduce((s, u) => s + Math.min(...u.options.map((o) => o.value)), 0);
+    for (const link of links(cut)) {
+      const radioS = (link.bytes * 8) / sys.link.rateBps;
+      const uplinkS = radioS + (cut.uplinkExtraS ?? 0);
+      const linkJ = sys.link.txPowerW * radioS;
+      const downlinkS = cut.downlinkS ?? 0;
+      for (const k of clockIdx) {
+        const f = clocks[k];
+        const fixedS =
+          doc.overheadS[k] +
+          (doc.outputByteS[k] ?? 0) * (cut.outputBytes ?? cut.featureBytes) +
+          (cut.nodes === 'all' ? doc.nodes.reduce((s, n) => s + n.latencyS[k], 0) : cut.nodes.reduce((s, n) => s + (nodeLat.get(n)?.[k] ?? 0), 0));
+        const r = spreadRatio(doc, k, sys.quantile);
+        // Radio time is deterministic; the server and the hop spread like the measured round trip.
+        const netQ = radioS + (cut.netSpread ?? 1) * (uplinkS - radioS + cut.serverS + downlinkS);
+        const capT = (sys.T0 - netQ) / r - fixedS;
+        const perSecJ = sys.kappa * f ** 3; // energy per second of agent compute at clock f
+        const capE = perSecJ > 0 ? (sys.E0 - linkJ) / perSecJ - fixedS : Infinity;
+        const cap = Math.min(capT, capE);
+        const fastest = us.reduce((s, u) => s + Math.min(...u.options.map((o) => o.lat[k])), 0);
+        minT0 = Math.min(minT0, r * (fixedS + fastest) + netQ);
+        minE0 = Math.min(minE0, perSecJ * (fixedS + fastest) + linkJ);
+        instances++;
+        if (cap < 0) continue;
+        if (best && floorValue + link.deltaDo > best.value + 1e-18) continue;
+        const sol = solveChoice({
+          values: us.map((u) => u.options.map((o) => o.value)),
+          weights: us.map((u) => u.options.map((o) => o.lat[k])),
+          cap,
+          ...(sys.memoryBytes !== undefined ? { weights2: us.map((u) => u.options.map((o) => o.bytes)), cap2: sys.memoryBytes } : {}),
+        });
+        nodes += sol.nodes;
+        if (!sol.feasible) continue;
+        allExact &&= sol.exact;
+        const value = sol.value + link.deltaDo;
+        lowerBound = Math.min(lowerBound, sol.lowerBound + link.deltaDo);
+        if (best && !(value < best.value - 1e-18 || (Math.abs(value - best.value) <= 1e-18 && f < (best.plan.clockHz ?? Infinity)))) continue;
+        const formats: Record<string, string> = {};
+        let headS = fixedS;
+        let Do = link.deltaDo;
+        let bytes = 0;
+        let simulation = false;
+        us.forEach((u, i) => {
+          const o = u.options[sol.choice[i]];
+          for (const n of u.names) formats[n] = o.format;
+          headS += o.lat[k];
+          Do += o.Do;
+          bytes += o.bytes;
+          simulation ||= !o.executable;
+        });
+        headS = Math.max(headS, 0);
+        const agentJ = perSecJ * headS;
+        const binding: string[] = [];
+        const slackT = sys.T0 - (r * headS + netQ);
+        if (slackT <= 0.02 * sys.T0) binding.push('deadline');
+        if (sys.E0 - agentJ - linkJ <= 0.02 * sys.E0) binding.push('energy');
+        if (sys.memoryBytes !== undefined && sys.memoryBytes - bytes <= 0.02 * sys.memoryBytes) binding.push('memory');
+        best = {
+          value,
+          plan: {
+            schema: 'coquant.exec-plan/1',
+            feasible: true,
+            objective: sys.objective,
+            cut: cut.name,
+            ...(link.format !== undefined ? { featureFormat: link.format } : {}),
+            ...(cut.tensors ? { crossing: cut.tensors.map((t) => ({ ...t, dims: [...t.dims], format: t.type === 'float32' ? (link.format ?? 'fp32') : 'fp32' })) } : {}),
+            uplinkBytes: link.bytes,
+            clockHz: f,
+            formats,
+            simulation,
+            predicted: {
+              headMeanS: headS,
+              headQuantileS: r * headS,
+              uplinkS,
+              serverS: cut.serverS,
+              downlinkS,
+              totalMeanS: headS + uplinkS + cut.serverS + downlinkS,
+              totalQuantileS: r * headS + netQ,
+              agentJ,
+              linkJ,
+              energyJ: agentJ + linkJ,
+              Do,
+              objective: value,
+              headWeightBytes: bytes,
+            },
+            quantile: sys.quantile,
+            constraints: { T0: sys.T0, E0: sys.E0, ...(sys.memoryBytes !== undefined ? { memoryBytes: sys.memoryBytes } : {}) },
+            energyModel: { kappa: sys.kappa, txPowerW: sys.link.txPowerW },
+            solver: { exact: true, lowerBound: 0, nodes: 0, instances: 0, ms: 0 },
+            binding,
+            notes: simulation ? ['some groups use simulation formats: their latency does not change with their bits, so this plan is for analysis, not for running'] : [],
           },
-          quantile: sys.quantile,
-          constraints: { T0: sys.T0, E0: sys.E0, ...(sys.memoryBytes !== undefined ? { memoryBytes: sys.memoryBytes } : {}) },
-          energyModel: { kappa: sys.kappa, txPowerW: sys.link.txPowerW },
-          solver: { exact: true, lowerBound: 0, nodes: 0, instances: 0, ms: 0 },
-          binding,
-          notes: simulation ? ['some groups use simulation formats: their latency does not change with their bits, so this plan is for analysis, not for running'] : [],
-        },
-      };
+        };
+      }
     }
   }
   const ms = performance.now() - t0;
