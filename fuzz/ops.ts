@@ -64,16 +64,13 @@ function weights(g: Gen, name: string, dims: number[], type = 'float32'): Tensor
 
 const intTensor = (name: string, values: number[], type = 'int64'): TensorInit & { init: true } => ({ name, type, dims: [values.length], values, init: true });
 
+/** An operator on inputs of one type and shape: the type, then the shape, then `io` draws the rest. */
+function sameShape(op: string, opsets: [number, number], types: readonly string[], io: (g: Gen, t: string, s: number[]) => OneNode): OpDef {
+  return { op, opsets, make: (g) => io(g, g.pick(types), shape(g)) };
+}
+
 function unary(op: string, opsets: [number, number], types: readonly string[], attrs?: (g: Gen) => Record<string, AttrValue>): OpDef {
-  return {
-    op,
-    opsets,
-    make: (g) => {
-      const t = g.pick(types);
-      const s = shape(g);
-      return { inputs: [x(t, s)], outputs: [out(op === 'IsNaN' || op === 'IsInf' ? 'bool' : t, s)], attrs: attrs?.(g) };
-    },
-  };
+  return sameShape(op, opsets, types, (g, t, s) => ({ inputs: [x(t, s)], outputs: [out(op === 'IsNaN' || op === 'IsInf' ? 'bool' : t, s)], attrs: attrs?.(g) }));
 }
 
 /** Broadcastable b: a suffix of a's shape with some dims set to 1 (numpy rules). */
@@ -97,15 +94,7 @@ function binary(op: string, opsets: [number, number], types: readonly string[], 
 }
 
 function variadic(op: string, opsets: [number, number], types: readonly string[]): OpDef {
-  return {
-    op,
-    opsets,
-    make: (g) => {
-      const t = g.pick(types);
-      const s = shape(g);
-      return { inputs: Array.from({ length: g.int(1, 3) }, (_, i) => x(t, s, `x${i}`)), outputs: [out(t, s)] };
-    },
-  };
+  return sameShape(op, opsets, types, (g, t, s) => ({ inputs: Array.from({ length: g.int(1, 3) }, (_, i) => x(t, s, `x${i}`)), outputs: [out(t, s)] }));
 }
 
 function reduce(op: string, axesInputFrom: number): OpDef {

@@ -8,16 +8,20 @@ import { isCoquantError } from '../src/errors.ts';
 import { generateCheckpoint, type SyntheticDType } from '../src/io/synthetic-checkpoint.ts';
 import { progressBar } from '../src/util/progress.ts';
 
+/** The flags: [flags, description, default]. */
+const FLAGS: ReadonlyArray<readonly [string, string, string?]> = [
+  ['--params <n>', 'target parameter count, e.g. 1e9', '1e9'],
+  ['--dtype <dtype>', 'float16 | float32 | bfloat16', 'float16'],
+  ['--seed <n>', 'random seed', '1'],
+  ['--layers <n>', 'transformer blocks (default grows with --params)'],
+  ['--workers <n>', 'worker threads making chunks (default: 2 for large checkpoints)'],
+  ['--quiet', 'no progress bar'],
+];
 const program = new Command('gen-checkpoint')
   .description('write a deterministic synthetic transformer-like safetensors checkpoint')
-  .requiredOption('--out <path>', 'output .safetensors file (written atomically)')
-  .option('--params <n>', 'target parameter count, e.g. 1e9', '1e9')
-  .option('--dtype <dtype>', 'float16 | float32 | bfloat16', 'float16')
-  .option('--seed <n>', 'random seed', '1')
-  .option('--layers <n>', 'transformer blocks (default grows with --params)')
-  .option('--workers <n>', 'worker threads making chunks (default: 2 for large checkpoints)')
-  .option('--quiet', 'no progress bar')
-  .parse();
+  .requiredOption('--out <path>', 'output .safetensors file (written atomically)');
+for (const [flags, what, dflt] of FLAGS) program.option(flags, what, dflt);
+program.parse();
 
 const o = program.opts<{ out: string; params: string; dtype: string; seed: string; layers?: string; workers?: string; quiet?: boolean }>();
 const params = Number(o.params);

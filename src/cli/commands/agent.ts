@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import type { AgentCliInput } from '../../app/agent-command.ts';
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { inputFlags, quantizerFlag, textLineFlags } from '../flags.ts';
 
 /** The flags as commander hands them over: the runner's input, with the parsed fields still text. */
 type AgentCliOptions = Omit<AgentCliInput, 'render' | 'seed' | 'retries' | 'timeoutMs' | 'emulateLinkBps' | 'battery'> & {
@@ -22,7 +21,7 @@ function int(v: string, flag: string, min: number): number {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('agent')
     .summary('run the quantized head locally and the tail on an edge server (KServe v2 / Triton)')
     .description(
@@ -43,19 +42,15 @@ export function register(program: Command): void {
     .option('--preset <name>', 'or the preset it was made from')
     .option('--agent-preset <name>', 'agent device preset (as `plan --agent`)')
     .option('--server-preset <name>', 'server device preset (as `plan --server`)')
-    .option('--profile <profile.json>', 'profile the plan was made from')
-    .option('--inputs <paths...>', "the head's inputs: tensors (a .npz per sample with an array per input, .npy for a one-input model, or ONNX test_data_set_N folders of input_K.pb), or a folder of text-line images (PP-OCR rec preprocessing)")
-    .option('--labels <labels.json>', 'labels for an --inputs image folder, to report accuracy')
-    .option('--render <n>', 'render n labelled sign texts instead of reading images')
-    .option('--seed <n>', 'seed for --render', '1')
-    .option('--quantizer <spec>', 'family/granularity/range the bits are applied with', 'uniform-symmetric/channel/absmax')
+    .option('--profile <profile.json>', 'profile the plan was made from');
+  inputFlags(cmd, { inputs: "the head's inputs", images: 'a folder of text-line images (PP-OCR rec preprocessing)', dim: 'for --render on a model coquant has no task for' });
+  textLineFlags(quantizerFlag(cmd, 'the bits are applied with'), { render: 'render n labelled sign texts instead of reading --inputs', seed: 'seed for --render' })
     .option('--fallback <policy>', 'when the edge fails after retries: local (run the whole model here) or fail', 'local')
     .option('--retries <n>', 'retries per request before falling back', '2')
     .option('--timeout-ms <ms>', 'per-request timeout', '5000')
     .option('--emulate-link-mbps <rate>', 'wait each feature\'s transmission time at this rate (testing on loopback)')
     .option('--battery <J:n>', 'mission budget: J joules for n inferences (re-plans as it is spent)')
     .option('--out <records.jsonl>', 'write one JSON record per input (atomically, at the end)')
-    .option('--dim <name=value>', 'dynamic input dimension (repeatable)', collect, [])
     .option('--sysfs <root>', 'sysfs root for clock control and power meters', '/sys')
     .addHelpText(
       'after',

@@ -3,8 +3,7 @@ import { parseBits } from '../../quant/spec.ts';
 import { UsageError } from '../../errors.ts';
 import { CALIB_FORMATS, DEFAULT_FAKE_BITS, type CalibFormat } from '../../calibrate/calib-formats.ts';
 import type { DeviceProfile } from '../../plan/device-profile.ts';
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { inputFlags } from '../flags.ts';
 
 function intArg(flag: string, min: number, max: number) {
   return (s: string): number => {
@@ -64,7 +63,7 @@ export function formatProfile(p: DeviceProfile, outPath: string | null): string 
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('calibrate')
     .summary('measure latency (and energy) against format, bit-width and clock; fit the SPEC §5 device model')
     .description(
@@ -87,11 +86,11 @@ export function register(program: Command): void {
     .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)', intArg('--threads', 1, 1024))
     .option('--levels <n>', 'clock levels to sweep when the clock can be set', intArg('--levels', 1, 64), 4)
     .option('--sysfs <root>', 'sysfs root for clock control and power meters', '/sys')
-    .option('--dim <name=value>', 'dynamic input dimension for non-OCR models (repeatable)', collect, [])
-    .option('--inputs <paths...>', 'inputs instead of generated ones: .npz (an array per input), .npy (one-input models), or ONNX test_data_set_N folders of input_K.pb')
     .option('--name <text>', 'device name in the profile')
     .option('--out <file>', 'device profile path', 'out/calibrate/device.json')
-    .option('--json', 'print the device profile as one JSON document')
+    .option('--json', 'print the device profile as one JSON document');
+  inputFlags(cmd, { inputs: 'inputs instead of generated ones', dim: 'for models other than PP-OCR recognizers' });
+  cmd
     .addHelpText('after', '\nExamples:\n  coquant calibrate --out device.json\n  coquant calibrate --formats fp32,qdq-int8 --max-seconds 5\n  coquant plan --device-profile device.json --bits 8,32 --profile profile.json')
     .action(async (model: string | undefined, o: Record<string, unknown>) => {
       // Loaded here, not at the top: `coquant --help` should not pay for onnxruntime and the format writers.

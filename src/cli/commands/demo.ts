@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { numberFlag } from '../number-flag.ts';
 import { progressBar, type Progress } from '../../util/progress.ts';
+import { robotFlags, robotFrom, TENSOR_FILES, type RobotFlagValues } from '../flags.ts';
 
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('demo')
     .summary('run the whole pipeline on the bundled PaddleOCR model and write an HTML report')
     .description(
@@ -19,22 +20,20 @@ export function register(program: Command): void {
     )
     .option('--out <dir>', 'output folder (report.html and everything it links)', 'out/demo')
     .option('--lines <n>', 'number of rendered sign texts', '24')
-    .option('--inputs <paths...>', "the signs as tensors instead of rendered ones: the recognizer's input x of shape [1, 3, 48, 320] (a .npz per sign, .npy or .pb files, or ONNX test_data_set_N folders); labelled with the full-precision model's texts")
+    .option('--inputs <paths...>', `the signs as tensors instead of rendered ones, the recognizer's input x of shape [1, 3, 48, 320] (${TENSOR_FILES}); labelled with the full-precision model's texts`)
     .option('--seed <n>', 'seed for the rendered texts', '1')
     .option('--T0-ms <ms>', 'deadline per decision, ms (default: between the fastest co-inference plan and full precision on the robot)')
     .option('--E0-mj <mJ>', 'robot energy budget per decision, mJ (default: just under what the fastest plan at T0 uses)')
     .option('--deadline-quantile <q>', "latency quantile the deadline must hold at: 0.5, 0.9, 0.95 or 'mean'", '0.95')
-    .option('--link-mbps <rate>', 'uplink rate, Mbit/s (the radio time is emulated on loopback)', '50')
-    .option('--slowdown <x>', 'the robot is this many times slower than one core of this machine at its top clock', '4')
-    .option('--clocks-ghz <list>', 'robot clock levels the planner may choose, GHz', '0.5,1,1.5')
-    .option('--clock-emulation <kind>', "'auto' (cgroup CPU bandwidth when root on Linux, else time dilation), 'cgroup' or 'dilation'", 'auto')
+    .option('--link-mbps <rate>', 'uplink rate, Mbit/s (the radio time is emulated on loopback)', '50');
+  robotFlags(cmd, 'robot clock levels the planner may choose');
+  cmd
     .addHelpText('after', '\nExamples:\n  coquant demo\n  coquant demo --lines 32 --T0-ms 60 --deadline-quantile 0.5 --out out/demo\n  coquant demo --slowdown 2 --clocks-ghz 0.8,1.6\n')
-    .action(async (opts: { out: string; lines: string; inputs?: string[]; seed: string; T0Ms?: string; E0Mj?: string; linkMbps: string; slowdown: string; clocksGhz: string; deadlineQuantile: string; clockEmulation: string }, cmd: Command) => {
+    .action(async (opts: RobotFlagValues & { out: string; lines: string; inputs?: string[]; seed: string; T0Ms?: string; E0Mj?: string; linkMbps: string; deadlineQuantile: string }, self: Command) => {
       const log = (m: string) => void process.stderr.write(`${m}\n`);
       const q = opts.deadlineQuantile === 'mean' ? 'mean' : numberFlag(opts.deadlineQuantile, '--deadline-quantile', 0.01, 0.99);
-      const clocks = opts.clocksGhz.split(',').map((s) => numberFlag(s.trim(), '--clocks-ghz', 0.01, 100) * 1e9);
-      if (!['auto', 'cgroup', 'dilation'].includes(opts.clockEmulation)) throw new UsageError(`--clock-emulation must be auto, cgroup or dilation (got '${opts.clockEmulation}')`);
-      if (opts.inputs && cmd.getOptionValueSource('lines') === 'cli') throw new UsageError('give --lines N (rendered signs) or --inputs PATH… (your own), not both');
+      const robot = robotFrom(opts);
+      if (opts.inputs && self.getOptionValueSource('lines') === 'cli') throw new UsageError('give --lines N (rendered signs) or --inputs PATH… (your own), not both');
       const { runDemo } = await import('../../app/demo/run-demo.ts');
       let bar: Progress | null = null;
       const r = await runDemo({
@@ -45,10 +44,10 @@ export function register(program: Command): void {
         T0: opts.T0Ms === undefined ? undefined : numberFlag(opts.T0Ms, '--T0-ms', 0.001, 1e7) / 1000,
         E0: opts.E0Mj === undefined ? undefined : numberFlag(opts.E0Mj, '--E0-mj', 0.001, 1e7) / 1000,
         linkMbps: numberFlag(opts.linkMbps, '--link-mbps', 0.001, 1e6),
-        slowdown: numberFlag(opts.slowdown, '--slowdown', 1, 1000),
-        clocksHz: clocks,
+        slowdown: robot.slowdown,
+        clocksHz: robot.clocksHz,
         quantile: q,
-        emulation: opts.clockEmulation as 'auto' | 'cgroup' | 'dilation',
+        emulation: robot.emulation,
         quantizer: { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: 'absmax' },
         log,
         progress: (done, total, what) => {

