@@ -238,15 +238,17 @@ function searchL1(family: QuantFamily, bits: number, v: Values, start: number, e
       ts[c] = t;
       if (!(t > 0 && t <= 1)) continue;
       fillLevelParams(scratch, family, bits, lo * t, hi * t);
-      if (tau < Infinity) {
+      const walk = binnedLevelCount(scratch, sp);
+      const simd = scratch.inv !== 0 && useSimd();
+      const walked = walk >= 0 && walk * (simd ? BIN_COST_SIMD : BIN_COST) < n;
+      // The clipped-tail bound before a full pass; a short level walk costs about what the bound does.
+      if (tau < Infinity && (!walked || !simd)) {
         const P = clippedTermSum(scratch, sp.sorted, 0, tau * PRUNE_STOP);
         if (P > PRUNE_MIN && P * kappa > tau) continue;
       }
-      const walk = binnedLevelCount(scratch, sp);
-      const simd = scratch.inv !== 0 && useSimd();
       let L: number;
       let Uu: number;
-      if (walk >= 0 && walk * (simd ? BIN_COST_SIMD : BIN_COST) < n) {
+      if (walked) {
         binnedL1(scratch, sp, iv);
         L = iv[0];
         Uu = iv[1];
