@@ -42,7 +42,7 @@ export interface FuzzOptions {
 export interface Incident {
   model: string;
   command: string;
-  outcome: Outcome | 'badHint';
+  outcome: Outcome | 'badHint' | 'refusal without hint';
   detail: string;
 }
 
@@ -188,10 +188,12 @@ export async function runModelFuzz(o: FuzzOptions): Promise<FuzzReport> {
       k.badHint++;
       if (incidents.length < 500) incidents.push({ model: entry.id, command: cmd, outcome: 'badHint', detail: `${res.result.badHintFlags.join(', ')}: ${res.result.stderr.trim().slice(0, 300)}` });
     }
-    if (c.outcome === 'crash' || c.outcome === 'hang' || c.outcome === 'wrong') {
+    // A refusal without a hint is a goal missed too: its model is kept and named, like a crash.
+    const unhinted = c.outcome === 'refusal' && !c.hinted;
+    if (c.outcome === 'crash' || c.outcome === 'hang' || c.outcome === 'wrong' || unhinted) {
       const kept = join(root, 'keep', `${entry.id.replace(/[^A-Za-z0-9@#._-]+/g, '_')}.onnx`);
       writeFileSync(kept, entry.bytes);
-      if (incidents.length < 500) incidents.push({ model: `${entry.id} (${kept})`, command: cmd, outcome: c.outcome, detail: res.result ? (res.result.wrong ?? res.result.stderr.trim().slice(0, 400)) : (res.signal ?? '') });
+      if (incidents.length < 500) incidents.push({ model: `${entry.id} (${kept})`, command: cmd, outcome: unhinted ? 'refusal without hint' : c.outcome, detail: res.result ? (res.result.wrong ?? res.result.stderr.trim().slice(0, 400)) : (res.signal ?? '') });
     }
     void path;
   };

@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz [-- models|server|soak] [--models N] [--seed S] [--workers W] [--timeout-ms T]`:
+ * `npm run fuzz [-- models|server|soak] [--models N] [--start K] [--commands LIST] [--seed S] [--workers W] [--timeout-ms T]`:
  * the reliability jobs of docs/reliability.md. `models` (the default) runs every command over
  * the generated corpus; `server` sends fast-check requests to a real server on loopback;
  * `soak` runs agent and server for minutes with injected faults. Each writes its report to
@@ -29,6 +29,8 @@ if (job === 'models') {
     workers: flag('workers', 2),
     timeoutMs: flag('timeout-ms', 120_000),
     out,
+    // `--commands 'quantize --format int4,distortion'`: only these (to re-run the incidents of some).
+    ...(args.includes('--commands') ? { commands: args[args.indexOf('--commands') + 1].split(',').map((c) => c.trim()) as import('./models.ts').CommandName[] } : {}),
     onProgress: (d, t) => {
       if (d - last >= Math.max(1, Math.floor(t / 50)) || d === t) {
         last = d;
@@ -36,7 +38,7 @@ if (job === 'models') {
       }
     },
   });
-  writeFileSync(join(out, flag('start', 0) ? 'models-rerun.json' : 'models.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(out, flag('start', 0) || args.includes('--commands') ? 'models-rerun.json' : 'models.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`models: ${report.models.generated} generated (${report.models.operators} operators) + ${report.models.mutants} mutants of the bundled models, ${report.seconds.toFixed(0)} s`);
   console.log('command                       ok  refusal  (no hint)  crash  hang  wrong  bad-hint');
   let bad = 0;
