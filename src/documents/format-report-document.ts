@@ -96,8 +96,12 @@ export const formatReportSchema = z.object({
 });
 export type FormatReport = z.infer<typeof formatReportSchema>;
 
+/** What a written format stores: the weights it covers, the nodes it rewrote, what it left in float, how it was calibrated. */
+export type StoredWeights = Pick<FormatReport, 'covered' | 'quantizedNodes' | 'leftFloat' | 'opset' | 'calibration'>;
+
 /** What a format engine measured; optional parts that are undefined are left out of the report. */
-export type FormatReportFields = Omit<FormatReport, 'schema' | 'weights' | 'sizes'> & {
+export type FormatReportFields = Omit<FormatReport, 'schema' | 'weights' | 'sizes' | keyof StoredWeights> & {
+  stored: StoredWeights;
   synthetic: boolean;
   /** Bytes of the source model and of the written model (graph plus data file). */
   sourceBytes: number;
@@ -106,7 +110,8 @@ export type FormatReportFields = Omit<FormatReport, 'schema' | 'weights' | 'size
 
 /** The one place a format report is assembled, so both engines write the same document. */
 export function buildFormatReport(f: FormatReportFields): FormatReport {
-  const { synthetic, sourceBytes, writtenBytes, blockSize, opset, census, distortion, calibration, external, ...rest } = f;
+  const { synthetic, sourceBytes, writtenBytes, blockSize, census, distortion, external, stored, ...rest } = f;
+  const { opset, calibration } = stored;
   return {
     schema: 'coquant.format-report/1',
     ...(synthetic ? { weights: 'synthetic' as const } : {}),
@@ -115,9 +120,9 @@ export function buildFormatReport(f: FormatReportFields): FormatReport {
     ...(blockSize !== undefined ? { blockSize } : {}),
     source: rest.source,
     sizes: { fp32Bytes: sourceBytes, bytes: writtenBytes, ratio: sourceBytes / writtenBytes },
-    covered: rest.covered,
-    quantizedNodes: rest.quantizedNodes,
-    leftFloat: rest.leftFloat,
+    covered: stored.covered,
+    quantizedNodes: stored.quantizedNodes,
+    leftFloat: stored.leftFloat,
     ...(opset ? { opset } : {}),
     ...(census ? { census } : {}),
     ...(distortion ? { distortion } : {}),

@@ -128,7 +128,7 @@ async function quantizeLoaded(opts: QuantizeToFormatOptions, model: ModelProto, 
     throw new FormatError('E_EXTERNAL_DATA', `--format ${opts.format} is not written for models with external data`, 'use --format int4 or --format qdq-int8 (real low-bit files), or coquant distortion for simulated bits');
   }
   const w = await writeIntegerFormat(model, { ...opts, format: opts.format }, { bits: p.bits, blockSize: p.blockSize }, { warn, progress });
-  const { quantizedNodes, leftFloat, covered, opset, ranges, calibration } = w;
+  const { stored, ranges } = w;
   const out = w.model;
   progress(`writing ${p.outPath} and its data file`);
   const written = await writeModelExternal(out, p.outPath);
@@ -166,13 +166,9 @@ async function quantizeLoaded(opts: QuantizeToFormatOptions, model: ModelProto, 
     source: p.source,
     sourceBytes: fp32Bytes,
     writtenBytes: written.modelBytes + written.dataBytes,
-    covered,
-    quantizedNodes,
-    leftFloat,
-    opset,
+    stored,
     census,
     distortion,
-    calibration,
     external: { model: written.modelPath, data: written.dataPath ?? null, tensors: written.externalTensors },
     warnings: p.warnings,
   });

@@ -6,7 +6,7 @@
  * and against the fake-quantized simulation at the same bits. Writing the bytes is the caller's
  * job (writeFileAtomic).
  */
-import { buildFormatReport, FORMAT_NAMES, type FormatName, type FormatReport } from '../documents/format-report-document.ts';
+import { buildFormatReport, FORMAT_NAMES, type FormatName, type FormatReport, type StoredWeights } from '../documents/format-report-document.ts';
 import { readFile } from 'node:fs/promises';
 import type { Feed } from '../data/tensor.ts';
 import type { RangeMethod, TensorRange } from './calibrate-ranges.ts';
@@ -18,7 +18,6 @@ import { decodeModel, encodeModel } from './onnx-graph.ts';
 import { hasExternalData } from '../io/external-data.ts';
 import { isSyntheticModel } from '../io/synthetic-marker.ts';
 import { quantizeExternalModel } from './external-quantize.ts';
-import type { UpgradeResult } from './opset-upgrade.ts';
 import { preoptimize } from './preoptimize.ts';
 import type { FloatWeight, QdqOp } from './qdq-int8.ts';
 import { writeIntegerFormat } from './write-integer-format.ts';
@@ -127,13 +126,9 @@ export async function quantizeToFormat(opts: QuantizeToFormatOptions): Promise<Q
   let bytes: Uint8Array;
   let bits: number;
   let blockSize: number | undefined;
-  let covered: FormatReport['covered'];
-  let quantizedNodes: Record<string, number> = {};
-  let leftFloat: FloatWeight[] = [];
-  let opset: UpgradeResult | undefined;
+  let stored: StoredWeights;
   let fakeScheme: FakeScheme;
   let ranges: Map<string, TensorRange> | undefined;
-  let calibration: FormatReport['calibration'];
 
   if (opts.format === 'qdq-int8' || opts.format === 'int4') {
     if (opts.format === 'qdq-int8') {
@@ -147,16 +142,16 @@ export async function quantizeToFormat(opts: QuantizeToFormatOptions): Promise<Q
     }
     const w = await writeIntegerFormat(pre, { ...opts, format: opts.format }, { bits, blockSize }, { warn, progress });
     bytes = encodeModel(w.model);
-    ({ quantizedNodes, leftFloat, covered, opset, ranges, calibration, fakeScheme } = w);
+    ({ stored, ranges, fakeScheme } = w);
   } else {
     bits = opts.bits ?? 8;
     fakeScheme = { kind: 'channel', bits, ops: opts.ops };
     const r = fakeQuantizeModel(pre, fakeScheme);
     bytes = encodeModel(r.model);
-    quantizedNodes = {};
-    covered = { tensors: r.tensors.length, fp32Bytes: 0, storedBytes: 0, ratio: 1 };
+    stored = { quantizedNodes: {}, leftFloat: [], covered: { tensors: r.tensors.length, fp32Bytes: 0, storedBytes: 0, ratio: 1 } };
     warn('fake quantization stores dequantized float32 weights: the file is not smaller and runs float kernels');
   }
+  const { leftFloat } = stored;
   if (leftFloat.length > 0) warn(`${leftFloat.length} weight tensor(s) left in float: ${listWeights(leftFloat)}`);
 
   let census: IntegerCensus | undefined;
@@ -189,13 +184,9 @@ export async function quantizeToFormat(opts: QuantizeToFormatOptions): Promise<Q
     source,
     sourceBytes: input.length,
     writtenBytes: bytes.length,
-    covered,
-    quantizedNodes,
-    leftFloat,
-    opset,
+    stored,
     census,
     distortion,
-    calibration,
     warnings,
   });
   return { bytes, report, ranges };

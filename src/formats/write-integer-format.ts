@@ -7,19 +7,16 @@ import type { Feed } from '../data/tensor.ts';
 import type { TensorRange } from './calibrate-ranges.ts';
 import { FormatError } from './errors.ts';
 import type { FakeScheme } from './fake.ts';
-import type { FormatReport, QuantizeToFormatOptions } from './index.ts';
+import type { StoredWeights } from '../documents/format-report-document.ts';
+import type { QuantizeToFormatOptions } from './index.ts';
 import { quantizeMatMulNBits } from './int4.ts';
 import type { ModelProto } from './onnx-graph.ts';
 import { quantizeQdqInt8 } from './qdq-int8.ts';
 
 export interface WrittenIntegerFormat {
   model: ModelProto;
-  quantizedNodes: Record<string, number>;
-  leftFloat: FormatReport['leftFloat'];
-  covered: FormatReport['covered'];
-  opset?: FormatReport['opset'];
+  stored: StoredWeights;
   ranges?: Map<string, TensorRange>;
-  calibration?: FormatReport['calibration'];
   /** The fake quantization that simulates this file (the distortion report's prediction). */
   fakeScheme: FakeScheme;
 }
@@ -38,9 +35,11 @@ export async function writeIntegerFormat(
     if (r.nodes === 0) log.warn('no MatMul with a constant 2-D weight found: nothing was written as MatMulNBits');
     return {
       model: r.model,
-      quantizedNodes: r.nodes ? { MatMul: r.nodes } : {},
-      leftFloat: r.leftFloat,
-      covered: { tensors: r.nodes, fp32Bytes: r.coveredFp32Bytes, storedBytes: r.coveredPackedBytes, ratio: r.coveredFp32Bytes / Math.max(1, r.coveredPackedBytes) },
+      stored: {
+        quantizedNodes: r.nodes ? { MatMul: r.nodes } : {},
+        leftFloat: r.leftFloat,
+        covered: { tensors: r.nodes, fp32Bytes: r.coveredFp32Bytes, storedBytes: r.coveredPackedBytes, ratio: r.coveredFp32Bytes / Math.max(1, r.coveredPackedBytes) },
+      },
       fakeScheme: { kind: 'block', bits: shape.bits, blockSize, symmetric: opts.symmetric },
     };
   }
@@ -55,12 +54,14 @@ export async function writeIntegerFormat(
   });
   return {
     model: r.model,
-    quantizedNodes: r.quantizedNodes,
-    leftFloat: r.leftFloat,
-    covered: { tensors: r.int8Weights.count, fp32Bytes: r.int8Weights.fp32Bytes, storedBytes: r.int8Weights.storedBytes, ratio: r.int8Weights.fp32Bytes / Math.max(1, r.int8Weights.storedBytes) },
-    opset: r.upgrade,
+    stored: {
+      quantizedNodes: r.quantizedNodes,
+      leftFloat: r.leftFloat,
+      covered: { tensors: r.int8Weights.count, fp32Bytes: r.int8Weights.fp32Bytes, storedBytes: r.int8Weights.storedBytes, ratio: r.int8Weights.fp32Bytes / Math.max(1, r.int8Weights.storedBytes) },
+      opset: r.upgrade,
+      calibration: { method: opts.calibrationMethod ?? 'minmax', feeds: feeds.length, tensors: r.ranges.size },
+    },
     ranges: r.ranges,
-    calibration: { method: opts.calibrationMethod ?? 'minmax', feeds: feeds.length, tensors: r.ranges.size },
     fakeScheme: { kind: 'channel', bits: 8, ops: opts.ops },
   };
 }

@@ -19,19 +19,27 @@ export function problemOf(input: SystemInput): PlanProblem {
   return toProblem(r.value);
 }
 
+/** 1..max weight groups with N in 1e5..1e8 and λ in 5..200. */
+export const groupsArb = (max: number) => fc.array(fc.record({ params: fc.double({ min: 1e5, max: 1e8, noNaN: true }), lambda: fc.double({ min: 5, max: 200, noNaN: true }) }), { minLength: 1, maxLength: max });
+
+/** Cycles per parameter-bit, the budgets and the server's parameters, as every random instance draws them. */
+export const budgetArbs = {
+  c: fc.double({ min: 0.05, max: 2, noNaN: true }),
+  T0: fc.double({ min: 0.01, max: 5, noNaN: true }),
+  E0: fc.double({ min: 0.01, max: 5, noNaN: true }),
+  serverParams: fc.double({ min: 0, max: 1e9, noNaN: true }),
+};
+
 /** ≤ 4 groups, up to 15 allowed bit-widths in 2..16, continuous or discrete clocks, optional epsilon. */
 export const smallInstance = fc
   .record({
-    groups: fc.array(fc.record({ params: fc.double({ min: 1e5, max: 1e8, noNaN: true }), lambda: fc.double({ min: 5, max: 200, noNaN: true }) }), { minLength: 1, maxLength: 4 }),
+    groups: groupsArb(4),
     bits: fc.subarray([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16], { minLength: 1 }),
     levels: fc.option(fc.uniqueArray(fc.double({ min: 2e8, max: 3e9, noNaN: true }), { minLength: 1, maxLength: 5 }), { nil: undefined }),
     fMin: fc.double({ min: 0, max: 1e9, noNaN: true }),
     fSpan: fc.double({ min: 1e8, max: 3e9, noNaN: true }),
     kappa: fc.double({ min: 1e-29, max: 1e-27, noNaN: true }),
-    c: fc.double({ min: 0.05, max: 2, noNaN: true }),
-    T0: fc.double({ min: 0.01, max: 5, noNaN: true }),
-    E0: fc.double({ min: 0.01, max: 5, noNaN: true }),
-    serverParams: fc.double({ min: 0, max: 1e9, noNaN: true }),
+    ...budgetArbs,
     featureElems: fc.integer({ min: 0, max: 200000 }),
     epsilon: fc.option(fc.double({ min: 1e-6, max: 1e-2, noNaN: true }), { nil: undefined }),
     perGroup: fc.boolean(),

@@ -13,6 +13,7 @@ import type { BoundKind } from '../../src/theory/rd-bounds.ts';
 import type { Objective } from '../../src/plan/objective.ts';
 import { toProblem, type DesignOptions, type PlanProblem } from '../../src/plan/problem.ts';
 import { parseSystem, type SystemInput } from '../../src/plan/system.ts';
+import { budgetArbs, groupsArb } from './helpers.ts';
 
 export function problemWith(input: SystemInput, design: DesignOptions = {}): PlanProblem {
   const r = parseSystem(input);
@@ -124,7 +125,7 @@ export function bruteTotal(p: PlanProblem): { objective: number; bits: number[] 
 /** ≤ 3 groups, total energy scope, either device continuous or on levels, any objective and bound. */
 export const totalInstance = fc
   .record({
-    groups: fc.array(fc.record({ params: fc.double({ min: 1e5, max: 1e8, noNaN: true }), lambda: fc.double({ min: 5, max: 200, noNaN: true }) }), { minLength: 1, maxLength: 3 }),
+    groups: groupsArb(3),
     bits: fc.subarray([1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16], { minLength: 1 }),
     agentLevels: fc.option(fc.uniqueArray(fc.double({ min: 2e8, max: 3e9, noNaN: true }), { minLength: 1, maxLength: 4 }), { nil: undefined }),
     serverLevels: fc.option(fc.uniqueArray(fc.double({ min: 1e9, max: 1e10, noNaN: true }), { minLength: 1, maxLength: 4 }), { nil: undefined }),
@@ -132,10 +133,7 @@ export const totalInstance = fc
     fMinS: fc.double({ min: 0, max: 2e9, noNaN: true }),
     kappaA: fc.double({ min: 1e-29, max: 1e-27, noNaN: true }),
     kappaS: fc.double({ min: 1e-29, max: 1e-27, noNaN: true }),
-    c: fc.double({ min: 0.05, max: 2, noNaN: true }),
-    T0: fc.double({ min: 0.01, max: 5, noNaN: true }),
-    E0: fc.double({ min: 0.01, max: 5, noNaN: true }),
-    serverParams: fc.double({ min: 0, max: 1e9, noNaN: true }),
+    ...budgetArbs,
     featureElems: fc.integer({ min: 0, max: 100000 }),
     perGroup: fc.boolean(),
     objective: fc.constantFrom<Objective>('du', 'gap'),
