@@ -5,6 +5,7 @@
  * reported with the node where the walk stopped, so users see why the bound does not apply.
  */
 import { CoquantError } from '../errors.ts';
+import { elementCount } from '../data/tensor.ts';
 import { onnx, type AttributeProto, type ModelLike, type NodeProto, type TensorProto } from '../io/onnx-model.ts';
 import { layerMatrix, type FcChain, type FcChainLayer } from '../theory/fc-chain.ts';
 
@@ -18,40 +19,33 @@ function notFc(what: string, hint?: string): never {
   });
 }
 
+/** The two float types the FC bound reads, kept in float64: element size, little-endian reader, typed field. */
+const FLOAT_KINDS: Record<number, { bytes: number; get: (dv: DataView, offset: number) => number; field: 'floatData' | 'doubleData'; label: string }> = {
+  [onnx.TensorProto.DataType.FLOAT]: { bytes: 4, get: (dv, o) => dv.getFloat32(o, true), field: 'floatData', label: 'float_data' },
+  [onnx.TensorProto.DataType.DOUBLE]: { bytes: 8, get: (dv, o) => dv.getFloat64(o, true), field: 'doubleData', label: 'double_data' },
+};
+
 /** Float values of an initializer or Constant tensor (float32 / float64, raw or typed fields). */
 export function tensorValues(t: ITensor): Float64Array {
   const name = t.name ?? '(unnamed)';
-  const size = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
+  const size = elementCount((t.dims ?? []).map(Number));
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     notFc(`tensor ${name} uses external data`, 'load the model with its external data merged in');
   }
   const dt = t.dataType ?? 0;
+  const kind = FLOAT_KINDS[dt];
+  if (!kind) return notFc(`tensor ${name} has data type ${dt}; only float32/float64 weights are supported`);
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
-  if (dt === onnx.TensorProto.DataType.FLOAT) {
-    if (raw) {
-      if (raw.length !== size * 4) notFc(`tensor ${name} has ${raw.length} raw bytes, expected ${size * 4}`);
-      const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      const out = new Float64Array(size);
-      for (let i = 0; i < size; i++) out[i] = dv.getFloat32(i * 4, true);
-      return out;
-    }
-    const f = t.floatData ?? [];
-    if (f.length !== size) notFc(`tensor ${name} has ${f.length} float_data values, expected ${size}`);
-    return Float64Array.from(f);
+  if (raw) {
+    if (raw.length !== size * kind.bytes) notFc(`tensor ${name} has ${raw.length} raw bytes, expected ${size * kind.bytes}`);
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const out = new Float64Array(size);
+    for (let i = 0; i < size; i++) out[i] = kind.get(dv, i * kind.bytes);
+    return out;
   }
-  if (dt === onnx.TensorProto.DataType.DOUBLE) {
-    if (raw) {
-      if (raw.length !== size * 8) notFc(`tensor ${name} has ${raw.length} raw bytes, expected ${size * 8}`);
-      const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      const out = new Float64Array(size);
-      for (let i = 0; i < size; i++) out[i] = dv.getFloat64(i * 8, true);
-      return out;
-    }
-    const f = t.doubleData ?? [];
-    if (f.length !== size) notFc(`tensor ${name} has ${f.length} double_data values, expected ${size}`);
-    return Float64Array.from(f);
-  }
-  return notFc(`tensor ${name} has data type ${dt}; only float32/float64 weights are supported`);
+  const f = t[kind.field] ?? [];
+  if (f.length !== size) notFc(`tensor ${name} has ${f.length} ${kind.label} values, expected ${size}`);
+  return Float64Array.from(f);
 }
 
 function attr(node: INode, name: string): AttributeProto | undefined {
