@@ -13,6 +13,7 @@ import { planLink, readPlanFile } from '../../src/documents/plan-document.ts';
 import { planFromOptions, type OptionsPlan, type OptionsSystem } from '../../src/plan/options-plan.ts';
 import { ExecPlanSource } from '../../src/runtime/agent/exec-plan-source.ts';
 import { linkAgent } from './helpers.ts';
+import { runAgentCli } from '../../src/app/agent-command.ts';
 import { createSession, releaseSession, runFeed } from '../../src/ort/session.ts';
 import { startServer, type RunningServer } from '../../src/runtime/server/server.ts';
 import { cutEntries, execCuts, inputCutName } from '../../src/runtime/options/exec-cuts.ts';
@@ -72,6 +73,7 @@ async function runPlanned(plan: OptionsPlan, name: string): Promise<{ edge: Reco
   expect(head.kernels.filter((k) => k.planned === 'qdq-int8').every((k) => k.integer)).toBe(true);
   const tailPath = join(dir, `${name}.tail.onnx`);
   await writeFile(tailPath, encodeModel(halves.tail));
+  await writeFile(join(dir, `${name}.head.onnx`), head.bytes);
   const headSession = await createSession(head.bytes, { intraOpThreads: 1 });
   const tailSession = await createSession(tailPath, { intraOpThreads: 1 });
   let server: RunningServer | undefined;
@@ -110,6 +112,22 @@ describe('an executable plan with a set cut and a link format, run by the agent 
     expect(Object.values(plan.formats)).toContain('qdq-int8');
     const { edge, local } = await runPlanned(plan, 'set-int8');
     for (const [k, t] of Object.entries(local)) expect(bytesOf(edge[k]).equals(bytesOf(t)), k).toBe(true);
+    // `coquant agent --plan` itself: it reads the crossing tensors and link formats from the plan file.
+    const server = await startServer({ models: [{ name: 'tail', path: join(dir, 'set-int8.tail.onnx') }], host: '127.0.0.1', port: 0, logLevel: 'silent' });
+    const write = process.stdout.write;
+    const writeErr = process.stderr.write;
+    try {
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      process.stderr.write = (() => true) as typeof process.stderr.write;
+      const out = join(dir, 'records.jsonl');
+      await runAgentCli({ server: server.url, model: 'tail', head: join(dir, 'set-int8.head.onnx'), plan: join(dir, 'set-int8.plan.json'), render: 2, seed: 1, dim: ['p2o.DynamicDimension.0=1', 'p2o.DynamicDimension.1=64', 'p2o.DynamicDimension.2=64'], quantizer: 'uniform-symmetric/channel/absmax', fallback: 'fail', retries: 0, timeoutMs: 10_000, sysfs: join(dir, 'no-sysfs'), out });
+      const records = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      expect(records.map((r) => [r.status, r.path])).toEqual([['ok', 'edge'], ['ok', 'edge']]);
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = writeErr;
+      await server.close();
+    }
   }, 120_000);
 
   it('sending the input as int8 (no head): the whole model served, the link format chosen', async () => {
