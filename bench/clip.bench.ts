@@ -6,8 +6,9 @@
  *    in the same run: the same CLI from the commit before the clip-search work (CLIP_BASE_COMMIT,
  *    default 6d6c8a1), extracted with `git archive` under .cache/bench/clip-base. Runs are
  *    interleaved (base, current) so load changes hit both. The distortion tables must be identical.
- * 2. On the rec model's channels, each variant in its own process: the plain search (every candidate fully evaluated,
- *    same kernels) against the pruned one, and `fakeQuantize` with per-channel clip-l1 (what
+ * 2. On the rec model's channels, each variant in its own process (CPU time of the measured sections): the plain search (every candidate
+ *    fully evaluated, same kernels) against the interval search with the scalar and with the
+ *    WebAssembly SIMD kernels, and `fakeQuantize` with per-channel clip-l1 (what
  *    `coquant distortion --range clip-l1` runs per bit-width).
  */
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundledModels, openWeights, selectWeights, toFloat32 } from '../src/io/index.ts';
 import { fakeQuantize } from '../src/quant/fake-quantize.ts';
 import { chooseLevels, chooseLevelsPlain, prepareSlice } from '../src/quant/range-search.ts';
+import { setSimd } from '../src/quant/simd-kernels.ts';
 import { forEachSlice } from '../src/quant/slices.ts';
 import type { QuantFamily } from '../src/quant/types.ts';
 import { extractTree } from './base-tree.ts';
@@ -44,26 +46,32 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 // variant runs in its own child process: sharing one JIT let one variant's type feedback slow the other.
 if (process.argv[2] === '--variant') {
   const [family, mode] = [process.argv[3] as QuantFamily, process.argv[4]];
+  if (mode === 'scalar') setSimd(false); // the same search with the scalar kernels instead of the WebAssembly SIMD ones
   const src = await openWeights(bundledModels().rec);
+  // CPU time (user + system) of the measured sections: the machine is shared, so wall time is mostly waiting.
+  const cpuMs = (t0: NodeJS.CpuUsage) => {
+    const d = process.cpuUsage(t0);
+    return (d.user + d.system) / 1000;
+  };
   let ms = 0;
   for (const t of selectWeights(src.tensors, { allFloat: false })) {
     const v = toFloat32(await src.read(t.name));
     if (mode === 'fakeQuantize') {
       // The implementation under test comes from the tree named by argv[5] (baseline or current).
       const fq = ((await import(pathToFileURL(join(process.argv[5], 'src', 'quant', 'fake-quantize.ts')).href)) as { fakeQuantize: typeof fakeQuantize }).fakeQuantize;
-      const t0 = performance.now();
+      const t0 = process.cpuUsage();
       fq(v, t.shape, { family, bits: 4, granularity: { kind: 'channel' }, range: 'clip-l1' });
-      ms += performance.now() - t0;
+      ms += cpuMs(t0);
       continue;
     }
     forEachSlice(v.length, t.shape, { kind: 'channel' }, (s, e) => {
       const prep = prepareSlice(v, s, e);
-      const t0 = performance.now();
+      const t0 = process.cpuUsage();
       for (let bits = 2; bits <= 16; bits++) {
         if (mode === 'plain') chooseLevelsPlain(family, bits, 'clip-l1', v, null, s, e, prep.bounds);
-        else chooseLevels(family, bits, 'clip-l1', v, null, s, e, prep.bounds, prep.sorted);
+        else chooseLevels(family, bits, 'clip-l1', v, null, s, e, prep.bounds, prep.sorted, prep.prefix);
       }
-      ms += performance.now() - t0;
+      ms += cpuMs(t0);
     });
   }
   await src.close();
@@ -97,9 +105,12 @@ function variant(family: QuantFamily, mode: string, tree = root): number {
 }
 for (const family of ['uniform-symmetric', 'uniform-asymmetric', 'pot'] as QuantFamily[]) {
   const plain = variant(family, 'plain');
+  const scalar = variant(family, 'scalar');
   const fast = variant(family, 'pruned');
-  console.log(`${family.padEnd(19)} channel clip-l1, bits 2..16 one at a time: plain search ${plain.toFixed(2)} s, pruned ${fast.toFixed(2)} s -> ${(plain / fast).toFixed(2)}x`);
+  console.log(
+    `${family.padEnd(19)} channel clip-l1, bits 2..16 one at a time, CPU: plain search ${plain.toFixed(2)} s, interval search with scalar kernels ${scalar.toFixed(2)} s, with SIMD kernels ${fast.toFixed(2)} s -> ${(plain / fast).toFixed(2)}x plain, ${(scalar / fast).toFixed(2)}x scalar`,
+  );
 }
 const fqBase = variant('uniform-symmetric', 'fakeQuantize', baseDir);
 const fqCur = variant('uniform-symmetric', 'fakeQuantize');
-console.log(`fakeQuantize uniform-symmetric/channel/clip-l1, 4 bits, all rec weights (the quantizing step of one distortion bit-width): baseline ${fqBase.toFixed(2)} s, current ${fqCur.toFixed(2)} s -> ${(fqBase / fqCur).toFixed(2)}x`);
+console.log(`fakeQuantize uniform-symmetric/channel/clip-l1, 4 bits, all rec weights (the quantizing step of one distortion bit-width), CPU: baseline ${fqBase.toFixed(2)} s, current ${fqCur.toFixed(2)} s -> ${(fqBase / fqCur).toFixed(2)}x`);
