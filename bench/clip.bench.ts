@@ -22,6 +22,7 @@ import { setSimd } from '../src/quant/simd-kernels.ts';
 import { forEachSlice } from '../src/quant/slices.ts';
 import type { QuantFamily } from '../src/quant/types.ts';
 import { extractTree } from './base-tree.ts';
+import { median, profileRun, type ProfileRun } from './profile-run.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const baseCommit = process.env.CLIP_BASE_COMMIT ?? '6d6c8a1';
@@ -31,16 +32,6 @@ const baseDir = join(root, '.cache', 'bench', 'clip-base');
 function prepareBase(): void {
   extractTree(root, baseCommit, baseDir);
 }
-
-function runCli(dir: string, threads: number): { seconds: number; distortion: string } {
-  const t = performance.now();
-  const r = spawnSync(process.execPath, [join(dir, 'bin', 'coquant.mjs'), 'profile', 'rec', '--json', '--quiet', '--threads', String(threads)], { cwd: dir, maxBuffer: 1 << 28, encoding: 'utf8' });
-  const seconds = (performance.now() - t) / 1000;
-  if (r.status !== 0) throw new Error(`profile failed in ${dir}: ${r.stderr}`);
-  return { seconds, distortion: JSON.stringify(JSON.parse(r.stdout).distortion) };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // In process: the same kernels with and without pruning, on every channel of the rec model. Each
 // variant runs in its own child process: sharing one JIT let one variant's type feedback slow the other.
@@ -82,21 +73,18 @@ if (process.argv[2] === '--variant') {
 console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${availableParallelism()} cores; baseline commit ${baseCommit}`);
 prepareBase();
 for (const threads of [1, 2]) {
-  const base: number[] = [];
-  const cur: number[] = [];
-  let identical = true;
+  const base: ProfileRun[] = [];
+  const cur: ProfileRun[] = [];
   for (let r = 0; r < reps; r++) {
-    const a = runCli(baseDir, threads);
-    const b = runCli(root, threads);
-    base.push(a.seconds);
-    cur.push(b.seconds);
-    identical &&= a.distortion === b.distortion;
+    base.push(profileRun(baseDir, 'rec', threads));
+    cur.push(profileRun(root, 'rec', threads));
   }
+  const identical = cur.every((c, i) => c.tables === base[i].tables);
+  const [bw, bc, cw, cc] = [median(base.map((r) => r.wall)), median(base.map((r) => r.cpu)), median(cur.map((r) => r.wall)), median(cur.map((r) => r.cpu))];
   console.log(
-    `profile rec (defaults), --threads ${threads}: baseline ${median(base).toFixed(2)} s, current ${median(cur).toFixed(2)} s -> ${(median(base) / median(cur)).toFixed(2)}x faster; distortion tables identical: ${identical}`,
+    `profile rec (defaults), --threads ${threads}: baseline ${bw.toFixed(2)} s wall / ${bc.toFixed(2)} s CPU, current ${cw.toFixed(2)} s wall / ${cc.toFixed(2)} s CPU -> ${(bw / cw).toFixed(2)}x wall, ${(bc / cc).toFixed(2)}x CPU (load ${cur[cur.length - 1].loadAfter}); distortion and group tables identical: ${identical}`,
   );
 }
-
 
 function variant(family: QuantFamily, mode: string, tree = root): number {
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--variant', family, mode, tree], { cwd: root, encoding: 'utf8' });
