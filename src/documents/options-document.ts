@@ -89,14 +89,15 @@ export const optionsDocumentSchema = z.object({
   server: z.object({ nodeS: z.record(z.string(), z.number().nonnegative()), overheadS: z.number().nonnegative() }).optional(),
   /**
    * Link formats of the crossing tensors per cut (fp32, fp16, int8, int8-channel), each with its
-   * uplink bytes and the output distortion it alone adds (measured like the weights' deltaDo).
+   * uplink bytes, the output distortion it alone adds (measured like the weights' deltaDo) and
+   * optionally the agent's time to encode it (`encodeS`, seconds; part of the head's time).
    * Optional: without it every cut sends fp32.
    */
   features: z
     .array(
       z.object({
         cut: z.string().min(1),
-        options: z.array(z.object({ format: z.string().min(1), bytes: z.number().nonnegative(), deltaDo: z.number(), task: z.number().optional() })).min(1),
+        options: z.array(z.object({ format: z.string().min(1), bytes: z.number().nonnegative(), deltaDo: z.number(), task: z.number().optional(), encodeS: z.number().nonnegative().optional() })).min(1),
       }),
     )
     .optional(),

@@ -37,7 +37,7 @@ export interface OptionsCut {
    * output distortion it adds (the options document's `features`). Absent: fp32 at featureBytes.
    * The planner picks one per cut, with the link's delay and energy, by enumeration (exact).
    */
-  featureOptions?: readonly { format: string; bytes: number; deltaDo: number }[];
+  featureOptions?: readonly { format: string; bytes: number; deltaDo: number; encodeS?: number }[];
   /** The tensors that cross at this cut (several for a set cut), as measured; the plan names them with their link format. */
   tensors?: readonly CrossingTensorInfo[];
 }
@@ -240,7 +240,7 @@ export function planFromOptions(doc: OptionsDocument, cuts: readonly OptionsCut[
   const useCuts = sys.cuts ? cuts.filter((c) => sys.cuts!.includes(c.name)) : cuts;
   if (useCuts.length === 0) throw new CoquantError('E_NO_CUT', sys.cuts ? `none of the cuts ${sys.cuts.join(', ')} is known` : 'no cut to plan for');
   const links = (cut: OptionsCut) => {
-    const all = cut.featureOptions?.length ? cut.featureOptions : [{ format: undefined, bytes: cut.featureBytes, deltaDo: 0 }];
+    const all = cut.featureOptions?.length ? cut.featureOptions : [{ format: undefined, bytes: cut.featureBytes, deltaDo: 0, encodeS: 0 }];
     // A link format's distortion is measured as output distortion: only the D_o objective can weigh it, so the others keep lossless links.
     return sys.objective === 'do' ? all : all.filter((l) => l.deltaDo === 0);
   };
@@ -256,7 +256,9 @@ export function planFromOptions(doc: OptionsDocument, cuts: readonly OptionsCut[
       const downlinkS = cut.downlinkS ?? 0;
       for (const k of clockIdx) {
         const f = clocks[k];
+        // The agent encodes the link format before sending (measured with the link formats): part of its head time.
         const fixedS =
+          (link.encodeS ?? 0) +
           doc.overheadS[k] +
           (doc.outputByteS[k] ?? 0) * (cut.outputBytes ?? cut.featureBytes) +
           (cut.nodes === 'all' ? doc.nodes.reduce((s, n) => s + n.latencyS[k], 0) : cut.nodes.reduce((s, n) => s + (nodeLat.get(n)?.[k] ?? 0), 0));

@@ -56,6 +56,16 @@ describe('the planner chooses the link format of a cut', () => {
     );
   });
 
+  it("counts the agent's encoding time of the chosen link format in its head time", () => {
+    const opt = { format: 'int8', bytes: 10000, deltaDo: 0.001 };
+    const cut: OptionsCut = { name: 'c', groups: ['g0', 'g1'], nodes: [], serverS: 0.001, featureBytes: 40000, featureOptions: [opt] };
+    const sys: OptionsSystem = { kappa: 1e-27, link: { rateBps: 5e7, txPowerW: 0.5 }, T0: 1, E0: 1, quantile: 'mean', objective: 'do' };
+    const a = planFromOptions(doc, [cut], sys);
+    const b = planFromOptions(doc, [{ ...cut, featureOptions: [{ ...opt, encodeS: 0.003 }] }], sys);
+    expect(b.predicted!.headMeanS - a.predicted!.headMeanS).toBeCloseTo(0.003, 12);
+    expect(b.predicted!.totalMeanS - a.predicted!.totalMeanS).toBeCloseTo(0.003, 12);
+  });
+
   it('keeps lossless links under objectives that cannot weigh output distortion', () => {
     const cut: OptionsCut = { name: 'c', groups: ['g0', 'g1'], nodes: [], serverS: 0.001, featureBytes: 40000, featureOptions: [{ format: 'fp32', bytes: 40000, deltaDo: 0 }, { format: 'int8', bytes: 10000, deltaDo: 0.001 }] };
     const plan = planFromOptions(doc, [cut], { kappa: 1e-27, link: { rateBps: 5e7, txPowerW: 0.5 }, T0: 0.05, E0: 0.05, quantile: 'mean', objective: 'dp', allowed: ['fp32'] });

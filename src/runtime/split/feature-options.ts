@@ -35,6 +35,8 @@ export interface FeatureOption {
   deltaDo: number;
   /** Task metric against the fp32 link (e.g. CER), when a task scores the outputs. */
   task?: number;
+  /** Seconds the agent spends encoding the crossing tensors in this format (mean over the inputs, this process). */
+  encodeS?: number;
 }
 
 export interface FeatureCutOptions {
@@ -78,7 +80,17 @@ export async function measureFeatureOptions(analysis: SplitAnalysis, cuts: reado
         if (format === 'fp32') reference = outs;
         if (format === 'fp32' || formats.includes(format)) {
           const bytes = features.length ? wireBytes(wireTensors(features[0], links)) : 0;
-          options.push({ format, bytes, deltaDo: format === 'fp32' ? 0 : d / Math.max(1, feeds.length), ...(o.task ? { task: format === 'fp32' ? 0 : o.task.score(outs, reference) } : {}) });
+          // The encoding the agent does before sending, timed as it runs it (wireTensors), once per input.
+          let encodeS = 0;
+          if (format !== 'fp32') {
+            for (const feat of features) {
+              const t0 = performance.now();
+              wireTensors(feat, links);
+              encodeS += (performance.now() - t0) / 1000;
+            }
+            encodeS /= Math.max(1, features.length);
+          }
+          options.push({ format, bytes, deltaDo: format === 'fp32' ? 0 : d / Math.max(1, feeds.length), ...(o.task ? { task: format === 'fp32' ? 0 : o.task.score(outs, reference) } : {}), ...(format !== 'fp32' ? { encodeS } : {}) });
         }
         o.progress?.(`link ${format} at ${name}`);
       }
