@@ -41,7 +41,7 @@ export interface ServerOptions {
   processMetrics?: boolean;
   /**
    * V8's old-generation growth after a mark-compact, in percent (`--heap-growing-percent`, set for
-   * the whole process); default 400, 0 leaves V8's own heuristic alone. Each megabyte-sized request
+   * the whole process); default $COQUANT_GC_HEAP_GROWTH or 400, 0 leaves V8's own heuristic alone. Each megabyte-sized request
    * still leaves about 1 MiB of dead buffers per side (Node's HTTP parser copies every body chunk)
    * until the next scavenge, and V8 counts them against a limit derived from the small JS heap of a
    * server: with its own heuristic a process often settles into a mark-compact every ~8 requests.
@@ -92,7 +92,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const timeoutMs = opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : Number.POSITIVE_INFINITY;
 
   checkModelFiles(opts.models);
-  const growth = opts.gcHeapGrowthPercent ?? 400;
+  const growth = opts.gcHeapGrowthPercent ?? Number(process.env.COQUANT_GC_HEAP_GROWTH || 400);
   if (Number.isFinite(growth) && growth > 0) v8.setFlagsFromString(`--heap-growing-percent=${Math.round(growth)}`);
   const pool = await WorkerPool.start(opts.models, concurrency, opts.intraOpThreads);
   const loaded: LoadedModel[] = opts.models.map((spec, i) => describeModel(spec, pool.modelMetadata[i]!));
