@@ -10,14 +10,13 @@ import { bundledModels } from '../io/bundled-models.ts';
 import { parseBits, parseFamily, parseGranularity, parseRangeRule, type QuantSpec } from '../quant/spec.ts';
 import { parseDimFlags } from '../data/random-inputs.ts';
 import type { ImagePreset } from '../data/images.ts';
-import { readSignature } from '../ort/session.ts';
 import { taskFor } from '../tasks/registry.ts';
 import { renderVegaLiteSvg } from '../report/render-svg.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { progressBar } from '../util/progress.ts';
 import { guessPreset, imageCalibration, npyCalibration } from './image-inputs.ts';
 import { runDistortion, type CalibrationSet } from '../distortion/engine.ts';
-import { commandInputs } from '../tasks/checked-inputs.ts';
+import { checkedSignature, commandInputs } from '../tasks/checked-inputs.ts';
 import { formatTable } from '../distortion/table.ts';
 import { figure3Spec } from '../distortion/plot.ts';
 
@@ -85,7 +84,8 @@ export async function runDistortionCli(modelArg: string | undefined, opts: Disto
   const threads = opts.threads ? positiveInt(opts.threads, '--threads') : undefined;
 
   // Inspect the model once: its signature picks the task (inputs to render, outputs to decode).
-  const signature = await readSignature(model, model);
+  // Checked from the file before any session: types onnxruntime cannot feed (bfloat16) get a typed error naming --inputs.
+  const signature = await checkedSignature(model, 'distortion', true);
   const specs = signature.inputs;
   const task = taskFor(signature);
   const guessed = guessPreset(specs[0]);

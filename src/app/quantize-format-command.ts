@@ -7,10 +7,9 @@
 import { basename, extname, join } from 'node:path';
 import { CoquantError, UsageError } from '../errors.ts';
 import { parseDimFlags } from '../data/random-inputs.ts';
-import { readSignature } from '../ort/session.ts';
 import { taskFor } from '../tasks/registry.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
-import { commandInputs } from '../tasks/checked-inputs.ts';
+import { checkedSignature, commandInputs } from '../tasks/checked-inputs.ts';
 import { FORMATS, quantizeToFormat, type FormatName } from '../formats/index.ts';
 import { serializeFormatReport, type FormatReport } from '../documents/format-report-document.ts';
 
@@ -22,7 +21,8 @@ export async function quantizeFormatCli(model: string, o: { format: string; bits
   if (range !== 'minmax' && range !== 'percentile') throw new UsageError(`unknown --range '${range}'`, 'use minmax or percentile');
   const n = Number(o.calib);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--calib must be a positive integer (got '${o.calib}')`);
-  const signature = await readSignature(model, model);
+  // Checked from the file before any session: types onnxruntime cannot feed (bfloat16) get a typed error naming --inputs.
+  const signature = await checkedSignature(model, `quantize --format ${o.format}`, true);
   const task = taskFor(signature);
   const dims = parseDimFlags(o.dim);
   // Checked before any work: declared types, valid index/shape inputs, and one run of the original model on them.

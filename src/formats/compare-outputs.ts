@@ -44,7 +44,7 @@ export async function compareOutputs(ref: Runner, cand: Runner, feeds: readonly 
     const a = await ref(f);
     const b = await cand(f);
     for (let o = 0; o < a.length; o++) {
-      if (a[o].length !== b[o]?.length) throw new FormatError('E_OUTPUT_MISMATCH', `output ${o} has ${a[o].length} values in the reference but ${b[o]?.length ?? 0} in the candidate`);
+      if (a[o].length !== b[o]?.length) throw new FormatError('E_OUTPUT_MISMATCH', `output ${o} has ${a[o].length} values in the reference but ${b[o]?.length ?? 0} in the candidate: its size depends on the values (NonZero, NonMaxSuppression and the like), so quantizing the weights before it changed its shape`, 'cut the model before that operator with `coquant split MODEL --at TENSOR` and quantize the head');
     }
     // Every output of a feed counts as one sample of D_o, as when they are concatenated.
     diff.add(concat(a), concat(b));

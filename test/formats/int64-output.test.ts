@@ -23,3 +23,14 @@ describe('output distortion of a model with an int64 output (regression: BigInt 
     }
   });
 });
+
+describe('outputs whose size depends on the values', () => {
+  it('a size change after quantization is E_OUTPUT_MISMATCH with a hint to cut before the operator', async () => {
+    // Invariant: when the candidate's output has a different element count (NonZero after a
+    // quantized MatMul), the comparison refuses with exit 3 and a followable hint, never a bare error.
+    const feeds = [{ x: { type: 'float32' as const, data: new Float32Array(4), dims: [4] } }];
+    const ref = async () => [new Float32Array(6)];
+    const cand = async () => [new Float32Array(4)];
+    await expect(compareOutputs(ref, cand, feeds)).rejects.toMatchObject({ code: 'E_OUTPUT_MISMATCH', exitCode: 3, hint: expect.stringContaining('coquant split MODEL --at') });
+  });
+});
