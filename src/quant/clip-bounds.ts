@@ -9,7 +9,8 @@
  *    level, up to float rounding at the midpoints. Over an ascending copy of the slice with
  *    double-double prefix sums, the exact nearest-level sum is, level by level,
  *      Σ_{x ≥ ℓ}(x − ℓ) + Σ_{x < ℓ}(ℓ − x)  over the level's bin,
- *    found by galloping searches: O(levels in the data's range) instead of O(n). The interval
+ *    found by bisection in a bucket index of the sorted slice (galloping searches where its range is
+ *    degenerate): O(levels in the data's range) searches instead of O(n) work. The interval
  *    absorbs (1) rounding of the kernel's ratio and level (a value within 2u of a midpoint may
  *    go to the other neighbour: the two distances differ by ≤ 4.01u|x|; level and difference
  *    roundings ≤ u(|x| + c)), (2) rounding of the prefix sums and of this sum, and (3) the
@@ -37,6 +38,13 @@ export interface SortedPrefix {
   absSum: number;
   /** Smallest non-zero |x| (Infinity when every value is 0). */
   minAbs: number;
+  /**
+   * Bucket index for the level walk's searches: idx[b] = first i with bucketOf(sorted[i]) ≥ b, where
+   * bucketOf(y) = floor(clamp((y − sorted[0])·bscale, 0, B − 1)) is non-decreasing in y; null when the
+   * range is degenerate (then the walk gallops).
+   */
+  idx: Uint32Array | null;
+  bscale: number;
 }
 
 export function sortedPrefix(sorted: Float64Array): SortedPrefix {
@@ -59,7 +67,46 @@ export function sortedPrefix(sorted: Float64Array): SortedPrefix {
     lo[i + 1] = e;
     a += ax;
   }
-  return { sorted, hi, lo, absSum: a * (1 + (n + 2) * 2 * U), minAbs };
+  return { sorted, hi, lo, absSum: a * (1 + (n + 2) * 2 * U), minAbs, ...bucketIndex(sorted) };
+}
+
+function bucketIndex(x: Float64Array): { idx: Uint32Array | null; bscale: number } {
+  const n = x.length;
+  const B = Math.min(4096, Math.max(16, n >> 2));
+  const bscale = n > 0 ? B / (x[n - 1] - x[0]) : 0;
+  if (!(bscale > 0 && bscale < Infinity)) return { idx: null, bscale: 0 };
+  const idx = new Uint32Array(B + 1);
+  let b = 0;
+  for (let i = 0; i < n; i++) {
+    const k = bucketOf(x[i], x[0], bscale, B);
+    while (b <= k) idx[b++] = i;
+  }
+  while (b <= B) idx[b++] = n;
+  return { idx, bscale };
+}
+
+function bucketOf(y: number, x0: number, bscale: number, B: number): number {
+  const t = (y - x0) * bscale;
+  return t < 1 ? 0 : t >= B - 1 ? B - 1 : Math.floor(t);
+}
+
+/**
+ * First index i in [from, n) with x[i] ≥ key (n if none), through the bucket index: every value in a
+ * lower bucket is below key and every value in a higher one above it, so the answer lies in key's
+ * bucket (or is `from`); bisection there.
+ */
+export function seekBucket(sp: SortedPrefix, idx: Uint32Array, from: number, key: number): number {
+  const x = sp.sorted;
+  const B = idx.length - 1;
+  const b = bucketOf(key, x[0], sp.bscale, B);
+  let lo = idx[b] > from ? idx[b] : from;
+  let hi = idx[b + 1] > lo ? idx[b + 1] : lo;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (x[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** First index i in [from, n) with x[i] ≥ key (n if none): exponential then binary search. */
@@ -166,14 +213,15 @@ export function binnedL1(p: LevelParams, sp: SortedPrefix, out: Float64Array): F
   }
   const hi = sp.hi;
   const lo = sp.lo;
+  const idx = sp.idx;
   let sum = 0;
   let R = 0;
   let start = 0;
   for (let j = 0; j < L && start < n; j++) {
     const l = levels[j];
     // The level splits its bin; the bin's upper edge (the midpoint to the next level) lies above it.
-    const m = gallop(x, start, l);
-    const end = j === L - 1 ? n : gallop(x, m, (l + levels[j + 1]) * 0.5);
+    const m = idx ? seekBucket(sp, idx, start, l) : gallop(x, start, l);
+    const end = j === L - 1 ? n : idx ? seekBucket(sp, idx, m, (l + levels[j + 1]) * 0.5) : gallop(x, m, (l + levels[j + 1]) * 0.5);
     if (end === start) continue;
     const mm = m < end ? m : end;
     const up = hi[end] - hi[mm] + (lo[end] - lo[mm]) - l * (end - mm);

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { approxL1, binnedL1, binnedLevelCount, sortedPrefix } from '../../src/quant/clip-bounds.ts';
+import { approxL1, binnedL1, binnedLevelCount, seekBucket, sortedPrefix } from '../../src/quant/clip-bounds.ts';
 import { errorSums } from '../../src/quant/error-kernels.ts';
 import { levelParams } from '../../src/quant/levels.ts';
 import { sliceBounds, sortedCopy } from '../../src/quant/range-search.ts';
@@ -33,6 +33,32 @@ const weights = (minLength: number, maxLength: number) =>
       });
       return Float32Array.from([...xs, ...outliers.map((o) => o * scale)]);
     });
+
+describe('the level walk\'s bucket search', () => {
+  it('finds the first index at or after `from` whose value is ≥ key, as a linear scan does', () => {
+    // Invariant: seekBucket(sp, idx, from, key) === first i ≥ from with sorted[i] ≥ key (n if none), for keys
+    // below, inside and above the range, on values, between ties, on tiny and wide ranges.
+    fc.assert(
+      fc.property(
+        fc.oneof(weights(1, 800), fc.array(fc.integer({ min: -3, max: 3 }).map((k) => k / 4), { minLength: 2, maxLength: 300 }).map((a) => Float32Array.from(a)), fc.array(fc.constantFrom(1e-40, 2e-40, 3e-40, -1e-40), { minLength: 2, maxLength: 50 }).map((a) => Float32Array.from(a))),
+        fc.array(fc.tuple(fc.double({ min: -2, max: 2, noNaN: true }), fc.nat()), { minLength: 1, maxLength: 20 }),
+        (v, probes) => {
+          const sp = sortedPrefix(sortedCopy(v, 0, v.length));
+          if (!sp.idx) return;
+          const x = sp.sorted;
+          const keys = [...probes.map(([r]) => r * Math.max(Math.abs(x[0]), Math.abs(x[x.length - 1]))), ...Array.from(x), x[0] - 1, x[x.length - 1] + 1];
+          keys.forEach((key, i) => {
+            const from = probes[i % probes.length][1] % (x.length + 1);
+            let want = from;
+            while (want < x.length && x[want] < key) want++;
+            expect(seekBucket(sp, sp.idx!, from, key)).toBe(want);
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
 
 describe('clip-l1 interval bounds', () => {
   it('binnedL1 and approxL1 bracket the slice-order L1 sum of errorSums', () => {
