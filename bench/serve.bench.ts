@@ -106,8 +106,8 @@ async function coordinate(): Promise<void> {
   const path = makeIdentityModel(dir);
   const load0 = loadavg()[0]!;
   const self = fileURLToPath(import.meta.url);
-  const start = async (r: Role, ...args: string[]): Promise<ChildProcess> => {
-    const c = fork(self, [r, path, ...args], { execArgv: ['--import', 'tsx'] });
+  const start = async (r: Role, args: string[] = [], env: Record<string, string> = {}): Promise<ChildProcess> => {
+    const c = fork(self, [r, path, ...args], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env } });
     await new Promise((ok) => c.once('message', ok));
     return c;
   };
@@ -141,7 +141,9 @@ async function coordinate(): Promise<void> {
 
   const ortProc = await start('ort');
   const same = await start('same');
-  const client = await start('client', servedUrl);
+  const client = await start('client', [servedUrl]);
+  // The client library leaves V8's collector alone unless asked; this one is asked (as an agent can be).
+  const tunedClient = await start('client', [servedUrl], { COQUANT_GC_HEAP_GROWTH: '400' });
   interface Arm { label: string; proc: ChildProcess; run: string; remote: boolean; ts: number[]; cpu: number; majors: number; n: number }
   const arm = (label: string, proc: ChildProcess, run: string, remote = false): Arm => ({ label, proc, run, remote, ts: [], cpu: 0, majors: 0, n: 0 });
   const arms: Arm[] = [
@@ -150,6 +152,7 @@ async function coordinate(): Promise<void> {
     arm('same process, inferScoped', same, 'scoped'),
     arm('separate processes, infer', client, 'infer', true),
     arm('separate processes, inferScoped', client, 'scoped', true),
+    arm('separate, client heap growth 400, infer', tunedClient, 'infer', true),
   ];
   const ROUNDS = 25;
   const PER = 10;
@@ -165,6 +168,7 @@ async function coordinate(): Promise<void> {
     }
   }
   const [alone, ...servedArms] = arms as [Arm, ...Arm[]];
+  const labelWidth = Math.max(...arms.map((a) => a.label.length));
   const ortP50 = q(alone.ts, 0.5);
   const ortP99 = q(alone.ts, 0.99);
   const ortCpu = alone.cpu / alone.n;
@@ -172,14 +176,14 @@ async function coordinate(): Promise<void> {
   console.log(`1 MiB FP32 feature, identity model, loopback, --concurrency 2 (${process.arch}, node ${process.version})`);
   console.log(`  ${ROUNDS} rounds of ${PER} requests per case, cases alternating, each configuration in its own process;`);
   console.log('  overhead pX = round trip pX - onnxruntime alone p50; CPU and mark-compacts include the served process');
-  console.log(`  ${alone.label.padEnd(34)} p50 ${ortP50.toFixed(3)} ms  p99 ${ortP99.toFixed(3)} ms  CPU ${ortCpu.toFixed(3)} ms  mark-compacts/100 ${((100 * alone.majors) / alone.n).toFixed(1)}`);
+  console.log(`  ${alone.label.padEnd(labelWidth)} p50 ${ortP50.toFixed(3)} ms  p99 ${ortP99.toFixed(3)} ms  CPU ${ortCpu.toFixed(3)} ms  mark-compacts/100 ${((100 * alone.majors) / alone.n).toFixed(1)}`);
   const verdicts: string[] = [];
   for (const a of servedArms) {
     const p50 = q(a.ts, 0.5);
     const p99 = q(a.ts, 0.99);
     const o50 = p50 - ortP50;
     const o99 = p99 - ortP50;
-    console.log(`  ${a.label.padEnd(34)} p50 ${p50.toFixed(3)} ms  p99 ${p99.toFixed(3)} ms  -> overhead p50 ${o50.toFixed(3)} ms, p99 ${o99.toFixed(3)} ms (${(o99 / o50).toFixed(1)}x p50)  CPU/request ${(a.cpu / a.n).toFixed(3)} ms (overhead ${(a.cpu / a.n - ortCpu).toFixed(3)} ms)  mark-compacts/100 ${((100 * a.majors) / a.n).toFixed(1)}`);
+    console.log(`  ${a.label.padEnd(labelWidth)} p50 ${p50.toFixed(3)} ms  p99 ${p99.toFixed(3)} ms  -> overhead p50 ${o50.toFixed(3)} ms, p99 ${o99.toFixed(3)} ms (${(o99 / o50).toFixed(1)}x p50)  CPU/request ${(a.cpu / a.n).toFixed(3)} ms (overhead ${(a.cpu / a.n - ortCpu).toFixed(3)} ms)  mark-compacts/100 ${((100 * a.majors) / a.n).toFixed(1)}`);
     if (a.run === 'infer') {
       verdicts.push(`  ${a.label}: overhead p50 ${o50.toFixed(2)} ms (goal <= 2 ms: ${o50 <= 2 ? 'met' : 'MISSED'}), p99 ${o99.toFixed(2)} ms = ${(o99 / o50).toFixed(1)}x p50 (goal <= 5x: ${o99 <= 5 * o50 ? 'met' : 'MISSED'})`);
     }
@@ -202,7 +206,7 @@ async function coordinate(): Promise<void> {
   console.log(`  errors ${ld.errors} / 3200, p50 ${q(ld.lat, 0.5).toFixed(2)} ms, p99 ${q(ld.lat, 0.99).toFixed(2)} ms, throughput ${(3200 / ld.wall).toFixed(0)} req/s`);
   const { pool } = await ask<{ pool: unknown }>(same, { stop: true });
   console.log(`  server buffer pool after the run: ${JSON.stringify(pool)}`);
-  for (const c of [ortProc, client]) c.send({ stop: true });
+  for (const c of [ortProc, client, tunedClient]) c.send({ stop: true });
   served.kill('SIGTERM');
 
   const load1 = loadavg()[0]!;

@@ -3,7 +3,7 @@
  * extension. It speaks to `coquant serve`, Triton or KServe unchanged. No retries here: the
  * agent owns retry policy; every call takes an AbortSignal and a timeout.
  */
-import { BufferPool } from '../protocol/buffer-pool.ts';
+import { BufferPool, applyGcHeapGrowth } from '../protocol/buffer-pool.ts';
 import {
   BINARY_CONTENT_TYPE, HEADER_LENGTH_HEADER, decodeInferResponse, encodeInferRequestParts,
   type EncodeRequestOptions, type Parameters,
@@ -25,6 +25,12 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Extra headers on every request (e.g. a proxy's auth header). */
   headers?: Record<string, string>;
+  /**
+   * V8's old-generation growth in percent, set for the whole process (see applyGcHeapGrowth):
+   * default $COQUANT_GC_HEAP_GROWTH, else unchanged (a library does not retune its host's
+   * collector unasked). 400 removed most mark-compacts of a client process receiving 1 MiB answers.
+   */
+  gcHeapGrowthPercent?: number;
 }
 
 export interface CallOptions {
@@ -70,6 +76,7 @@ export class InferenceClient {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.headers = { ...(opts.headers ?? {}) };
     if (opts.token) this.headers.authorization = `Bearer ${opts.token}`;
+    applyGcHeapGrowth(opts.gcHeapGrowthPercent, 0);
   }
 
   /** One HTTP exchange with timeout/abort mapping; any status is returned, transport failures throw. */

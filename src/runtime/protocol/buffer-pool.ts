@@ -10,6 +10,8 @@
  * (cheap, and not worth a free list). Free buffers are kept up to `maxFreeBytes`; beyond that
  * a released buffer is dropped (`onDrop` tells whoever cached it, e.g. a worker thread).
  */
+import v8 from 'node:v8';
+
 export interface PooledBuffer {
   /** Stable id while the buffer lives (0 for an unpooled one). */
   readonly id: number;
@@ -139,4 +141,18 @@ export class BufferLease {
     if (--this.refs > 0) return;
     for (const p of this.held.splice(0)) this.pool.release(p);
   }
+}
+
+/**
+ * Sets V8's old-generation growth after a mark-compact (`--heap-growing-percent`, process-wide;
+ * read at every collection, so setting it at run time works). Megabyte messages leave dead
+ * buffers (Node's HTTP parser copies every body chunk) that V8 counts against a limit derived
+ * from the small JS heap of a server or an agent, which can settle into a mark-compact every few
+ * requests; a larger growth trades heap headroom for those collections. `percent` undefined:
+ * $COQUANT_GC_HEAP_GROWTH, else `fallback`; 0 or less leaves V8's own heuristic alone.
+ */
+export function applyGcHeapGrowth(percent: number | undefined, fallback: number): void {
+  const env = process.env.COQUANT_GC_HEAP_GROWTH;
+  const p = percent ?? (env ? Number(env) : fallback);
+  if (Number.isFinite(p) && p > 0) v8.setFlagsFromString(`--heap-growing-percent=${Math.round(p)}`);
 }

@@ -4,10 +4,9 @@
  * Every user-caused failure is a 4xx with `{"error": "..."}`; a 5xx means a bug.
  */
 import { Readable } from 'node:stream';
-import v8 from 'node:v8';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CoquantError } from '../../errors.ts';
-import { BufferLease, type BufferPoolStats } from '../protocol/buffer-pool.ts';
+import { BufferLease, applyGcHeapGrowth, type BufferPoolStats } from '../protocol/buffer-pool.ts';
 import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedParts } from '../protocol/infer-codec.ts';
 import { ProtocolError, invalidArg, unavailable } from '../protocol/protocol-error.ts';
 import { makeTokenCheck } from './auth.ts';
@@ -41,10 +40,9 @@ export interface ServerOptions {
   processMetrics?: boolean;
   /**
    * V8's old-generation growth after a mark-compact, in percent (`--heap-growing-percent`, set for
-   * the whole process); default $COQUANT_GC_HEAP_GROWTH or 400, 0 leaves V8's own heuristic alone. Each megabyte-sized request
-   * still leaves about 1 MiB of dead buffers per side (Node's HTTP parser copies every body chunk)
-   * until the next scavenge, and V8 counts them against a limit derived from the small JS heap of a
-   * server: with its own heuristic a process often settles into a mark-compact every ~8 requests.
+   * the whole process; see applyGcHeapGrowth); default $COQUANT_GC_HEAP_GROWTH or 400, 0 leaves
+   * V8's own heuristic alone. With its own heuristic a server often settled into a mark-compact
+   * every ~8 megabyte requests.
    */
   gcHeapGrowthPercent?: number;
 }
@@ -92,8 +90,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const timeoutMs = opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : Number.POSITIVE_INFINITY;
 
   checkModelFiles(opts.models);
-  const growth = opts.gcHeapGrowthPercent ?? Number(process.env.COQUANT_GC_HEAP_GROWTH || 400);
-  if (Number.isFinite(growth) && growth > 0) v8.setFlagsFromString(`--heap-growing-percent=${Math.round(growth)}`);
+  applyGcHeapGrowth(opts.gcHeapGrowthPercent, 400);
   const pool = await WorkerPool.start(opts.models, concurrency, opts.intraOpThreads);
   const loaded: LoadedModel[] = opts.models.map((spec, i) => describeModel(spec, pool.modelMetadata[i]!));
   const models = new Map(loaded.map((m) => [m.name, m]));
