@@ -162,9 +162,9 @@ export class WorkerPool {
    * Runs one inference on an idle worker. The caller (Limiter) keeps jobs ≤ pool size.
    * `transfer` lists ArrayBuffers the caller gives away (they are moved to the worker, not
    * copied, and are detached here afterwards): only buffers nobody else holds a view of.
-   * With `lease` (from `buffers`), inputs that lie in its pooled buffers are read by the worker
-   * in place, and the outputs come back in a pooled buffer of the lease; the job holds the
-   * lease until the worker has answered.
+   * With `lease` (from `buffers`), inputs that lie in its pooled buffers are copied by the worker
+   * straight from the shared buffer (no transfer, no clone), and the outputs come back in a
+   * pooled buffer of the lease; the job holds the lease until the worker has answered.
    */
   run(
     model: string, inputs: InferTensor[], fetches: string[], transfer: readonly ArrayBuffer[] = [], lease?: BufferLease,
