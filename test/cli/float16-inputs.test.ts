@@ -66,6 +66,14 @@ describe('float16 model inputs through the CLI', () => {
     expect(c.code, c.err).toBe(0);
   }, 240_000);
 
+  it('options measures the float16-input model (its round-trip probe casts the input before reducing it)', async () => {
+    // Regression: the probe declared a float32 ReduceMean of the raw input, which onnxruntime refused for float16.
+    const out = join(dir, 'f16.options.json');
+    const r = await coquantRun('options', cast16, '-o', out, '--runs', '3', '--calib', '2');
+    expect(r.code, r.err).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  }, 240_000);
+
   it('a bfloat16 input is E_INPUT_TYPE (exit 3) naming --inputs, before onnxruntime is asked to load it', async () => {
     for (const args of [['split', bf16], ['options', bf16, '-o', join(dir, 'bf.json')]]) {
       const r = await coquantRun(...args);

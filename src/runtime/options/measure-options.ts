@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Feed, HostTensor } from '../../data/tensor.ts';
 import { CoquantError } from '../../errors.ts';
 import { EXEC_FORMATS, weightGroupsOf, writeMixedFormat, type ExecFormat, type WeightGroup } from '../../formats/mixed-format.ts';
-import { DT, encodeModel, GraphEditor, makeNode, makeTensor, onnx, tensorToFloat32, type ModelProto, type TensorProto } from '../../formats/onnx-graph.ts';
+import { attrInt, DT, encodeModel, GraphEditor, makeNode, makeTensor, onnx, tensorToFloat32, type ModelProto, type TensorProto } from '../../formats/onnx-graph.ts';
 import { preoptimize } from '../../formats/preoptimize.ts';
 import { unpackNBits } from '../../formats/nbits-pack.ts';
 import { OPTIONS_SCHEMA, type OptionsDocument } from '../../documents/options-document.ts';
@@ -91,9 +91,11 @@ const QUANTILES = [0.5, 0.9, 0.95];
 function probeModel(pre: ModelProto): Uint8Array {
   const g = pre.graph!;
   const x = g.input![0].name!;
-  const node = makeNode('ReduceMean', [x], ['probe_out'], 'probe_reduce');
+  // Cast first: ReduceMean has no kernel for every input type (float16, int8, uint8, …), Cast does.
+  const cast = makeNode('Cast', [x], ['probe_float'], 'probe_cast', [attrInt('to', DT.FLOAT)]);
+  const node = makeNode('ReduceMean', ['probe_float'], ['probe_out'], 'probe_reduce');
   const out = onnx.ValueInfoProto.create({ name: 'probe_out', type: { tensorType: { elemType: DT.FLOAT } } });
-  const graph = onnx.GraphProto.create({ name: 'probe', node: [node], input: [g.input![0]], output: [out] });
+  const graph = onnx.GraphProto.create({ name: 'probe', node: [cast, node], input: [g.input![0]], output: [out] });
   return encodeModel(onnx.ModelProto.create({ irVersion: pre.irVersion, opsetImport: [{ domain: '', version: 13 }], graph }));
 }
 
