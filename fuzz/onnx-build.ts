@@ -4,13 +4,12 @@
  */
 import onnxProto from 'onnx-proto';
 import { floatToHalf } from '../src/data/half.ts';
+import { DATA_TYPES } from '../src/io/data-types.ts';
 
 const { onnx } = onnxProto;
 
-/** ONNX TensorProto.DataType codes by onnxruntime's type names. */
-export const ELEM: Record<string, number> = {
-  float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, string: 8, bool: 9, float16: 10, float64: 11, uint32: 12, uint64: 13, bfloat16: 16,
-};
+/** ONNX TensorProto.DataType codes by coquant's type names, from the one data-type table. */
+export const ELEM: Record<string, number> = Object.fromEntries(DATA_TYPES.map((r) => [r.name, r.onnx]));
 
 export type Dim = number | string;
 
