@@ -7,8 +7,11 @@
  *    Graph inputs and outputs, every tensor of the source graph, and node names (which the
  *    kernel census and the per-group reports match on) are kept;
  *  - value_info (optional shape annotations of intermediate tensors) is dropped.
- * onnxruntime fuses the result into the same integer kernels (checked in the tests and the ISNet
- * bench); on ISNet it saves 251 KB, 0.56 % of the file, less than the package's own uint8 build.
+ * On Conv graphs onnxruntime fuses the result into the same integer kernels (checked in the tests
+ * and the ISNet bench); on ISNet it saves 251 KB, 0.56 % of the file, less than the package's own
+ * uint8 build. It is opt-in because on MatMul/Gemm graphs it is not: without the zero-point input
+ * onnxruntime no longer fuses QGemm / MatMulIntegerToFloat and the weights run through float
+ * kernels (tried as the qdq-int8 default on 2026-12-01: 1 fallback on the test MLP, 49 on the test ViT).
  */
 import { DT, GraphEditor, pruneUnusedInitializers, type ModelProto } from './onnx-graph.ts';
 
