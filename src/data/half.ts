@@ -2,16 +2,12 @@
  * IEEE 754 half precision (float16) ↔ number. Host tensors hold float16 elements as their raw
  * 16-bit patterns (a Uint16Array), which is what onnxruntime-node takes and returns.
  */
+import { float16Table } from '../io/decode.ts';
 import { encodeFloat16Into, float32ToFloat16Bits } from '../io/encode.ts';
 
-/** IEEE half bit pattern → number (exact). */
+/** IEEE half bit pattern → number (exact): the weight decoder's table (io/decode.ts), so inputs and weights decode alike. */
 export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
+  return float16Table()[h & 0xffff];
 }
 
 /**

@@ -8,6 +8,17 @@ import type { SystemInput } from './system.ts';
 /** Sections a preset may provide; a preset applied on top replaces those sections whole. */
 export type PresetPart = Partial<Pick<SystemInput, 'agent' | 'server' | 'link' | 'constraints' | 'model' | 'bits' | 'agentBits' | 'label' | 'illustrative'>>;
 
+/** BLIP-2's agent-side groups (ViT-g in four stages and the Q-Former) with our estimated λ; a fresh copy per preset. */
+function blip2Groups(): { name: string; params: number; lambda: number }[] {
+  return [
+    { name: 'vision.blocks.0-9', params: 253e6, lambda: 45 },
+    { name: 'vision.blocks.10-19', params: 253e6, lambda: 55 },
+    { name: 'vision.blocks.20-29', params: 253e6, lambda: 60 },
+    { name: 'vision.blocks.30-38', params: 227e6, lambda: 70 },
+    { name: 'qformer', params: 107e6, lambda: 35 },
+  ];
+}
+
 /**
  * Illustrative BLIP-2-scale system (SPEC §5): the agent runs the ViT-g image encoder and the
  * Q-Former (~1.09 B parameters), the server runs the OPT-2.7B language model. Clock ranges are the
@@ -28,13 +39,7 @@ export const paperPreset: SystemInput = {
   model: {
     name: 'BLIP-2 OPT-2.7b scale (illustrative groups)',
     alpha: 1,
-    groups: [
-      { name: 'vision.blocks.0-9', params: 253e6, lambda: 45 },
-      { name: 'vision.blocks.10-19', params: 253e6, lambda: 55 },
-      { name: 'vision.blocks.20-29', params: 253e6, lambda: 60 },
-      { name: 'vision.blocks.30-38', params: 227e6, lambda: 70 },
-      { name: 'qformer', params: 107e6, lambda: 35 },
-    ],
+    groups: blip2Groups(),
     serverParams: 2.657e9,
   },
 };
@@ -150,13 +155,7 @@ export const paperBlip2Preset: SystemInput = paperModelPreset({
   label: "paper-blip2: the paper's simulation constants, BLIP-2-2.7b (533.66 GFLOPs); agent/server FLOP split and group λ are our estimates",
   constraints: { T0: 3.5, E0: 2 },
   name: 'BLIP-2 OPT-2.7b (3.75 B parameters, 533.66 GFLOPs to the first token)',
-  groups: [
-    { name: 'vision.blocks.0-9', params: 253e6, lambda: 45 },
-    { name: 'vision.blocks.10-19', params: 253e6, lambda: 55 },
-    { name: 'vision.blocks.20-29', params: 253e6, lambda: 60 },
-    { name: 'vision.blocks.30-38', params: 227e6, lambda: 70 },
-    { name: 'qformer', params: 107e6, lambda: 35 },
-  ],
+  groups: blip2Groups(),
   serverParams: 3.75e9 - 1.093e9,
   split: blip2Split,
 });
