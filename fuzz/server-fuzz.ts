@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { buildModel } from './onnx-build.ts';
+import { withMallocTuning } from '../bin/malloc-tuning.mjs';
 
 export interface ServerFuzzOptions {
   requests: number;
@@ -163,7 +164,7 @@ function rssMiB(pid: number): number {
 
 async function startServe(models: { affine: string; types: string }): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const bin = fileURLToPath(new URL('../bin/coquant.mjs', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'serve', models.affine, models.types, '--name', 'affine,types', '--port', '0', '--max-body-mb', '1', '--concurrency', '2', '--queue', '256', '--threads', '1', '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'serve', models.affine, models.types, '--name', 'affine,types', '--port', '0', '--max-body-mb', '1', '--concurrency', '2', '--queue', '256', '--threads', '1', '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'], env: withMallocTuning() }); // tuned as shipped, and this pid is the server's own (no relaunch)
   const url = await new Promise<string>((res, rej) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -24,6 +24,7 @@ import { InferenceClient } from '../src/runtime/client/inference-client.ts';
 import { isCoquantError } from '../src/errors.ts';
 import { mulberry32 } from '../src/util/rng.ts';
 import { buildModel } from './onnx-build.ts';
+import { withMallocTuning } from '../bin/malloc-tuning.mjs';
 
 export interface SoakOptions {
   seconds: number;
@@ -79,7 +80,7 @@ class Server {
   constructor(private readonly tail: string) {}
   async start(): Promise<void> {
     const bin = fileURLToPath(new URL('../bin/coquant.mjs', import.meta.url));
-    const child = spawn(process.execPath, [bin, 'serve', this.tail, '--name', 'tail', '--port', String(this.port), '--threads', '1', '--log-level', 'silent', '--timeout-ms', '5000'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [bin, 'serve', this.tail, '--name', 'tail', '--port', String(this.port), '--threads', '1', '--log-level', 'silent', '--timeout-ms', '5000'], { stdio: ['ignore', 'pipe', 'ignore'], env: withMallocTuning() }); // tuned as shipped, and this pid is the server's own (no relaunch)
     this.child = child;
     const url = await new Promise<string>((res, rej) => {
       let out = '';

