@@ -33,9 +33,13 @@ export interface ServerFuzzReport {
   status5xx: number;
   /** Connections that failed (reset, no answer). */
   transportErrors: number;
+  /** RSS after the warm-up requests and a pause of IDLE_MS (the server's idle collection has run). */
   rssAfterWarmupMiB: number;
+  /** RSS the moment the last request was answered (garbage the heap growth defers still held). */
+  rssAtRunEndMiB: number;
+  /** RSS after the run and a pause of IDLE_MS: what the server keeps. */
   rssAfterRunMiB: number;
-  /** rssAfterRun / rssAfterWarmup − 1. */
+  /** rssAfterRun / rssAfterWarmup − 1 (both read idle, so they compare like with like). */
   rssGrowth: number;
   examples5xx: string[];
 }
@@ -162,6 +166,16 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/**
+ * The server collects the garbage its heap growth lets build up once it has had no request for
+ * 2 s (runtime/server/idle-collector.ts); RSS is read after a pause a little longer than that.
+ */
+const IDLE_MS = 3000;
+async function idleRss(pid: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  return rssMiB(pid);
+}
+
 async function startServe(models: { affine: string; types: string }): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const bin = fileURLToPath(new URL('../bin/coquant.mjs', import.meta.url));
   const child = spawn(process.execPath, [bin, 'serve', models.affine, models.types, '--name', 'affine,types', '--port', '0', '--max-body-mb', '1', '--concurrency', '2', '--queue', '256', '--threads', '1', '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'], env: withMallocTuning() }); // tuned as shipped, and this pid is the server's own (no relaunch)
@@ -237,11 +251,12 @@ export async function runServerFuzz(o: ServerFuzzOptions): Promise<ServerFuzzRep
       }),
     );
     done += reqs.length;
-    if (Number.isNaN(rssWarm) && done >= warmup) rssWarm = rssMiB(srv.pid);
+    if (Number.isNaN(rssWarm) && done >= warmup) rssWarm = await idleRss(srv.pid);
     o.onProgress?.(done);
   }
-  const rssEnd = rssMiB(srv.pid);
+  const rssBusy = rssMiB(srv.pid);
+  const rssEnd = await idleRss(srv.pid);
   agent.destroy();
   await srv.stop();
-  return { schema: 'coquant.server-fuzz/1', requests: done, seconds: (performance.now() - t0) / 1000, byStatus, status5xx, transportErrors, rssAfterWarmupMiB: rssWarm, rssAfterRunMiB: rssEnd, rssGrowth: rssEnd / rssWarm - 1, examples5xx };
+  return { schema: 'coquant.server-fuzz/1', requests: done, seconds: (performance.now() - t0) / 1000, byStatus, status5xx, transportErrors, rssAfterWarmupMiB: rssWarm, rssAtRunEndMiB: rssBusy, rssAfterRunMiB: rssEnd, rssGrowth: rssEnd / rssWarm - 1, examples5xx };
 }

@@ -37,17 +37,21 @@ export interface ExchangeRequest {
 // Idle sockets are unref'd by the agent, so a kept-alive connection never holds the process open.
 // The idle timeout stays below common server keep-alive timeouts (fastify 72 s, Node 5 s).
 //
-// Plain-HTTP sockets read into one fixed 64 KiB buffer each (net's `onread`) instead of a fresh
+// Plain-HTTP sockets read into one fixed 256 KiB buffer each (net's `onread`) instead of a fresh
 // buffer per read: a 1 MiB answer otherwise allocates 1 MiB of short-lived ArrayBuffers on top
 // of the HTTP parser's own body copies, and that external memory is what pushes V8 into
 // old-space mark-compacts. This is safe because the data is handed to the HTTP parser
 // synchronously and Node's parser copies every body chunk (on_body: Buffer::Copy) and turns
 // headers into strings, so nothing keeps a view of the fixed buffer past the callback.
+// 256 KiB rather than 64: a 1 MiB answer then arrives in fewer reads, each one a parser call and
+// a 'data' event (round trip p50 2.06 → 1.85 ms, median of 4 runs each, docs/bench/serve.md).
+const READ_BUFFER_BYTES = 256 * 1024;
+
 class FixedReadAgent extends http.Agent {
   // Returned synchronously, so the agent does not wait for a callback.
   override createConnection(opts: http.ClientRequestArgs): net.Socket {
     const onread = {
-      buffer: Buffer.allocUnsafeSlow(64 * 1024),
+      buffer: Buffer.allocUnsafeSlow(READ_BUFFER_BYTES),
       callback: (n: number, buf: Buffer): boolean => {
         socket.emit('data', buf.subarray(0, n));
         return !socket.isPaused();

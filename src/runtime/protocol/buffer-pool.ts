@@ -150,9 +150,12 @@ export class BufferLease {
  * from the small JS heap of a server or an agent, which can settle into a mark-compact every few
  * requests; a larger growth trades heap headroom for those collections. `percent` undefined:
  * $COQUANT_GC_HEAP_GROWTH, else `fallback`; 0 or less leaves V8's own heuristic alone.
+ * Returns the percent set (0 when V8's heuristic was left alone).
  */
-export function applyGcHeapGrowth(percent: number | undefined, fallback: number): void {
+export function applyGcHeapGrowth(percent: number | undefined, fallback: number): number {
   const env = process.env.COQUANT_GC_HEAP_GROWTH;
   const p = percent ?? (env ? Number(env) : fallback);
-  if (Number.isFinite(p) && p > 0) v8.setFlagsFromString(`--heap-growing-percent=${Math.round(p)}`);
+  if (!(Number.isFinite(p) && p > 0)) return 0;
+  v8.setFlagsFromString(`--heap-growing-percent=${Math.round(p)}`);
+  return Math.round(p);
 }

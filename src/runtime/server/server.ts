@@ -10,6 +10,7 @@ import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedParts } from '../p
 import { ProtocolError, invalidArg, unavailable } from '../protocol/protocol-error.ts';
 import { makeTokenCheck } from './auth.ts';
 import { isOwnedBody, readAlignedBody } from './body-reader.ts';
+import { IdleCollector } from './idle-collector.ts';
 import { handleInfer } from './infer-handler.ts';
 import { ConcurrencyLimiter } from './limiter.ts';
 import { ServerMetrics } from './metrics.ts';
@@ -44,6 +45,11 @@ export interface ServerOptions {
    * every ~8 megabyte requests.
    */
   gcHeapGrowthPercent?: number;
+  /**
+   * After this many ms without a request, collect the garbage the larger heap growth let build up
+   * (IdleCollector). Default 2000; 0 turns it off. Off as well when the growth is V8's own.
+   */
+  idleGcMs?: number;
 }
 
 export interface RunningServer {
@@ -52,6 +58,8 @@ export interface RunningServer {
   metrics: ServerMetrics;
   /** The pooled request/answer buffers: in use, free, allocated so far. */
   bufferStats(): BufferPoolStats;
+  /** Idle collections run so far (see idleGcMs). */
+  idleCollections(): number;
   /** Stops accepting, drains in-flight requests, releases the sessions. Idempotent. */
   close(): Promise<void>;
 }
@@ -100,7 +108,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const timeoutMs = opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : Number.POSITIVE_INFINITY;
 
   checkModelFiles(opts.models);
-  applyGcHeapGrowth(opts.gcHeapGrowthPercent, 400);
+  const growth = applyGcHeapGrowth(opts.gcHeapGrowthPercent, 400);
+  const idleMs = opts.idleGcMs ?? 2000;
+  const collector = growth > 0 && idleMs > 0 ? new IdleCollector(idleMs, growth) : undefined;
   const pool = await WorkerPool.start(opts.models, concurrency, opts.intraOpThreads);
   const loaded: LoadedModel[] = opts.models.map((spec, i) => describeModel(spec, pool.modelMetadata[i]!));
   const models = new Map(loaded.map((m) => [m.name, m]));
@@ -129,6 +139,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // and not before the worker is done with it (the job holds the lease too).
   const leases = new WeakMap<object, BufferLease>();
   app.addHook('onRequest', async (req, reply) => {
+    collector?.touch();
     if (req.method !== 'POST' || !req.url.endsWith('/infer')) return;
     const lease = new BufferLease(pool.buffers);
     leases.set(req.raw, lease);
@@ -250,9 +261,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     models: loaded,
     metrics,
     bufferStats: () => pool.buffers.stats(),
+    idleCollections: () => collector?.collections ?? 0,
     close() {
       closed ??= (async () => {
         closing = true;
+        collector?.close();
         await app.close();
         await pool.close();
       })();
