@@ -48,7 +48,7 @@ export async function preoptimize(bytes: Uint8Array, where = 'model'): Promise<M
   // An fp16 graph with float32 inputs is widened first (same values), so the writers see float32.
   const src = decodeModel(bytes, where);
   const widened = widenFloat16(src);
-  const m = await ortOptimizedModel(widened.tensors + widened.casts > 0 ? encodeModel(src) : bytes, 'basic', where);
+  const m = await ortOptimizedModel(widened.tensors + widened.casts + widened.interfaceCasts > 0 ? encodeModel(src) : bytes, 'basic', where);
   constantsToInitializers(m.graph!);
   pruneOpsetImports(m);
   return m;
