@@ -57,6 +57,25 @@ function fp16ConvModel(inputType: number, halfOutput = false) {
   return { model, w, b };
 }
 
+/** The model's Conv (pad 1) in float64: input element k is `x(k)`, weights and bias the fp16 values. */
+function bruteConv(x: (k: number) => number, w: Uint16Array, b: Uint16Array): Float64Array {
+  const y = new Float64Array(M * H * H);
+  for (let m = 0; m < M; m++)
+    for (let i = 0; i < H; i++)
+      for (let j = 0; j < H; j++) {
+        let acc = halfToNumber(b[m]!);
+        for (let c = 0; c < C; c++)
+          for (let di = 0; di < K; di++)
+            for (let dj = 0; dj < K; dj++) {
+              const ii = i + di - 1, jj = j + dj - 1;
+              if (ii < 0 || jj < 0 || ii >= H || jj >= H) continue;
+              acc += x((c * H + ii) * H + jj) * halfToNumber(w[((m * C + c) * K + di) * K + dj]!);
+            }
+        y[(m * H + i) * H + j] = acc;
+      }
+  return y;
+}
+
 describe('widenFloat16', () => {
   it('widens fp16 weights exactly and retargets Casts; the preoptimised graph is all float32 and matches a float64 brute-force Conv', async () => {
     const { model, w, b } = fp16ConvModel(DT.FLOAT);
@@ -80,19 +99,8 @@ describe('widenFloat16', () => {
     const y = (await runFeed(s, { x: { type: 'float32', data: x, dims: [1, C, H, H] } })).y.data as Float32Array;
     await s.release();
     // Brute force: the same Conv (pad 1) in float64 on the input as given and the fp16 weights' values.
-    for (let m = 0; m < M; m++)
-      for (let i = 0; i < H; i++)
-        for (let j = 0; j < H; j++) {
-          let acc = halfToNumber(b[m]);
-          for (let c = 0; c < C; c++)
-            for (let di = 0; di < K; di++)
-              for (let dj = 0; dj < K; dj++) {
-                const ii = i + di - 1, jj = j + dj - 1;
-                if (ii < 0 || jj < 0 || ii >= H || jj >= H) continue;
-                acc += x[(c * H + ii) * H + jj] * halfToNumber(w[((m * C + c) * K + di) * K + dj]);
-              }
-          expect(y[(m * H + i) * H + j]).toBeCloseTo(acc, 5);
-        }
+    const want = bruteConv((k) => x[k]!, w, b);
+    for (let k = 0; k < want.length; k++) expect(y[k]).toBeCloseTo(want[k]!, 5);
   });
 
   it('keeps the fp16 interface of a model that is fp16 throughout: Casts in and out, float32 inside, the brute-force Conv rounded to fp16', async () => {
@@ -114,20 +122,9 @@ describe('widenFloat16', () => {
     await s.release();
     expect(y.type).toBe('float16');
     const yBits = y.data as Uint16Array;
-    for (let m = 0; m < M; m++)
-      for (let i = 0; i < H; i++)
-        for (let j = 0; j < H; j++) {
-          let acc = halfToNumber(b[m]);
-          for (let c = 0; c < C; c++)
-            for (let di = 0; di < K; di++)
-              for (let dj = 0; dj < K; dj++) {
-                const ii = i + di - 1, jj = j + dj - 1;
-                if (ii < 0 || jj < 0 || ii >= H || jj >= H) continue;
-                acc += halfToNumber(xBits[(c * H + ii) * H + jj]) * halfToNumber(w[((m * C + c) * K + di) * K + dj]);
-              }
-          // One fp16 rounding of the float32 result: within half an fp16 ulp of the exact value (plus float32 error).
-          expect(Math.abs(halfToNumber(yBits[(m * H + i) * H + j]) - acc)).toBeLessThanOrEqual(Math.abs(acc) * 2 ** -11 + 1e-6);
-        }
+    // One fp16 rounding of the float32 result: within half an fp16 ulp of the exact value (plus float32 error).
+    const want = bruteConv((k) => halfToNumber(xBits[k]!), w, b);
+    for (let k = 0; k < want.length; k++) expect(Math.abs(halfToNumber(yBits[k]!) - want[k]!)).toBeLessThanOrEqual(Math.abs(want[k]!) * 2 ** -11 + 1e-6);
   });
 
   it('quantize --format qdq-int8 covers the weight of the fp16-throughout model, and the written model runs on fp16 inputs', async () => {
