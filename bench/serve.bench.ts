@@ -161,7 +161,7 @@ async function coordinate(): Promise<void> {
   const ortProc = await start('ort', [], tunedEnv);
   const same = await start('same', [], tunedEnv);
   const client = await start('client', [served.url], tunedEnv);
-  // The client library leaves V8's collector alone unless asked; this one is asked (as an agent can be).
+  // The client library leaves V8's collector alone unless asked; this one is asked, as `coquant agent` does.
   const growthClient = await start('client', [served.url], { ...tunedEnv, COQUANT_GC_HEAP_GROWTH: '400' });
   const samePlain = await start('same', [], plainEnv);
   const clientPlain = await start('client', [servedPlain.url], plainEnv);
@@ -173,7 +173,7 @@ async function coordinate(): Promise<void> {
     arm('same process, inferScoped', same, 'scoped'),
     arm('separate processes, infer', client, 'infer', served),
     arm('separate processes, inferScoped', client, 'scoped', served),
-    arm('separate, client heap growth 400, infer', growthClient, 'infer', served),
+    arm('separate, client heap growth 400 (as coquant agent), infer', growthClient, 'infer', served),
     arm('baseline: same process, glibc malloc defaults, infer', samePlain, 'infer'),
     arm('baseline: separate, glibc malloc defaults, infer', clientPlain, 'infer', servedPlain),
   ];
