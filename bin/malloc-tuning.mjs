@@ -49,6 +49,9 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2
  * If this process is killed outright, the child notices its IPC channel close and follows.
  */
 export function relaunchTuned() {
+  // Named apart from the command it relays, so that `pkill -f "coquant.mjs serve"` signals the
+  // server once (a second SIGTERM during the drain would end it at once) and `ps` tells them apart.
+  process.title = 'coquant-relay';
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...withMallocTuning(), COQUANT_RELAUNCHED: '1' },

@@ -81,6 +81,9 @@ describe.runIf(process.platform === 'linux')('coquant serve under the relaunch',
   it('serves from a child that has the tunables, and a SIGTERM to the wrapper drains it and exits 0', async () => {
     const { wrapper, url, exit } = await startWrapped(makeIdentityModel(tmp.dir));
     const child = childOf(wrapper.pid!);
+    // The relay is named apart, so `pkill -f "coquant.mjs serve"` reaches the server alone.
+    expect(readFileSync(`/proc/${wrapper.pid}/cmdline`, 'utf8')).toMatch(/^coquant-relay/);
+    expect(readFileSync(`/proc/${child}/cmdline`, 'utf8')).toContain('coquant.mjs');
     // glibc parses the variable in place, so /proc shows it cut at the first ':'; the name and
     // the first setting are enough to tell it was passed.
     const environ = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0');
