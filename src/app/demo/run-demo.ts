@@ -79,6 +79,8 @@ export interface DemoOptions {
 
 /** Median and p90 of a stage, ms. */
 export interface StageStats {
+  /** The mean: what the planner's energy budget E0 and its mean delay are compared with. */
+  mean: number;
   p50: number;
   p90: number;
 }
@@ -137,7 +139,11 @@ const TX_POWER_W = 0.8;
 const headKey = (p: OptionsPlan) => `${tailKey(p)}\n${JSON.stringify(p.formats)}`;
 /** Plans with the same cut and link format share one served tail. */
 const tailKey = (p: OptionsPlan) => `${p.cut}\n${p.featureFormat ?? 'fp32'}`;
-const stats = (xs: readonly number[]): StageStats => ({ p50: quantile(xs, 0.5), p90: quantile(xs, 0.9) });
+const stats = (xs: readonly number[]): StageStats => ({
+  mean: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0,
+  p50: quantile(xs, 0.5),
+  p90: quantile(xs, 0.9),
+});
 
 /** Nearest executable format to a continuous bit-width (the paper's rounding, to what runs). */
 function nearestFormat(bits: number, formats: readonly string[]): string {
@@ -474,7 +480,7 @@ async function runLocal(device: EmulatedDevice, model: Uint8Array, feeds: Feed[]
   }
   await device.release('local');
   const p = pred.predicted!;
-  const zero = { p50: 0, p90: 0 };
+  const zero = { mean: 0, p50: 0, p90: 0 };
   const energies = times.map((t) => KAPPA * pred.clockHz! ** 3 * (t / 1000));
   return {
     name: 'full precision on the robot',

@@ -69,7 +69,8 @@ export function register(program: Command): void {
           `  cut ${p.plan.cut} (${p.plan.crossing?.length ?? 1} tensor${(p.plan.crossing?.length ?? 1) > 1 ? 's' : ''}, ${p.plan.featureFormat ?? 'fp32'} link), robot clock ${((p.plan.clockHz ?? 0) / 1e9).toFixed(2)} GHz, head formats ${[...counts].map(([f, n]) => `${n}×${f}`).join(', ')}\n` +
           `  end to end: predicted ${f1(p.predicted.total)} ms mean / ${f1(p.predicted.totalQ)} ms p${r.constraints.quantile === 'mean' ? 'mean' : Math.round((r.constraints.quantile as number) * 100)}, measured ${f1(p.stages.total.p50)} ms p50 / ${f1(p.stages.total.p90)} ms p90\n` +
           `  met T0 = ${f1(r.constraints.T0 * 1000)} ms in ${pct(p.metT0)} of the signs; full precision on the robot: ${f1(r.local.stages.total.p50)} ms p50\n` +
-          `  robot energy ${(p.energyJ.p50 * 1000).toFixed(1)} mJ p50 (E0 ${(r.constraints.E0 * 1000).toFixed(1)} mJ)\n` +
+          // E0 holds the planner's mean energy, so the measured mean is the figure to read against it.
+          `  robot energy ${f1(p.energyJ.mean * 1000)} mJ mean (predicted ${f1((p.plan.predicted?.energyJ ?? Number.NaN) * 1000)} mJ, E0 ${f1(r.constraints.E0 * 1000)} mJ), ${f1(p.energyJ.p50 * 1000)} mJ p50\n` +
           `report: ${r.report}\n`,
       );
     });
