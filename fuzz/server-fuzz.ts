@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { buildModel } from './onnx-build.ts';
 import { withMallocTuning } from '../bin/malloc-tuning.mjs';
+import { DEFAULT_IDLE_GC_MS } from '../src/runtime/server/idle-collector.ts';
 
 export interface ServerFuzzOptions {
   requests: number;
@@ -168,9 +169,9 @@ function rssMiB(pid: number): number {
 
 /**
  * The server collects the garbage its heap growth lets build up once it has had no request for
- * 2 s (runtime/server/idle-collector.ts); RSS is read after a pause a little longer than that.
+ * a while (runtime/server/idle-collector.ts); RSS is read after a pause a second longer than that.
  */
-const IDLE_MS = 3000;
+const IDLE_MS = DEFAULT_IDLE_GC_MS + 1000;
 async function idleRss(pid: number): Promise<number> {
   await new Promise((r) => setTimeout(r, IDLE_MS));
   return rssMiB(pid);

@@ -18,7 +18,7 @@ import type { PlanResult } from '../plan/result.ts';
 import { parseQuantSpec } from '../quant/index.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { InferenceClient } from '../runtime/client/inference-client.ts';
-import { applyGcHeapGrowth } from '../runtime/protocol/buffer-pool.ts';
+import { applyGcHeapGrowth, SERVING_HEAP_GROWTH } from '../runtime/protocol/buffer-pool.ts';
 import { createSession, modelSignature, outputNames, type Session } from '../ort/session.ts';
 import type { OptionsPlan } from '../plan/options-plan.ts';
 import { ExecPlanSource } from '../runtime/agent/exec-plan-source.ts';
@@ -142,7 +142,7 @@ export async function runAgentCli(o: AgentCliInput): Promise<void> {
   // embedding application's collector alone): with V8's default, a client receiving 1 MiB answers
   // settled into 5–6 mark-compacts per 100 requests and a p99 of 10–15 ms, against 1 per 1,500 and
   // 4–6 ms with it (docs/bench/serve.md). $COQUANT_GC_HEAP_GROWTH still wins; 0 leaves V8 alone.
-  applyGcHeapGrowth(undefined, 400);
+  applyGcHeapGrowth(undefined, SERVING_HEAP_GROWTH);
   const client = new InferenceClient({ url: o.server, token: o.token, timeoutMs: o.timeoutMs });
   if (!(await client.isReady().catch(() => false))) log(`warning: ${o.server} is not ready; requests will ${o.fallback === 'local' ? 'fall back to local runs' : 'fail'} until it is`);
   const agent = new Agent({

@@ -11,10 +11,7 @@
  * as above (fp16 → fp32 → fp16 returns every fp16 value unchanged). A model with subgraphs
  * (If/Loop bodies, which may read outer values by name) and an fp16 interface is left alone.
  */
-import onnxProto from 'onnx-proto';
-import { DT, dimsOf, makeTensor, tensorToFloat32, type ModelProto, type TensorProto } from './onnx-graph.ts';
-
-const { onnx } = onnxProto;
+import { attrInt, DT, dimsOf, makeNode, makeTensor, tensorToFloat32, type ModelProto, type TensorProto } from './onnx-graph.ts';
 
 export interface WidenResult {
   /** fp16 initializers and Constant/attribute tensors widened. */
@@ -38,9 +35,7 @@ function fp16Interface(m: ModelProto): boolean {
 
 const hasSubgraph = (m: ModelProto) => (m.graph!.node ?? []).some((n) => (n.attribute ?? []).some((a) => a.g || (a.graphs ?? []).length > 0));
 
-function castNode(from: string, to: string, type: number) {
-  return onnx.NodeProto.create({ opType: 'Cast', name: `${to}.cast`, input: [from], output: [to], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: type }] });
-}
+const castNode = (from: string, to: string, type: number) => makeNode('Cast', [from], [to], `${to}.cast`, [attrInt('to', type)]);
 
 /** A name not used in the graph, from `base`. */
 function freshName(used: Set<string>, base: string): string {
@@ -115,10 +110,7 @@ export function widenFloat16(m: ModelProto): WidenResult {
       }
     }
   }
-  for (const v of g.valueInfo ?? []) {
-    const tt = v.type?.tensorType;
-    if (tt && Number(tt.elemType ?? 0) === DT.FLOAT16) tt.elemType = DT.FLOAT;
-  }
+  for (const v of g.valueInfo ?? []) if (isHalf(v)) v.type!.tensorType!.elemType = DT.FLOAT;
   // Casts at the interface come last, so the loop above does not retarget them.
   if (halfInterface) res.interfaceCasts = castInterface(m);
   return res;

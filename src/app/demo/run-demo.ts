@@ -41,7 +41,7 @@ import { measureFeatureOptions } from '../../runtime/split/feature-options.ts';
 import { planFeatures } from '../../runtime/split/feature-wire.ts';
 import { writeExecHead, type GroupKernel } from '../../runtime/options/exec-head.ts';
 import { measureOptions } from '../../runtime/options/measure-options.ts';
-import { quantile } from '../../calibrate/stats.ts';
+import { mean, quantile } from '../../calibrate/stats.ts';
 import { startServer } from '../../runtime/server/server.ts';
 import { analyzeSplit, splitAt } from '../../runtime/split/split-model.ts';
 import { runBounds } from '../bounds-command.ts';
@@ -140,7 +140,7 @@ const headKey = (p: OptionsPlan) => `${tailKey(p)}\n${JSON.stringify(p.formats)}
 /** Plans with the same cut and link format share one served tail. */
 const tailKey = (p: OptionsPlan) => `${p.cut}\n${p.featureFormat ?? 'fp32'}`;
 const stats = (xs: readonly number[]): StageStats => ({
-  mean: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0,
+  mean: mean(xs),
   p50: quantile(xs, 0.5),
   p90: quantile(xs, 0.9),
 });

@@ -143,6 +143,9 @@ export class BufferLease {
   }
 }
 
+/** The heap growth the serving processes (`coquant serve`, `coquant agent`) run with; see below and docs/bench/serve.md. */
+export const SERVING_HEAP_GROWTH = 400;
+
 /**
  * Sets V8's old-generation growth after a mark-compact (`--heap-growing-percent`, process-wide;
  * read at every collection, so setting it at run time works). Megabyte messages leave dead

@@ -12,6 +12,9 @@
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
+/** How long the server waits without a request before it collects (ServerOptions.idleGcMs). */
+export const DEFAULT_IDLE_GC_MS = 2000;
+
 /** V8's `gc()`, reachable once --expose-gc is set (a new context then gets it as a global). */
 function exposedGc(): () => void {
   v8.setFlagsFromString('--expose-gc');

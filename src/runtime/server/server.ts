@@ -5,12 +5,12 @@
  */
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CoquantError } from '../../errors.ts';
-import { BufferLease, applyGcHeapGrowth, type BufferPoolStats } from '../protocol/buffer-pool.ts';
+import { BufferLease, SERVING_HEAP_GROWTH, applyGcHeapGrowth, type BufferPoolStats } from '../protocol/buffer-pool.ts';
 import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedParts } from '../protocol/infer-codec.ts';
 import { ProtocolError, invalidArg, unavailable } from '../protocol/protocol-error.ts';
 import { makeTokenCheck } from './auth.ts';
 import { isOwnedBody, readAlignedBody } from './body-reader.ts';
-import { IdleCollector } from './idle-collector.ts';
+import { DEFAULT_IDLE_GC_MS, IdleCollector } from './idle-collector.ts';
 import { handleInfer } from './infer-handler.ts';
 import { ConcurrencyLimiter } from './limiter.ts';
 import { ServerMetrics } from './metrics.ts';
@@ -40,7 +40,7 @@ export interface ServerOptions {
   processMetrics?: boolean;
   /**
    * V8's old-generation growth after a mark-compact, in percent (`--heap-growing-percent`, set for
-   * the whole process; see applyGcHeapGrowth); default $COQUANT_GC_HEAP_GROWTH or 400, 0 leaves
+   * the whole process; see applyGcHeapGrowth); default $COQUANT_GC_HEAP_GROWTH or SERVING_HEAP_GROWTH (400), 0 leaves
    * V8's own heuristic alone. With its own heuristic a server often settled into a mark-compact
    * every ~8 megabyte requests.
    */
@@ -108,8 +108,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const timeoutMs = opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : Number.POSITIVE_INFINITY;
 
   checkModelFiles(opts.models);
-  const growth = applyGcHeapGrowth(opts.gcHeapGrowthPercent, 400);
-  const idleMs = opts.idleGcMs ?? 2000;
+  const growth = applyGcHeapGrowth(opts.gcHeapGrowthPercent, SERVING_HEAP_GROWTH);
+  const idleMs = opts.idleGcMs ?? DEFAULT_IDLE_GC_MS;
   const collector = growth > 0 && idleMs > 0 ? new IdleCollector(idleMs, growth) : undefined;
   const pool = await WorkerPool.start(opts.models, concurrency, opts.intraOpThreads);
   const loaded: LoadedModel[] = opts.models.map((spec, i) => describeModel(spec, pool.modelMetadata[i]!));
