@@ -62,15 +62,18 @@ export function register(program: Command): void {
       const p = r.plan;
       const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
       const f1 = (x: number) => x.toFixed(1);
+      /** Measured against predicted, as a signed percentage of the prediction. */
+      const err = (measured: number, predicted: number) => `${measured >= predicted ? '+' : ''}${((100 * (measured - predicted)) / predicted).toFixed(1)}%`;
+      const predictedJ = p.plan.predicted?.energyJ ?? Number.NaN;
       const counts = new Map<string, number>();
       for (const f of Object.values(p.plan.formats)) counts.set(f, (counts.get(f) ?? 0) + 1);
       process.stdout.write(
         `\nco-inference: accuracy ${pct(p.accuracy)} (full precision ${pct(r.local.accuracy)}), CER vs full precision ${pct(p.cerVsFp)}\n` +
           `  cut ${p.plan.cut} (${p.plan.crossing?.length ?? 1} tensor${(p.plan.crossing?.length ?? 1) > 1 ? 's' : ''}, ${p.plan.featureFormat ?? 'fp32'} link), robot clock ${((p.plan.clockHz ?? 0) / 1e9).toFixed(2)} GHz, head formats ${[...counts].map(([f, n]) => `${n}×${f}`).join(', ')}\n` +
-          `  end to end: predicted ${f1(p.predicted.total)} ms mean / ${f1(p.predicted.totalQ)} ms p${r.constraints.quantile === 'mean' ? 'mean' : Math.round((r.constraints.quantile as number) * 100)}, measured ${f1(p.stages.total.p50)} ms p50 / ${f1(p.stages.total.p90)} ms p90\n` +
+          `  end to end: predicted ${f1(p.predicted.total)} ms mean / ${f1(p.predicted.totalQ)} ms p${r.constraints.quantile === 'mean' ? 'mean' : Math.round((r.constraints.quantile as number) * 100)}, measured ${f1(p.stages.total.mean)} ms mean (${err(p.stages.total.mean, p.predicted.total)} against the prediction) / ${f1(p.stages.total.p50)} ms p50 / ${f1(p.stages.total.p90)} ms p90\n` +
           `  met T0 = ${f1(r.constraints.T0 * 1000)} ms in ${pct(p.metT0)} of the signs; full precision on the robot: ${f1(r.local.stages.total.p50)} ms p50\n` +
           // E0 holds the planner's mean energy, so the measured mean is the figure to read against it.
-          `  robot energy ${f1(p.energyJ.mean * 1000)} mJ mean (predicted ${f1((p.plan.predicted?.energyJ ?? Number.NaN) * 1000)} mJ, E0 ${f1(r.constraints.E0 * 1000)} mJ), ${f1(p.energyJ.p50 * 1000)} mJ p50\n` +
+          `  robot energy ${f1(p.energyJ.mean * 1000)} mJ mean (predicted ${f1(predictedJ * 1000)} mJ, ${err(p.energyJ.mean, predictedJ)}; E0 ${f1(r.constraints.E0 * 1000)} mJ), ${f1(p.energyJ.p50 * 1000)} mJ p50\n` +
           `report: ${r.report}\n`,
       );
     });
