@@ -137,6 +137,32 @@ export async function runFeed(session: Session, feed: Feed, names?: readonly str
   return out;
 }
 
+/** A tensor at the boundary in onnxruntime's own type names ('float32', 'uint64', …): for callers whose types are wider than HostTensorType. */
+export interface RawTensor { type: string; data: ArrayBufferView; dims: readonly number[] }
+
+/**
+ * Runs one feed and returns the named outputs as onnxruntime handed them, without the copy
+ * `runFeed` makes: onnxruntime-node already gives every run fresh output arrays, so a caller
+ * that uses them before the next run (the server answering one request) needs no second copy.
+ * Failures are the same one-line errors as `runFeed`'s.
+ */
+export async function runRaw(session: Session, feed: Readonly<Record<string, RawTensor>>, names: readonly string[]): Promise<Record<string, RawTensor>> {
+  const ortFeed: Record<string, ort.Tensor> = {};
+  for (const [k, t] of Object.entries(feed)) ortFeed[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, [...t.dims]);
+  let res: ort.InferenceSession.OnnxValueMapType;
+  try {
+    res = await session.run(ortFeed, names as string[]);
+  } catch (e) {
+    throw ortRunError(e, 'inference', 'check input shapes and dtypes against the model');
+  }
+  const out: Record<string, RawTensor> = {};
+  for (const n of names) {
+    const t = res[n] as ort.Tensor;
+    out[n] = { type: t.type, data: t.data as ArrayBufferView, dims: Array.from(t.dims, Number) };
+  }
+  return out;
+}
+
 /** onnxruntime tensors as host feeds (views, no copy): for code that built its inputs as ort.Tensor. */
 export function hostFeeds(feeds: readonly Readonly<Record<string, ort.Tensor>>[]): Feed[] {
   return feeds.map((f) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, { type: t.type as HostTensorType, data: t.data as HostTensor['data'], dims: [...t.dims] }])));

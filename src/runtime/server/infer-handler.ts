@@ -11,11 +11,12 @@ import type { InferTensor } from '../protocol/tensor-codec.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { validateInputs, validateOutputs, type LoadedModel } from './model-registry.ts';
-import type { WorkerPool } from './worker-pool.ts';
+import type { ComputeDispatch } from './compute-dispatch.ts';
 
 export interface InferContext {
   limiter: ConcurrencyLimiter;
-  pool: WorkerPool;
+  /** Worker threads, or the event loop for models that are faster than the hop to a worker. */
+  compute: Pick<ComputeDispatch, 'run'>;
   metrics: ServerMetrics;
   /** Server-wide deadline per request (--timeout-ms); Infinity for none. */
   timeoutMs: number;
@@ -64,7 +65,7 @@ export async function handleInfer(
   let queueMs = 0;
   const { outputs, computeMs } = await ctx.limiter.run(
     async () => {
-      const r = await ctx.pool.run(model.name, req.inputs, wanted.map((o) => o.name), transferable(body, bodyOwned, req.inputs), lease);
+      const r = await ctx.compute.run(model.name, req.inputs, wanted.map((o) => o.name), transferable(body, bodyOwned, req.inputs), lease);
       ctx.metrics.computeDuration.observe({ model: model.name }, r.computeMs * 1000);
       return r;
     },

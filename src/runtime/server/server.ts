@@ -11,6 +11,7 @@ import { ProtocolError, invalidArg, unavailable } from '../protocol/protocol-err
 import { makeTokenCheck } from './auth.ts';
 import { isOwnedBody, readAlignedBody } from './body-reader.ts';
 import { DEFAULT_IDLE_GC_MS, IdleCollector } from './idle-collector.ts';
+import { ComputeDispatch, DEFAULT_INLINE_BELOW_MS, type ComputeStats } from './compute-dispatch.ts';
 import { handleInfer } from './infer-handler.ts';
 import { ConcurrencyLimiter } from './limiter.ts';
 import { ServerMetrics } from './metrics.ts';
@@ -50,6 +51,13 @@ export interface ServerOptions {
    * (IdleCollector). Default 2000; 0 turns it off. Off as well when the growth is V8's own.
    */
   idleGcMs?: number;
+  /**
+   * Run a model on the event-loop thread instead of a worker while the median of its last
+   * compute times is below this many ms and nothing else is computing (compute-placement.ts):
+   * the hop to a worker and back costs 0.3–0.5 ms. Default DEFAULT_INLINE_BELOW_MS (1); 0 keeps
+   * every request on the workers.
+   */
+  inlineBelowMs?: number;
 }
 
 export interface RunningServer {
@@ -58,6 +66,8 @@ export interface RunningServer {
   metrics: ServerMetrics;
   /** The pooled request/answer buffers: in use, free, allocated so far. */
   bufferStats(): BufferPoolStats;
+  /** Requests computed inline on the event loop and on worker threads so far (see inlineBelowMs). */
+  computeStats(): ComputeStats;
   /** Idle collections run so far (see idleGcMs). */
   idleCollections(): number;
   /** Stops accepting, drains in-flight requests, releases the sessions. Idempotent. */
@@ -114,6 +124,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const pool = await WorkerPool.start(opts.models, concurrency, opts.intraOpThreads);
   const loaded: LoadedModel[] = opts.models.map((spec, i) => describeModel(spec, pool.modelMetadata[i]!));
   const models = new Map(loaded.map((m) => [m.name, m]));
+  const compute = new ComputeDispatch(pool, loaded, opts.inlineBelowMs ?? DEFAULT_INLINE_BELOW_MS, pool.intraOpThreads);
   const limiter = new ConcurrencyLimiter(concurrency, queueMax);
   const metrics = new ServerMetrics(() => limiter.waiting, { processMetrics: opts.processMetrics });
   const checkToken = opts.token ? makeTokenCheck(opts.token) : undefined;
@@ -226,7 +237,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const body = req.body;
       if (!(body instanceof Uint8Array) || body.length === 0) throw invalidArg('the request has no body; send an inference request document', 'json');
       const hl = req.headers[HEADER_LENGTH_HEADER];
-      const msg = await handleInfer({ limiter, pool, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl, isOwnedBody(body), lease);
+      const msg = await handleInfer({ limiter, compute, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl, isOwnedBody(body), lease);
       metrics.success.inc({ model: label });
       metrics.requestDuration.observe({ model: label }, (performance.now() - t0) * 1000);
       return sendMessage(reply, msg, closing);
@@ -261,12 +272,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     models: loaded,
     metrics,
     bufferStats: () => pool.buffers.stats(),
+    computeStats: () => compute.stats(),
     idleCollections: () => collector?.collections ?? 0,
     close() {
       closed ??= (async () => {
         closing = true;
         collector?.close();
         await app.close();
+        await compute.close();
         await pool.close();
       })();
       return closed;
