@@ -52,6 +52,16 @@ export function robotFrom(o: RobotFlagValues): { slowdown: number; clocksHz: num
   };
 }
 
+/** `--sensitivity-blocks N`: sensitivity measured for N blocks of consecutive layers (faster, coarser). */
+export function sensitivityBlocksFlag(cmd: Command, note = ''): Command {
+  return cmd.option('--sensitivity-blocks <n>', `measure sensitivity for n blocks of consecutive layers (tied, each layer taking its share by parameters) instead of each layer alone${note}`);
+}
+
+/** The checked `--sensitivity-blocks`, or undefined for a measurement per layer. */
+export function sensitivityBlocksFrom(v: string | undefined): number | undefined {
+  return v === undefined ? undefined : numberFlag(v, '--sensitivity-blocks', 1, 100000);
+}
+
 /** `--quantizer SPEC`: the family/granularity/range bits are applied with. */
 export function quantizerFlag(cmd: Command, what = ''): Command {
   return cmd.option('--quantizer <spec>', `family/granularity/range${what ? ` ${what}` : ''}`, 'uniform-symmetric/channel/absmax');

@@ -97,12 +97,24 @@ describe('demo --inputs (tensors)', () => {
 
   it('reads the signs from tensors, labelled with the full-precision texts, and runs the whole pipeline', async () => {
     const out = join(dir, 'demo');
-    const r = await coquantRun('demo', '--inputs', ...signs, '--out', out);
+    // Coarser and fewer measurements than the README command (tested in demo-and-commands): this test
+    // is about the inputs, and the two flags halve its time.
+    const r = await coquantRun('demo', '--inputs', ...signs, '--out', out, '--sensitivity-blocks', '4', '--clocks-ghz', '1,1.5');
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/reading the signs from --inputs .*sign0\.pb/);
     const doc = JSON.parse(readFileSync(join(out, 'demo.json'), 'utf8'));
     expect(doc.labels).toEqual(doc.local.texts);
     expect(doc.labels).toEqual(texts); // the recognizer reads these rendered signs correctly at full precision
     expect(doc.plan.records).toHaveLength(2);
+    // Blocks tie their layers; every plan (the baselines with formats fixed per layer included) keeps each tie on one format.
+    const options = JSON.parse(readFileSync(join(out, 'options.json'), 'utf8'));
+    expect(options.ties.length).toBeGreaterThan(0);
+    expect(options.device.clocksHz).toEqual([1e9, 1.5e9]);
+    for (const run of [doc.plan, ...doc.baselines] as Array<{ name: string; plan: { formats: Record<string, string> } }>) {
+      for (const tie of options.ties as string[][]) {
+        const f = run.plan.formats;
+        expect(new Set(tie.filter((n) => f[n] !== undefined).map((n) => f[n])).size, run.name).toBeLessThanOrEqual(1);
+      }
+    }
   }, 400_000);
 });

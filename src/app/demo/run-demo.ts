@@ -71,6 +71,8 @@ export interface DemoOptions {
   /** Latency quantile the deadline must hold at (default 0.95). */
   quantile: number | 'mean';
   emulation: 'auto' | 'cgroup' | 'dilation';
+  /** Sensitivity per block of this many consecutive layers instead of per layer (faster, coarser); undefined: per layer. */
+  sensitivityBlocks?: number;
   /** Quantizer of the paper's simulation analysis (distortion, α). */
   quantizer: { family: 'uniform-symmetric'; granularity: { kind: 'channel' }; range: 'absmax' | 'clip-l1' };
   log: (msg: string) => void;
@@ -255,6 +257,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       clocksHz: o.clocksHz,
       formats: ['qdq-int8', 'nbits4'],
       runs: 15,
+      ...(o.sensitivityBlocks ? { sensitivityBlocks: o.sensitivityBlocks } : {}),
       task: { name: 'CER vs fp32 on the calibration lines', score: (outs, ref) => corpusCer(outs.map(decode), ref.map(decode)) },
       progress: o.progress,
     });
@@ -340,7 +343,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const clocks = doc.device.clocksHz;
       let k = 0;
       for (let j = 0; j < clocks.length; j++) if (Math.abs(clocks[j] - sca.relaxed.hz) < Math.abs(clocks[k] - sca.relaxed.hz)) k = j;
-      paper = planFromOptions(doc, cuts, { ...sys, fixed: fmt, clocks: [k], cuts: [sca.cut.name], T0: 1e9, E0: 1e9 });
+      paper = planFromOptions(doc, cuts, { ...sys, fixed: withTies(doc, fmt), clocks: [k], cuts: [sca.cut.name], T0: 1e9, E0: 1e9 });
       if (paper.feasible) paper.constraints = { T0, E0 };
     }
 
@@ -454,13 +457,31 @@ function profileTable(doc: OptionsDocument, cuts: readonly OptionsCut[], base: O
   return rows;
 }
 
+/**
+ * A per-group format assignment made to respect the document's ties (groups measured together,
+ * e.g. with --sensitivity-blocks, take one format): each tie takes the format its largest
+ * member was given. Without this a baseline that picks formats group by group would split a tie,
+ * which the planner refuses.
+ */
+function withTies(doc: OptionsDocument, fixed: Readonly<Record<string, string>>): Record<string, string> {
+  const out = { ...fixed };
+  const params = new Map(doc.groups.map((g) => [g.name, g.params]));
+  for (const tie of doc.ties) {
+    const given = tie.filter((n) => out[n] !== undefined);
+    if (given.length === 0) continue;
+    const lead = given.reduce((a, b) => ((params.get(b) ?? 0) > (params.get(a) ?? 0) ? b : a));
+    for (const n of tie) if (out[n] !== undefined) out[n] = out[lead]!;
+  }
+  return out;
+}
+
 /** The paper's feasible-random baseline on executable formats (seeded; the best feasible draw). */
 function feasibleRandom(doc: OptionsDocument, cuts: readonly OptionsCut[], sys: OptionsSystem, draws: number, seed: number): OptionsPlan | null {
   let s = (seed * 2654435761) >>> 0 || 1;
   const rnd = () => ((s = (Math.imul(s ^ (s >>> 15), 2246822519) + 0x6d2b79f5) >>> 0) / 2 ** 32);
   let best: OptionsPlan | null = null;
   for (let i = 0; i < draws; i++) {
-    const fixed = Object.fromEntries(doc.groups.map((g) => [g.name, g.options[Math.floor(rnd() * g.options.length)].format]));
+    const fixed = withTies(doc, Object.fromEntries(doc.groups.map((g) => [g.name, g.options[Math.floor(rnd() * g.options.length)].format])));
     const p = planFromOptions(doc, cuts, { ...sys, fixed });
     if (p.feasible && (!best || p.predicted!.objective < best.predicted!.objective)) best = p;
   }

@@ -25,10 +25,10 @@ export function register(program: Command): void {
     .command('agent')
     .summary('run the quantized head locally and the tail on an edge server (KServe v2 / Triton)')
     .description(
-      'The robot side of co-inference. Loads a plan, quantizes the head at the planned bits, and for every\n' +
-        'input runs the head with onnxruntime, sends the feature in binary to the edge server, and receives the\n' +
-        'outputs. It times each stage, estimates energy with the plan\'s device model (or reads a power meter),\n' +
-        'sets the clock where cpufreq allows, re-plans when the measured link or the battery drifts, retries with\n' +
+      'The robot side of co-inference. Loads a plan, quantizes the head at the planned bits, and for every ' +
+        'input runs the head with onnxruntime, sends the feature in binary to the edge server, and receives the ' +
+        'outputs. It times each stage, estimates energy with the plan\'s device model (or reads a power meter), ' +
+        'sets the clock where cpufreq allows, re-plans when the measured link or the battery drifts, retries with ' +
         'backoff, and then follows --fallback. Every input ends in one record: outputs or an explicit error.',
     )
     .requiredOption('--server <url>', 'edge server base URL, e.g. http://127.0.0.1:8000 (coquant serve, Triton or KServe)')

@@ -67,11 +67,11 @@ export function register(program: Command): void {
     .command('calibrate')
     .summary('measure latency (and energy) against format, bit-width and clock; fit the SPEC §5 device model')
     .description(
-      'Runs the agent sub-model (default: the bundled PP-OCRv4 recognition model; --head-at TENSOR takes the\n' +
-        'head of a split) as fp32, fake-quantized at each bit-width, qdq-int8 (integer kernels) and int4\n' +
-        '(MatMulNBits), at every clock level when the CPU clock can be set. It times each with warm-up and\n' +
-        'interleaved repetitions until the median is stable, fits T = c·b·N/f (and κ where a power meter\n' +
-        'exists), and writes a coquant.device/1 profile that `coquant plan --device-profile` reads.\n' +
+      'Runs the agent sub-model (default: the bundled PP-OCRv4 recognition model; --head-at TENSOR takes the ' +
+        'head of a split) as fp32, fake-quantized at each bit-width, qdq-int8 (integer kernels) and int4 ' +
+        '(MatMulNBits), at every clock level when the CPU clock can be set. It times each with warm-up and ' +
+        'interleaved repetitions until the median is stable, fits T = c·b·N/f (and κ where a power meter ' +
+        'exists), and writes a coquant.device/1 profile that `coquant plan --device-profile` reads. ' +
         'Fake quantization runs float kernels: its latency does not depend on bits.',
     )
     .argument('[model]', 'ONNX model (default: bundled PP-OCRv4 rec)')

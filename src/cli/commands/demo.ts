@@ -2,20 +2,21 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { numberFlag } from '../number-flag.ts';
 import { progressBar, type Progress } from '../../util/progress.ts';
-import { robotFlags, robotFrom, TENSOR_FILES, type RobotFlagValues } from '../flags.ts';
+import { robotFlags, robotFrom, sensitivityBlocksFlag, sensitivityBlocksFrom, TENSOR_FILES, type RobotFlagValues } from '../flags.ts';
 
 
 export function register(program: Command): void {
   const cmd = program
     .command('demo')
     .summary('run the whole pipeline on the bundled PaddleOCR model and write an HTML report')
+    // One paragraph: commander wraps it to the terminal, so no hard line breaks here.
     .description(
-      'The main job, end to end on real models. A robot (emulated for real: a process under Linux CPU\n' +
-        'bandwidth control, 4× slower than this machine at its top clock) reads rendered sign texts with the\n' +
-        'PP-OCRv4 recognizer. coquant profiles the model, measures every executable format (fp32, int8 QDQ,\n' +
-        'MatMulNBits int4) per layer on the robot at each clock, plans the cut, the per-layer formats and the\n' +
-        'clock under T0 (at p95) and E0, writes exactly that mixed-format head, serves the tail on loopback\n' +
-        '(KServe v2), runs the robot over the signs and reports predicted against measured per stage, with\n' +
+      'The main job, end to end on real models. A robot (emulated for real: a process under Linux CPU ' +
+        'bandwidth control, 4× slower than this machine at its top clock) reads rendered sign texts with the ' +
+        'PP-OCRv4 recognizer. coquant profiles the model, measures every executable format (fp32, int8 QDQ, ' +
+        'MatMulNBits int4) per layer on the robot at each clock, plans the cut, the per-layer formats and the ' +
+        'clock under T0 (at p95) and E0, writes exactly that mixed-format head, serves the tail on loopback ' +
+        '(KServe v2), runs the robot over the signs and reports predicted against measured per stage, with ' +
         'the baselines (fixed int8, fp32 at the top clock, the paper\'s rounded continuous design).',
     )
     .option('--out <dir>', 'output folder (report.html and everything it links)', 'out/demo')
@@ -26,10 +27,11 @@ export function register(program: Command): void {
     .option('--E0-mj <mJ>', 'robot energy budget per decision, mJ (default: just under what the fastest plan at T0 uses)')
     .option('--deadline-quantile <q>', "latency quantile the deadline must hold at: 0.5, 0.9, 0.95 or 'mean'", '0.95')
     .option('--link-mbps <rate>', 'uplink rate, Mbit/s (the radio time is emulated on loopback)', '50');
+  sensitivityBlocksFlag(cmd, '; default: each layer alone (fewer blocks measure faster, but tie their layers to one format)');
   robotFlags(cmd, 'robot clock levels the planner may choose');
   cmd
     .addHelpText('after', '\nExamples:\n  coquant demo\n  coquant demo --lines 32 --T0-ms 60 --deadline-quantile 0.5 --out out/demo\n  coquant demo --slowdown 2 --clocks-ghz 0.8,1.6\n')
-    .action(async (opts: RobotFlagValues & { out: string; lines: string; inputs?: string[]; seed: string; T0Ms?: string; E0Mj?: string; linkMbps: string; deadlineQuantile: string }, self: Command) => {
+    .action(async (opts: RobotFlagValues & { out: string; lines: string; inputs?: string[]; seed: string; T0Ms?: string; E0Mj?: string; linkMbps: string; deadlineQuantile: string; sensitivityBlocks?: string }, self: Command) => {
       const log = (m: string) => void process.stderr.write(`${m}\n`);
       const q = opts.deadlineQuantile === 'mean' ? 'mean' : numberFlag(opts.deadlineQuantile, '--deadline-quantile', 0.01, 0.99);
       const robot = robotFrom(opts);
@@ -48,6 +50,7 @@ export function register(program: Command): void {
         clocksHz: robot.clocksHz,
         quantile: q,
         emulation: robot.emulation,
+        sensitivityBlocks: sensitivityBlocksFrom(opts.sensitivityBlocks),
         quantizer: { family: 'uniform-symmetric', granularity: { kind: 'channel' }, range: 'absmax' },
         log,
         progress: (done, total, what) => {

@@ -7,10 +7,10 @@ export function register(program: Command): void {
     .command('distortion')
     .summary('measure output distortion D_o against parameter distortion D_p with real forward passes')
     .description(
-      'For each quantizer configuration and bit-width, fake-quantizes the model weights (float tensors of\n' +
-        'rank >= 2, initializers and Constant nodes) in an in-memory copy, runs the same calibration inputs\n' +
-        'through onnxruntime at full precision and quantized, and reports D_p, D_o, relative L2 and task quality\n' +
-        '(CTC text for PaddleOCR recognition models), then fits D_o ~ alpha*D_p per configuration (SPEC section 2).\n' +
+      'For each quantizer configuration and bit-width, fake-quantizes the model weights (float tensors of ' +
+        'rank >= 2, initializers and Constant nodes) in an in-memory copy, runs the same calibration inputs ' +
+        'through onnxruntime at full precision and quantized, and reports D_p, D_o, relative L2 and task quality ' +
+        '(CTC text for PaddleOCR recognition models), then fits D_o ~ alpha*D_p per configuration (SPEC section 2). ' +
         'Without a model, uses the bundled PP-OCRv4 recognition model and 16 rendered, labelled text lines.',
     )
     .argument('[model]', 'ONNX model file (default: the bundled PP-OCRv4 recognition model)')

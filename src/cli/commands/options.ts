@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { numberFlag } from '../number-flag.ts';
 import { withProgress } from '../with-progress.ts';
-import { inputFlags, robotFlags, robotFrom, type RobotFlagValues } from '../flags.ts';
+import { inputFlags, robotFlags, robotFrom, sensitivityBlocksFlag, sensitivityBlocksFrom, type RobotFlagValues } from '../flags.ts';
 
 
 export function register(program: Command): void {
@@ -10,11 +10,11 @@ export function register(program: Command): void {
     .command('options')
     .summary('measure each layer in each executable format on the (emulated) robot: the table `plan --options` reads')
     .description(
-      'Writes a coquant.options/1 document (docs/options.md) for an ONNX model: for every Conv/MatMul/Gemm\n' +
-        'weight group and every format onnxruntime runs (fp32, qdq-int8, MatMulNBits 4/8 bits), the latency it\n' +
-        'adds at each robot clock (onnxruntime profiler per kernel, scaled by measured runs at each clock), the\n' +
-        'weight bytes, the parameter distortion of the weights as written, and the change in output distortion\n' +
-        'when only that group takes that format (real forward passes on calibration inputs). The robot is a\n' +
+      'Writes a coquant.options/1 document (docs/options.md) for an ONNX model: for every Conv/MatMul/Gemm ' +
+        'weight group and every format onnxruntime runs (fp32, qdq-int8, MatMulNBits 4/8 bits), the latency it ' +
+        'adds at each robot clock (onnxruntime profiler per kernel, scaled by measured runs at each clock), the ' +
+        'weight bytes, the parameter distortion of the weights as written, and the change in output distortion ' +
+        'when only that group takes that format (real forward passes on calibration inputs). The robot is a ' +
         'process under Linux CPU bandwidth control (root), or time dilation elsewhere.',
     )
     .argument('<model>', 'ONNX model file')
@@ -22,8 +22,8 @@ export function register(program: Command): void {
     .option('--formats <list>', 'formats to offer besides fp32: qdq-int8, nbits4, nbits8', 'qdq-int8,nbits4')
     .option('--calib <n>', 'calibration inputs: rendered text lines for PP-OCR recognizers, seeded random inputs otherwise', '8')
     .option('--runs <n>', 'timed runs per format and clock', '15')
-    .option('--sensitivity-blocks <n>', 'measure sensitivity for n blocks of consecutive layers (tied, each layer taking its share by parameters) instead of each layer alone: for large models')
     .option('--link-formats <list>', 'also measure these link formats of the crossing tensors at every cut (fp16, int8, int8-channel): bytes and ΔD_o, the document\'s features', '');
+  sensitivityBlocksFlag(cmd, ': for large models');
   robotFlags(cmd, 'robot clocks to measure at');
   inputFlags(cmd, { inputs: 'calibration inputs instead of generated ones' });
   cmd
@@ -83,7 +83,7 @@ export function register(program: Command): void {
           clocksHz: clocks,
           calibrationHeads,
           links,
-          ...(o.sensitivityBlocks ? { sensitivityBlocks: numberFlag(o.sensitivityBlocks, '--sensitivity-blocks', 1, 100000) } : {}),
+          ...(o.sensitivityBlocks ? { sensitivityBlocks: sensitivityBlocksFrom(o.sensitivityBlocks) } : {}),
           formats: formats as ('qdq-int8' | 'nbits4' | 'nbits8')[],
           runs,
           progress: tick,

@@ -24,9 +24,9 @@ export function register(program: Command): void {
     .command('quantize')
     .summary('write a fake-quantized copy of an ONNX model at planned bit-widths')
     .description(
-      'Quantizes the weights of an ONNX model (float tensors of rank ≥ 2: matrices and conv kernels) and\n' +
-        'writes the dequantized values back, so onnxruntime runs exactly what the plan and the distortion\n' +
-        'figures describe. Bit-widths come from a plan (one per weight group, or one shared) or from --bits.\n' +
+      'Quantizes the weights of an ONNX model (float tensors of rank ≥ 2: matrices and conv kernels) and ' +
+        'writes the dequantized values back, so onnxruntime runs exactly what the plan and the distortion ' +
+        'figures describe. Bit-widths come from a plan (one per weight group, or one shared) or from --bits. ' +
         'The output is written to a temporary file and renamed into place: it is never half-written.',
     )
     .argument('<model>', 'ONNX model file')
