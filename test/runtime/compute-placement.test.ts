@@ -91,6 +91,11 @@ describe('a server computing on its event loop', () => {
     const after = srv.computeStats();
     expect(after.worker - before.worker).toBeGreaterThanOrEqual(8); // the first window is measured on the workers
     expect(after.inline - before.inline).toBeGreaterThanOrEqual(8);
+    // The same counts on /metrics, for an operator.
+    const text = await (await fetch(`${srv.url}/metrics`)).text();
+    const count = (place: string) => Number(new RegExp(`coquant_inference_compute_placement\\{model="identity",place="${place}"\\} (\\d+)`).exec(text)?.[1]);
+    expect(count('inline')).toBe(after.inline);
+    expect(count('worker')).toBe(after.worker);
   });
 
   it('with --inline-below-ms 0 every request stays on the workers', async () => {

@@ -38,8 +38,11 @@ export class ComputeDispatch {
   private computing = 0;
   private readonly counts: ComputeStats = { inline: 0, worker: 0 };
 
-  /** `inlineBelowMs` 0 keeps every request on the workers. */
-  constructor(private readonly pool: WorkerPool, models: readonly LoadedModel[], inlineBelowMs: number, intraOpThreads: number) {
+  /** `inlineBelowMs` 0 keeps every request on the workers; `onComputed` sees where each one ran. */
+  constructor(
+    private readonly pool: WorkerPool, models: readonly LoadedModel[], inlineBelowMs: number, intraOpThreads: number,
+    private readonly onComputed?: (model: string, place: keyof ComputeStats) => void,
+  ) {
     this.placement = new ComputePlacement({ thresholdMs: inlineBelowMs });
     this.runner = new InlineRunner(models.map((m) => ({ name: m.name, path: m.path })), intraOpThreads);
     if (inlineBelowMs > 0) for (const m of models) this.placement.setEligible(m.name, inlineEligible(m));
@@ -57,7 +60,9 @@ export class ComputeDispatch {
     this.computing++;
     try {
       const r = inline ? await this.runner.run(model, inputs, fetches) : await this.pool.run(model, inputs, fetches, transfer, lease);
-      this.counts[inline ? 'inline' : 'worker']++;
+      const place = inline ? 'inline' : 'worker';
+      this.counts[place]++;
+      this.onComputed?.(model, place);
       this.placement.record(model, r.computeMs);
       if (!inline && !this.runner.isOpen(model) && this.placement.fast(model)) {
         this.runner.open(model).catch(() => this.placement.setEligible(model, false));

@@ -16,6 +16,7 @@ export class ServerMetrics {
   readonly queueDuration: Histogram<'model'>;
   readonly computeDuration: Histogram<'model'>;
   readonly pending: Gauge<'model'>;
+  readonly placement: Counter<'model' | 'place'>;
   readonly queueDepth: Gauge;
 
   constructor(queueDepth: () => number, opts: { processMetrics?: boolean } = {}) {
@@ -26,6 +27,7 @@ export class ServerMetrics {
     this.requestDuration = new Histogram({ name: 'coquant_inference_request_duration_us', help: 'End-to-end inference handling time (body parsed to reply ready), microseconds', labelNames: ['model'], buckets: US_BUCKETS, registers });
     this.queueDuration = new Histogram({ name: 'coquant_inference_queue_duration_us', help: 'Time spent waiting for a compute slot, microseconds', labelNames: ['model'], buckets: US_BUCKETS, registers });
     this.computeDuration = new Histogram({ name: 'coquant_inference_compute_infer_duration_us', help: 'onnxruntime compute time, microseconds', labelNames: ['model'], buckets: US_BUCKETS, registers });
+    this.placement = new Counter({ name: 'coquant_inference_compute_placement', help: 'Computed inferences by where they ran: worker (a worker thread) or inline (the server thread, see --inline-below-ms)', labelNames: ['model', 'place'], registers });
     this.pending = new Gauge({ name: 'coquant_inference_pending_request_count', help: 'Inference requests accepted and not yet answered', labelNames: ['model'], registers });
     this.queueDepth = new Gauge({
       name: 'coquant_inference_queue_depth', help: 'Requests waiting for a compute slot', registers,

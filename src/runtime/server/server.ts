@@ -124,9 +124,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const pool = await WorkerPool.start(opts.models, concurrency, opts.intraOpThreads);
   const loaded: LoadedModel[] = opts.models.map((spec, i) => describeModel(spec, pool.modelMetadata[i]!));
   const models = new Map(loaded.map((m) => [m.name, m]));
-  const compute = new ComputeDispatch(pool, loaded, opts.inlineBelowMs ?? DEFAULT_INLINE_BELOW_MS, pool.intraOpThreads);
   const limiter = new ConcurrencyLimiter(concurrency, queueMax);
   const metrics = new ServerMetrics(() => limiter.waiting, { processMetrics: opts.processMetrics });
+  const compute = new ComputeDispatch(pool, loaded, opts.inlineBelowMs ?? DEFAULT_INLINE_BELOW_MS, pool.intraOpThreads, (model, place) => metrics.placement.inc({ model, place }));
   const checkToken = opts.token ? makeTokenCheck(opts.token) : undefined;
   let closing = false;
 
