@@ -68,7 +68,7 @@ export class Coquant {
     }
   }
 
-  /** Starts the edge server (KServe v2 over HTTP, onnxruntime in worker threads) for model files, e.g. a split's tail. */
+  /** Starts the edge server (KServe v2 over HTTP; onnxruntime in worker threads, or on its own thread for sub-millisecond models) for model files, e.g. a split's tail. */
   static serve(options: Coquant.ServeOptions): Promise<RunningServer> {
     return startServer(options);
   }
