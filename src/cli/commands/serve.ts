@@ -47,7 +47,7 @@ export function register(program: Command): void {
       if (!(n >= 0)) throw new UsageError(`--inline-below-ms must be a number >= 0, got '${v}'`);
       return n;
     }, 1)
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (JSON logs on stderr)', 'info')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (JSON logs on stderr; a line per request at debug and trace)', 'info')
     .addHelpText('after', EXAMPLE)
     .action(async (files: string[], o: {
       name?: string; host: string; port: number; token?: string; maxBodyMb: number; concurrency: number;

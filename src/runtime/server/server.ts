@@ -130,8 +130,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const checkToken = opts.token ? makeTokenCheck(opts.token) : undefined;
   let closing = false;
 
+  const logLevel = opts.logLevel ?? 'info';
   const app = Fastify({
-    logger: { level: opts.logLevel ?? 'info', stream: process.stderr },
+    logger: { level: logLevel, stream: process.stderr },
+    // fastify's two lines per request ("incoming request", "request completed") only at debug and
+    // trace: at info they cost about 0.3 ms per request (docs/bench/serve.md) and flood the log at
+    // a thousand requests a second. The server's own failures (5xx) are logged at every level.
+    disableRequestLogging: !(logLevel === 'debug' || logLevel === 'trace'),
     bodyLimit: Math.floor(maxBodyMb * 1024 * 1024),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
