@@ -25,6 +25,9 @@ describe('per-request log lines', () => {
 
   for (const [level, wantLines] of [['info', false], ['debug', true]] as const) {
     it(`at ${level}: ${wantLines ? 'a line when a request comes in and when it is answered' : 'none, for answered requests and for a client\'s malformed one (a 400)'}`, async () => {
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+      process.on('warning', onWarning);
       const log = await stderrOf(async () => {
         srv = await startServer({ models: [{ name: 'identity', path: makeIdentityModel(TMP) }], port: 0, logLevel: level, intraOpThreads: 1 });
         const c = new InferenceClient({ url: srv.url });
@@ -36,6 +39,9 @@ describe('per-request log lines', () => {
       expect((log.match(/incoming request/g) ?? []).length).toBe(wantLines ? 3 : 0);
       expect((log.match(/request completed/g) ?? []).length).toBe(wantLines ? 3 : 0);
       expect(log).toMatch(/Server listening/); // the logger itself is on
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      process.off('warning', onWarning);
+      expect(warnings, 'no deprecation or other warning from the server\'s set-up').toEqual([]);
     });
   }
 });

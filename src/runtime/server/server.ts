@@ -3,7 +3,7 @@
  * binary tensor data extension, serving ONNX models through onnxruntime-node.
  * Every user-caused failure is a 4xx with `{"error": "..."}`; a 5xx means a bug.
  */
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CoquantError } from '../../errors.ts';
 import { BufferLease, SERVING_HEAP_GROWTH, applyGcHeapGrowth, type BufferPoolStats } from '../protocol/buffer-pool.ts';
 import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedParts } from '../protocol/infer-codec.ts';
@@ -136,7 +136,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // fastify's two lines per request ("incoming request", "request completed") only at debug and
     // trace: at info they cost about 0.3 ms per request (docs/bench/serve.md) and flood the log at
     // a thousand requests a second. The server's own failures (5xx) are logged at every level.
-    disableRequestLogging: !(logLevel === 'debug' || logLevel === 'trace'),
+    logController: new LogController({ disableRequestLogging: !(logLevel === 'debug' || logLevel === 'trace') }),
     bodyLimit: Math.floor(maxBodyMb * 1024 * 1024),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
