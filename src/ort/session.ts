@@ -147,11 +147,9 @@ export interface RawTensor { type: string; data: ArrayBufferView; dims: readonly
  * Failures are the same one-line errors as `runFeed`'s.
  */
 export async function runRaw(session: Session, feed: Readonly<Record<string, RawTensor>>, names: readonly string[]): Promise<Record<string, RawTensor>> {
-  const ortFeed: Record<string, ort.Tensor> = {};
-  for (const [k, t] of Object.entries(feed)) ortFeed[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, [...t.dims]);
   let res: ort.InferenceSession.OnnxValueMapType;
   try {
-    res = await session.run(ortFeed, names as string[]);
+    res = await session.run(toOrtFeed(feed as Readonly<Record<string, Pick<HostTensor, 'type' | 'data' | 'dims'>>>), names as string[]);
   } catch (e) {
     throw ortRunError(e, 'inference', 'check input shapes and dtypes against the model');
   }

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
+import { numberFlag } from '../number-flag.ts';
 
 const EXAMPLE = `
 Examples:
@@ -42,11 +43,7 @@ export function register(program: Command): void {
     .option('--queue <n>', 'requests allowed to wait for a slot (503 beyond)', int('queue', 0), 64)
     .option('--timeout-ms <ms>', 'per-request deadline covering queue wait and compute; 0 = none', int('timeout-ms', 0), 30000)
     .option('--threads <n>', 'onnxruntime intra-op threads per worker (default: cores / concurrency)', int('threads', 1))
-    .option('--inline-below-ms <ms>', 'compute a model on the server thread instead of a worker while its median compute time is below this and nothing else is computing (saves the 0.3-0.5 ms hop to a worker); 0 = always workers', (v) => {
-      const n = Number(v);
-      if (!(n >= 0)) throw new UsageError(`--inline-below-ms must be a number >= 0, got '${v}'`);
-      return n;
-    }, 1)
+    .option('--inline-below-ms <ms>', 'compute a model on the server thread instead of a worker while its median compute time is below this and nothing else is computing (saves the 0.3-0.5 ms hop to a worker); 0 = always workers', (v) => numberFlag(v, '--inline-below-ms', 0, 1e6), 1)
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (JSON logs on stderr; a line per request at debug and trace)', 'info')
     .addHelpText('after', EXAMPLE)
     .action(async (files: string[], o: {

@@ -17,6 +17,7 @@ export class InlineRunner {
   private readonly opening = new Map<string, Promise<void>>();
   /** `${model}/${input}` -> buffer reused for that input: onnxruntime refuses shared memory. */
   private readonly scratch = new Map<string, ArrayBuffer>();
+  private closed = false;
 
   constructor(private readonly models: readonly ModelSpec[], private readonly intraOpThreads: number) {}
 
@@ -81,8 +82,6 @@ export class InlineRunner {
     });
     return { outputs, computeMs };
   }
-
-  private closed = false;
 
   async close(): Promise<void> {
     this.closed = true;

@@ -70,12 +70,8 @@ export class WorkerPool {
   /** Output bytes of each model's last run: the size of the output buffer the next run gets. */
   private readonly outBytes = new Map<string, number>();
 
-  /** onnxruntime intra-op threads per worker session. */
-  readonly intraOpThreads: number;
-
-  private constructor(private readonly models: ModelSpec[], intraOpThreads: number) {
-    this.intraOpThreads = intraOpThreads;
-  }
+  /** `intraOpThreads`: onnxruntime intra-op threads per worker session. */
+  private constructor(private readonly models: ModelSpec[], readonly intraOpThreads: number) {}
 
   /** Starts `size` workers and waits until each has loaded every model. */
   static async start(models: ModelSpec[], size: number, intraOpThreads?: number): Promise<WorkerPool> {
