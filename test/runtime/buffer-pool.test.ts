@@ -67,6 +67,24 @@ describe('buffer pool', () => {
     lease.drop(); // a stray extra drop changes nothing
     expect(pool.stats().inUse).toBe(0);
   });
+
+  it('a lease holding buffers of two pools gives each back to its own, and owner() sees only its own pool', () => {
+    // Invariant: the workers are sent only buffers of the lease's (shared) pool by reference; a
+    // body read into the second (ordinary-memory) pool must never be mistaken for one of them.
+    const shared = new BufferPool({ shared: true });
+    const local = new BufferPool();
+    const lease = new BufferLease(shared);
+    const s = lease.acquire(70_000);
+    const l = lease.acquire(70_000, local);
+    expect(s.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(l.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(lease.owner(new Uint8Array(s.buffer, 0, 8))).toBe(s);
+    expect(lease.owner(new Uint8Array(l.buffer, 0, 8))).toBeUndefined();
+    expect([shared.stats().inUse, local.stats().inUse]).toEqual([1, 1]);
+    lease.drop();
+    expect([shared.stats().inUse, local.stats().inUse]).toEqual([0, 0]);
+    expect([shared.stats().free, local.stats().free]).toEqual([1, 1]);
+  });
 });
 
 describe('server buffer pool', () => {

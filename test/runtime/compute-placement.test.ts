@@ -161,4 +161,25 @@ describe('a server computing on its event loop', () => {
     expect(after.worker - before.worker).toBeGreaterThanOrEqual(10);
     expect(after.inline + after.worker - before.inline - before.worker).toBe(30);
   });
+
+  it('a pooled body read into ordinary memory for the server thread is exact wherever it then runs', async () => {
+    // The server guesses from the placement, before reading a body, that it will compute inline
+    // and reads it into ordinary memory; concurrent requests then run on the workers instead.
+    // Invariant: every answer equals its input byte for byte, and every pooled buffer comes back.
+    for (let i = 0; i < 10; i++) await client.infer('identity', [feature(70000, i)]);
+    const before = srv.computeStats();
+    for (let round = 0; round < 8; round++) {
+      const xs = [0, 1, 2].map((k) => feature(70000 + k, round * 3 + k));
+      const rs = await Promise.all(xs.map((x) => client.infer('identity', [x])));
+      rs.forEach((r, k) => {
+        const got = r.outputs[0]!.data as Float32Array;
+        expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from((xs[k]!.data as Float32Array).buffer))).toBe(true);
+      });
+    }
+    const after = srv.computeStats();
+    expect(after.worker - before.worker).toBeGreaterThanOrEqual(8);
+    expect(after.inline - before.inline).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 200 && srv.bufferStats().inUse > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(srv.bufferStats().inUse).toBe(0);
+  });
 });

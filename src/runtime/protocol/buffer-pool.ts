@@ -108,26 +108,29 @@ export class BufferPool {
  * The buffers one exchange holds, given back together when the last holder lets go. The
  * creator holds the first reference; `hold` adds one (false once everything was given back:
  * the buffers may already serve someone else), `drop` removes one.
+ * Buffers come from the lease's pool, or from another one passed to `acquire` (the server reads
+ * a body that will be computed on its own thread into ordinary memory, since onnxruntime
+ * refuses shared memory); `owner` only sees the lease's own pool, whose buffers the workers know.
  */
 export class BufferLease {
   private refs = 1;
-  private readonly held: PooledBuffer[] = [];
+  private readonly held: Array<{ p: PooledBuffer; from: BufferPool }> = [];
 
   constructor(private readonly pool: BufferPool) {}
 
   get released(): boolean { return this.refs === 0; }
 
-  /** A buffer of at least `bytes`, given back with the lease. */
-  acquire(bytes: number): PooledBuffer {
+  /** A buffer of at least `bytes` from `from` (default: the lease's pool), given back with the lease. */
+  acquire(bytes: number, from: BufferPool = this.pool): PooledBuffer {
     if (this.refs === 0) throw new Error('buffer lease used after it was given back');
-    const p = this.pool.acquire(bytes);
-    this.held.push(p);
+    const p = from.acquire(bytes);
+    this.held.push({ p, from });
     return p;
   }
 
-  /** The pooled buffer of this lease that `view` lies in, if any. */
+  /** The pooled buffer of this lease's own pool that `view` lies in, if any. */
   owner(view: ArrayBufferView): PooledBuffer | undefined {
-    return this.held.find((p) => p.buffer === view.buffer && p.id !== 0);
+    return this.held.find((h) => h.from === this.pool && h.p.buffer === view.buffer && h.p.id !== 0)?.p;
   }
 
   hold(): boolean {
@@ -139,7 +142,7 @@ export class BufferLease {
   drop(): void {
     if (this.refs === 0) return;
     if (--this.refs > 0) return;
-    for (const p of this.held.splice(0)) this.pool.release(p);
+    for (const h of this.held.splice(0)) h.from.release(h.p);
   }
 }
 

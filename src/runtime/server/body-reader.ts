@@ -5,12 +5,13 @@
  * and the buffer belongs to this request alone, so the tensors can be moved to the worker.
  * Limits and length checks follow fastify's own buffer parser (same error codes, so the
  * server's error handler answers 413 / 400 exactly as before).
- * With a lease the body goes into a pooled (shared) buffer the worker threads read directly;
- * the lease gives it back once the answer is written and the worker is done with it.
+ * With `acquire` the body goes into a pooled buffer (a lease's: shared memory the worker threads
+ * read directly, or ordinary memory for a body computed on the server thread), given back with
+ * the lease once the answer is written and the worker is done with it.
  */
 import type { Readable } from 'node:stream';
 import { errorCodes } from 'fastify';
-import type { BufferLease } from '../protocol/buffer-pool.ts';
+import type { PooledBuffer } from '../protocol/buffer-pool.ts';
 
 /** ArrayBuffers made here: no other view of them exists outside the request. */
 const owned = new WeakSet<ArrayBufferLike>();
@@ -28,9 +29,9 @@ export function alignPad(headerLength: string | string[] | undefined, contentLen
   return n > contentLength ? 0 : (8 - (n % 8)) % 8;
 }
 
-function fresh(pad: number, length: number, lease: BufferLease | undefined): Buffer {
-  if (lease) {
-    const p = lease.acquire(pad + length);
+function fresh(pad: number, length: number, acquire: ((bytes: number) => PooledBuffer) | undefined): Buffer {
+  if (acquire) {
+    const p = acquire(pad + length);
     if (p.id === 0) owned.add(p.buffer); // below the pooled sizes: a fresh buffer of this request's own
     return p.bytes.subarray(pad, pad + length);
   }
@@ -46,7 +47,7 @@ function fresh(pad: number, length: number, lease: BufferLease | undefined): Buf
  */
 export function readAlignedBody(
   payload: Readable, contentLength: number, headerLength: string | string[] | undefined, limit: number,
-  done: (err: Error | null, body?: Buffer) => void, lease?: BufferLease,
+  done: (err: Error | null, body?: Buffer) => void, acquire?: (bytes: number) => PooledBuffer,
 ): void {
   if (contentLength > limit) {
     done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
@@ -54,7 +55,7 @@ export function readAlignedBody(
   }
   const known = Number.isSafeInteger(contentLength) && contentLength >= 0;
   const pad = known ? alignPad(headerLength, contentLength) : 0;
-  const target = known ? fresh(pad, contentLength, lease) : undefined;
+  const target = known ? fresh(pad, contentLength, acquire) : undefined;
   const chunks: Buffer[] = [];
   let received = 0;
   let finished = false;
@@ -84,7 +85,7 @@ export function readAlignedBody(
       finish(null, target);
       return;
     }
-    const body = fresh(alignPad(headerLength, received), received, lease);
+    const body = fresh(alignPad(headerLength, received), received, acquire);
     let off = 0;
     for (const c of chunks) { body.set(c, off); off += c.length; }
     finish(null, body);

@@ -52,6 +52,15 @@ export class ComputeDispatch {
     return { ...this.counts };
   }
 
+  /**
+   * Whether a request for `model` arriving now would run inline: the server then reads its
+   * body into ordinary memory, which saves copying it out of shared memory for onnxruntime.
+   * A guess only (`run` decides again), so a wrong one costs a copy, never a wrong answer.
+   */
+  likelyInline(model: string): boolean {
+    return this.runner.isOpen(model) && this.placement.inline(model, this.computing);
+  }
+
   /** Same contract as WorkerPool.run (transfer and lease apply to the worker path only). */
   async run(
     model: string, inputs: InferTensor[], fetches: string[], transfer: readonly ArrayBuffer[] = [], lease?: BufferLease,

@@ -3,16 +3,18 @@
  * binary tensor data extension, serving ONNX models through onnxruntime-node.
  * Every user-caused failure is a 4xx with `{"error": "..."}`; a 5xx means a bug.
  */
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CoquantError } from '../../errors.ts';
-import { BufferLease, SERVING_HEAP_GROWTH, applyGcHeapGrowth, type BufferPoolStats } from '../protocol/buffer-pool.ts';
-import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedParts } from '../protocol/infer-codec.ts';
-import { ProtocolError, invalidArg, unavailable } from '../protocol/protocol-error.ts';
+import { BufferPool, SERVING_HEAP_GROWTH, applyGcHeapGrowth, type BufferPoolStats } from '../protocol/buffer-pool.ts';
+import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE } from '../protocol/infer-codec.ts';
+import { ProtocolError } from '../protocol/protocol-error.ts';
+import { admissionRefusal } from './admission.ts';
 import { makeTokenCheck } from './auth.ts';
-import { isOwnedBody, readAlignedBody } from './body-reader.ts';
+import { readAlignedBody } from './body-reader.ts';
 import { DEFAULT_IDLE_GC_MS, IdleCollector } from './idle-collector.ts';
 import { ComputeDispatch, DEFAULT_INLINE_BELOW_MS, type ComputeStats } from './compute-dispatch.ts';
-import { handleInfer } from './infer-handler.ts';
+import { makeInferRoute } from './infer-route.ts';
 import { ConcurrencyLimiter } from './limiter.ts';
 import { ServerMetrics } from './metrics.ts';
 import { checkModelFiles, describeModel, lookupModel, modelMetadata, type LoadedModel, type ModelSpec } from './model-registry.ts';
@@ -64,7 +66,7 @@ export interface RunningServer {
   url: string;
   models: LoadedModel[];
   metrics: ServerMetrics;
-  /** The pooled request/answer buffers: in use, free, allocated so far. */
+  /** The pooled request/answer buffers (shared with the workers, and ordinary memory): in use, free, allocated so far. */
   bufferStats(): BufferPoolStats;
   /** Requests computed inline on the event loop and on worker threads so far (see inlineBelowMs). */
   computeStats(): ComputeStats;
@@ -88,27 +90,8 @@ function sendError(reply: FastifyReply, status: number, message: string): Fastif
   return reply.code(status).type(JSON_CONTENT_TYPE).send(JSON.stringify({ error: message }));
 }
 
-/**
- * Sends an encoded reply. One piece goes through fastify as it is. Several pieces (the JSON
- * header, then each output's own memory) are written straight to the response, corked, so that
- * headers, JSON and tensors leave in one writev: no copy into one buffer first, and none of a
- * stream's per-chunk machinery (measured 0.4 ms less per 1 MiB reply than a `Readable`).
- * fastify's onResponse hooks still run (they listen for the response's end); the onSend hook
- * does not, so the Connection header it would add while the server drains is set here.
- */
-function sendMessage(reply: FastifyReply, msg: EncodedParts, closing: boolean): FastifyReply {
-  reply.type(msg.contentType);
-  if (msg.headerLength !== undefined) reply.header(HEADER_LENGTH_HEADER, String(msg.headerLength));
-  if (msg.chunks.length === 1) return reply.send(msg.chunks[0]);
-  reply.header('content-length', String(msg.byteLength));
-  if (closing) reply.header('Connection', 'close');
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string>);
-  res.cork();
-  for (const c of msg.chunks) res.write(c);
-  res.end();
-  return reply;
+function sumStats(a: BufferPoolStats, b: BufferPoolStats): BufferPoolStats {
+  return { inUse: a.inUse + b.inUse, free: a.free + b.free, freeBytes: a.freeBytes + b.freeBytes, created: a.created + b.created };
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -131,44 +114,59 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let closing = false;
 
   const logLevel = opts.logLevel ?? 'info';
+  const bodyLimit = Math.floor(maxBodyMb * 1024 * 1024);
+  // Inference requests bypass fastify's pipeline (infer-route.ts).
+  const localBuffers = new BufferPool();
+  const route = makeInferRoute({
+    ctx: { limiter, compute, metrics, timeoutMs },
+    models,
+    buffers: pool.buffers,
+    localBuffers,
+    likelyInline: (model) => compute.likelyInline(model),
+    bodyLimit,
+    maxBodyMb,
+    admit: (url, req) => admissionRefusal(url, req.headers, checkToken),
+    closing: () => closing,
+    onRequest: () => collector?.touch(),
+    // Called only once requests arrive, when fastify (and its logger) exist.
+    log: { error: (o, m) => app.log.error(o, m), debug: (o, m) => app.log.debug(o, m) },
+    debug: logLevel === 'debug' || logLevel === 'trace',
+  });
+
   const app = Fastify({
+    serverFactory: (fastifyHandler) => {
+      const server = createServer((req, res) => {
+        if (!route(req, res)) fastifyHandler(req, res);
+      });
+      // What fastify sets on a server of its own making: keep-alive 72 s, no request or socket timeout.
+      server.keepAliveTimeout = 72_000;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
     logger: { level: logLevel, stream: process.stderr },
     // fastify's two lines per request ("incoming request", "request completed") only at debug and
     // trace: at info they cost about 0.3 ms per request (docs/bench/serve.md) and flood the log at
     // a thousand requests a second. The server's own failures (5xx) are logged at every level.
     logController: new LogController({ disableRequestLogging: !(logLevel === 'debug' || logLevel === 'trace') }),
-    bodyLimit: Math.floor(maxBodyMb * 1024 * 1024),
+    bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
 
-  // Bodies arrive as raw buffers whatever their content type: the JSON header's length comes
-  // from Inference-Header-Content-Length, so the split happens in the codec, not in fastify.
+  // The other routes take no body, but a POST to one of them (or to no route) still has its
+  // body read before the 404 or 405, whatever its content type.
   app.removeAllContentTypeParsers();
-  const bodyLimit = Math.floor(maxBodyMb * 1024 * 1024);
   app.addContentTypeParser('*', (req, payload, done) => {
-    readAlignedBody(payload, Number(req.headers['content-length']), req.headers[HEADER_LENGTH_HEADER], bodyLimit, done, leases.get(req.raw));
+    readAlignedBody(payload, Number(req.headers['content-length']), req.headers[HEADER_LENGTH_HEADER], bodyLimit, done);
   });
 
-  // Each inference request reads its body into, and answers from, pooled buffers: its lease
-  // is created here and given back when the response is closed (written, failed or cut off),
-  // and not before the worker is done with it (the job holds the lease too).
-  const leases = new WeakMap<object, BufferLease>();
   app.addHook('onRequest', async (req, reply) => {
     collector?.touch();
-    if (req.method !== 'POST' || !req.url.endsWith('/infer')) return;
-    const lease = new BufferLease(pool.buffers);
-    leases.set(req.raw, lease);
-    reply.raw.once('close', () => lease.drop());
-  });
-
-  app.addHook('onRequest', async (req, reply) => {
-    const enc = req.headers['content-encoding'];
-    if (enc && enc !== 'identity') return sendError(reply, 501, `Content-Encoding '${enc}' is not supported; send the body uncompressed`);
-    if (checkToken && !req.url.startsWith('/v2/health/') && !checkToken(req.headers.authorization)) {
-      reply.header('WWW-Authenticate', 'Bearer');
-      return sendError(reply, 401, 'missing or wrong bearer token (send "Authorization: Bearer <token>")');
-    }
+    const refusal = admissionRefusal(req.url, req.headers, checkToken);
+    if (!refusal) return;
+    if (refusal.headers) reply.headers(refusal.headers);
+    return sendError(reply, refusal.status, refusal.message);
   });
   // While draining, answers close their keep-alive connection so the drain ends when the
   // in-flight work does, not when the idle-connection timeout (72 s) expires.
@@ -192,26 +190,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   app.setErrorHandler((err: FastifyError | ProtocolError, req, reply) => {
     if (err instanceof ProtocolError) return sendError(reply, err.status, err.message);
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      countFailure(req, 'too_large');
       return sendError(reply, 413, `request body exceeds the server's limit of ${maxBodyMb} MB; raise it with --max-body-mb`);
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
-      countFailure(req, 'bad_request');
       return sendError(reply, status, err.message);
     }
     req.log.error({ err }, 'internal error (a bug)');
-    countFailure(req, 'internal');
     return sendError(reply, 500, `internal server error: ${err.message}`);
   });
-
-  function modelLabel(req: FastifyRequest): string {
-    const m = (req.params as { model?: string } | undefined)?.model;
-    return m !== undefined && models.has(m) ? m : '_unknown';
-  }
-  function countFailure(req: FastifyRequest, reason: string): void {
-    if (req.url.endsWith('/infer')) metrics.failure.inc({ model: modelLabel(req), reason });
-  }
 
   app.get('/v2/health/live', async (_req, reply) => reply.code(200).send());
   app.get('/v2/health/ready', async (_req, reply) => reply.code(closing ? 400 : 200).send());
@@ -226,38 +213,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     lookupModel(models, req.params.model, req.params.version);
     return reply.code(closing ? 400 : 200).send();
   };
-  const infer = async (req: FastifyRequest<{ Params: P }>, reply: FastifyReply) => {
-    const t0 = performance.now();
-    let label = '_unknown';
-    let pending = false;
-    // Held while this handler runs, so the body stays ours even if the client goes away meanwhile.
-    const lease = leases.get(req.raw);
-    const held = lease?.hold() ?? false;
-    try {
-      if (lease && !held) throw unavailable('the client closed the connection before its request was handled', 'client_gone');
-      const model = lookupModel(models, req.params.model, req.params.version);
-      label = model.name;
-      metrics.pending.inc({ model: label });
-      pending = true;
-      const body = req.body;
-      if (!(body instanceof Uint8Array) || body.length === 0) throw invalidArg('the request has no body; send an inference request document', 'json');
-      const hl = req.headers[HEADER_LENGTH_HEADER];
-      const msg = await handleInfer({ limiter, compute, metrics, timeoutMs }, model, body, Array.isArray(hl) ? hl[0] : hl, isOwnedBody(body), lease);
-      metrics.success.inc({ model: label });
-      metrics.requestDuration.observe({ model: label }, (performance.now() - t0) * 1000);
-      return sendMessage(reply, msg, closing);
-    } catch (e) {
-      metrics.failure.inc({ model: label, reason: e instanceof ProtocolError ? e.reason : 'internal' });
-      throw e;
-    } finally {
-      if (pending) metrics.pending.dec({ model: label });
-      if (held) lease?.drop();
-    }
-  };
   for (const prefix of ['/v2/models/:model', '/v2/models/:model/versions/:version']) {
     app.get(prefix, metadata);
     app.get(`${prefix}/ready`, ready);
-    app.post(`${prefix}/infer`, infer);
   }
 
   const host = opts.host ?? '127.0.0.1';
@@ -276,7 +234,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url,
     models: loaded,
     metrics,
-    bufferStats: () => pool.buffers.stats(),
+    bufferStats: () => sumStats(pool.buffers.stats(), localBuffers.stats()),
     computeStats: () => compute.stats(),
     idleCollections: () => collector?.collections ?? 0,
     close() {
