@@ -6,6 +6,8 @@
  */
 import { isDataType, type DataType } from './datatypes.ts';
 import { invalidArg } from './protocol-error.ts';
+import type { z } from 'zod';
+import { quickInferRequest, quickInferResponse } from './header-quick-check.ts';
 import {
   describeZodError, inferRequestSchema, inferResponseSchema, type InferRequestHeader,
 } from './schemas.ts';
@@ -50,6 +52,13 @@ export function splitMessage(body: Uint8Array, headerLength: string | undefined)
     throw invalidArg('the JSON document must be an object', 'json');
   }
   return { json, binary: body.subarray(jsonEnd) };
+}
+
+/** `json` through zod: the header's definition, and the wording of its errors. */
+function checked<T>(schema: z.ZodType<T>, json: unknown, what: string): T {
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw invalidArg(`invalid inference ${what}: ${describeZodError(parsed.error)}`, 'schema');
+  return parsed.data;
 }
 
 /** Reads `parameters.binary_data_size`; undefined when the tensor carries JSON data. */
@@ -122,9 +131,7 @@ function boolParam(params: Parameters | undefined, key: string, where: string): 
 
 export function decodeInferRequest(body: Uint8Array, headerLength: string | undefined): DecodedInferRequest {
   const { json, binary } = splitMessage(body, headerLength);
-  const parsed = inferRequestSchema.safeParse(json);
-  if (!parsed.success) throw invalidArg(`invalid inference request: ${describeZodError(parsed.error)}`, 'schema');
-  const req: InferRequestHeader = parsed.data;
+  const req: InferRequestHeader = quickInferRequest(json) ?? checked(inferRequestSchema, json, 'request');
   const reader = new BinaryReader(binary);
   const seen = new Set<string>();
   const inputs = req.inputs.map((t, i) => {
@@ -248,9 +255,7 @@ export interface DecodedInferResponse extends InferResponseHead {
 
 export function decodeInferResponse(body: Uint8Array, headerLength: string | undefined): DecodedInferResponse {
   const { json, binary } = splitMessage(body, headerLength);
-  const parsed = inferResponseSchema.safeParse(json);
-  if (!parsed.success) throw invalidArg(`invalid inference response: ${describeZodError(parsed.error)}`, 'schema');
-  const r = parsed.data;
+  const r = quickInferResponse(json) ?? checked(inferResponseSchema, json, 'response');
   const reader = new BinaryReader(binary);
   const outputs = r.outputs.map((t, i) => {
     if (!isDataType(t.datatype)) throw invalidArg(`outputs[${i}]: unknown datatype`, 'datatype');
