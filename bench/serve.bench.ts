@@ -25,6 +25,7 @@ import type { InferTensor } from '../src/runtime/protocol/tensor-codec.ts';
 import { startServer } from '../src/runtime/server/server.ts';
 import { makeIdentityModel } from '../test/runtime/fixtures/tiny-models.ts';
 import { withMallocTuning } from '../bin/malloc-tuning.mjs';
+import { startBareServer } from './bare-http-server.ts';
 
 const dir = '.cache/bench-serve';
 /** Fields of /proc/<pid>/stat after the command name (undefined off Linux). */
@@ -42,7 +43,7 @@ const check = (r: InferResult) => {
 
 /** Block of requests measured in a case process: wall times, CPU ms (this process), mark-compacts. */
 interface Block { ts: number[]; cpu: number; majors: number; faults: number }
-type Role = 'ort' | 'same' | 'client';
+type Role = 'ort' | 'same' | 'bare' | 'client';
 const role = process.argv[2] as Role | undefined;
 
 if (role) {
@@ -55,6 +56,7 @@ if (role) {
   const path = process.argv[3]!;
   const runs: Record<string, () => Promise<unknown>> = {};
   let srv: Awaited<ReturnType<typeof startServer>> | undefined;
+  let bare: Awaited<ReturnType<typeof startBareServer>> | undefined;
   if (role === 'ort') {
     const sess = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
     runs.alone = () => sess.run({ feature: new ort.Tensor('float32', feature, [1, N]) });
@@ -64,7 +66,8 @@ if (role) {
       const inlineBelowMs = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
       srv = await startServer({ models: [{ name: 'identity', path }], port: 0, logLevel: 'warn', concurrency: 2, intraOpThreads: 1, queue: 256, inlineBelowMs });
     }
-    const client = new InferenceClient({ url: srv?.url ?? process.argv[4]! });
+    if (role === 'bare') bare = await startBareServer(path);
+    const client = new InferenceClient({ url: srv?.url ?? bare?.url ?? process.argv[4]! });
     runs.infer = async () => check(await client.infer('identity', [x]));
     runs.scoped = () => client.inferScoped('identity', [x], check);
     runs.json = async () => check(await client.infer('identity', [x], { binaryInputs: false, binaryOutputs: false }));
@@ -76,6 +79,7 @@ if (role) {
     if (m.stop) {
       process.send!({ pool: srv?.bufferStats() });
       await srv?.close();
+      await bare?.close();
       process.exit(0);
     }
     if (m.load) {
@@ -127,9 +131,10 @@ async function coordinate(): Promise<void> {
   // the environment given (GLIBC_TUNABLES already set means bin/coquant.mjs does not relaunch
   // itself, so this pid is the server's own and its /proc CPU figures are the server's).
   interface Served { proc: ChildProcess; url: string; markCompacts: number; cpuMs: () => number; faults: () => number }
-  const serve = async (env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Served> => {
-    const proc = spawn(process.execPath, ['--trace-gc', 'bin/coquant.mjs', 'serve', path, '--name', 'identity', '--port', '0',
-      '--concurrency', '2', '--threads', '1', '--queue', '256', '--log-level', 'warn', ...extra], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const serve = (env: NodeJS.ProcessEnv, extra: string[] = []): Promise<Served> => serveWith(['bin/coquant.mjs', 'serve', path, '--name', 'identity', '--port', '0',
+    '--concurrency', '2', '--threads', '1', '--queue', '256', '--log-level', 'warn', ...extra], env);
+  const serveWith = async (args: string[], env: NodeJS.ProcessEnv): Promise<Served> => {
+    const proc = spawn(process.execPath, ['--trace-gc', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
     const s: Served = {
       proc, url: '', markCompacts: 0,
       // CPU ms of the served process so far (Linux /proc; NaN elsewhere).
@@ -149,7 +154,7 @@ async function coordinate(): Promise<void> {
           else if (/^https?:\/\//.test(line)) resolve(line.trim());
         }
       });
-      proc.on('exit', (code) => reject(new Error(`coquant serve exited (${code}) before listening`)));
+      proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before listening`)));
     });
     return s;
   };
@@ -161,6 +166,8 @@ async function coordinate(): Promise<void> {
   const servedPlain = await serve(plainEnv);
   // Baseline for computing small models on the event loop: the same server with every request on a worker.
   const servedWorkers = await serve(tunedEnv, ['--inline-below-ms', '0']);
+  // The floor: a bare node:http server with the same codec and onnxruntime (bare-http-server.ts).
+  const servedBare = await serveWith(['--import', 'tsx', 'bench/bare-http-server.ts', path], tunedEnv);
 
   // onnxruntime alone runs with the tuned allocator too: its own output allocations get faster
   // with it, so the baseline is the faster one and the overhead is not flattered.
@@ -173,10 +180,14 @@ async function coordinate(): Promise<void> {
   const clientPlain = await start('client', [servedPlain.url], plainEnv);
   const sameWorkers = await start('same', ['0'], tunedEnv);
   const clientWorkers = await start('client', [servedWorkers.url], tunedEnv);
+  const bareSame = await start('bare', [], tunedEnv);
+  const bareClient = await start('client', [servedBare.url], { ...tunedEnv, COQUANT_GC_HEAP_GROWTH: '400' });
   interface Arm { label: string; proc: ChildProcess; run: string; remote?: Served; ts: number[]; cpu: number; majors: number; faults: number; n: number }
   const arm = (label: string, proc: ChildProcess, run: string, remote?: Served): Arm => ({ label, proc, run, remote, ts: [], cpu: 0, majors: 0, faults: 0, n: 0 });
   const arms: Arm[] = [
     arm('onnxruntime alone (in-process)', ortProc, 'alone'),
+    arm('floor: same process, bare node:http + codec + onnxruntime', bareSame, 'infer'),
+    arm('floor: separate, bare node:http server, client heap growth 400', bareClient, 'infer', servedBare),
     arm('same process, infer', same, 'infer'),
     arm('same process, inferScoped', same, 'scoped'),
     arm('separate processes, infer', client, 'infer', served),
@@ -219,9 +230,19 @@ async function coordinate(): Promise<void> {
     const o50 = p50 - ortP50;
     const o99 = p99 - ortP50;
     console.log(`  ${a.label.padEnd(labelWidth)} p50 ${p50.toFixed(3)} ms  p99 ${p99.toFixed(3)} ms  -> overhead p50 ${o50.toFixed(3)} ms, p99 ${o99.toFixed(3)} ms (${(o99 / o50).toFixed(1)}x p50)  CPU/request ${(a.cpu / a.n).toFixed(3)} ms (overhead ${(a.cpu / a.n - ortCpu).toFixed(3)} ms)  mark-compacts/100 ${((100 * a.majors) / a.n).toFixed(1)}  faults/request ${(a.faults / a.n).toFixed(0)}`);
-    if (a.run === 'infer' && !a.label.startsWith('baseline')) {
+    if (a.run === 'infer' && !a.label.startsWith('baseline') && !a.label.startsWith('floor')) {
       verdicts.push(`  ${a.label}: overhead p50 ${o50.toFixed(2)} ms (goal <= 2 ms: ${o50 <= 2 ? 'met' : 'MISSED'}), p99 ${o99.toFixed(2)} ms = ${(o99 / o50).toFixed(1)}x p50 (goal <= 5x: ${o99 <= 5 * o50 ? 'met' : 'MISSED'})`);
     }
+  }
+
+  // What coquant's server adds over the bare floor, each pair measured in the same rounds.
+  const p50Of = (label: string) => q(arms.find((a) => a.label.startsWith(label))!.ts, 0.5);
+  for (const [what, mine, floor] of [
+    ['same process', 'same process, infer', 'floor: same process'],
+    ['separate, client heap growth 400', 'separate, client heap growth 400', 'floor: separate'],
+  ] as const) {
+    const f = p50Of(floor) - ortP50;
+    verdicts.push(`  ${what}: coquant serve adds ${(p50Of(mine) - p50Of(floor)).toFixed(2)} ms p50 over the bare node:http floor (floor overhead ${f.toFixed(2)} ms)`);
   }
 
   // JSON against binary, same process, alternating.
@@ -245,10 +266,11 @@ async function coordinate(): Promise<void> {
   }
   const { pool } = await ask<{ pool: unknown }>(same, { stop: true });
   console.log(`  server buffer pool after the run: ${JSON.stringify(pool)}`);
-  for (const c of [ortProc, client, growthClient, clientPlain, clientWorkers]) c.send({ stop: true });
+  for (const c of [ortProc, client, growthClient, clientPlain, clientWorkers, bareClient]) c.send({ stop: true });
   await ask(samePlain, { stop: true });
   await ask(sameWorkers, { stop: true });
-  for (const s of [served, servedPlain, servedWorkers]) s.proc.kill('SIGTERM');
+  await ask(bareSame, { stop: true });
+  for (const s of [served, servedPlain, servedWorkers, servedBare]) s.proc.kill('SIGTERM');
 
   const load1 = loadavg()[0]!;
   const quiet = Math.max(load0, load1) < 1.5;
