@@ -3,6 +3,7 @@
  * limit, queue full, deadlines (a request that timed out in the queue never runs), and
  * graceful shutdown draining an in-flight request.
  */
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InferenceClient } from '../../src/runtime/client/inference-client.ts';
 import { ServerHttpError, ServerUnreachableError } from '../../src/runtime/client/client-errors.ts';
@@ -58,6 +59,25 @@ describe('server limits', () => {
     const r = await ok.infer('affine', [x4]);
     expect(Array.from(r.outputs[0]!.data as Float32Array)).toEqual([3, 5, 7, 9]);
     await expect(new InferenceClient({ url: s.url }).infer('affine', [x4])).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('an early answer keeps the connection for a small unread body and closes it for a large one', async () => {
+    // Invariant: the server never reads a large body it has already refused (unknown model, bad
+    // token, draining); Node would otherwise read it to the end to reuse the connection.
+    const s = await serve({ token: 't0k' });
+    const ask = (path: string, bytes: number, auth = 'Bearer t0k') => new Promise<{ status: number; connection?: string }>((resolve, reject) => {
+      const req = request(`${s.url}${path}`, { method: 'POST', headers: { authorization: auth, 'content-length': String(bytes) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e)));
+      req.end(Buffer.alloc(bytes, 0x7b));
+    });
+    expect(await ask('/v2/models/nope/infer', 1000)).toEqual({ status: 404, connection: 'keep-alive' });
+    expect(await ask('/v2/models/nope/infer', 3 << 20)).toEqual({ status: 404, connection: 'close' });
+    expect(await ask('/v2/models/affine/infer', 3 << 20, 'Bearer wrong')).toEqual({ status: 401, connection: 'close' });
+    // After a body that was read, an error keeps the connection.
+    expect(await ask('/v2/models/affine/infer', 1000)).toMatchObject({ status: 400, connection: 'keep-alive' });
   });
 
   it('rejects a body over --max-body-mb with 413 naming the flag', async () => {

@@ -24,6 +24,20 @@ const INFER_PATH = /^\/v2\/models\/([^/?#]+)(?:\/versions\/([^/?#]+))?\/infer(?:
 /** The route labels of `coquant_http_requests`, as fastify names its routes. */
 const ROUTE_LABEL = { plain: '/v2/models/:model/infer', versioned: '/v2/models/:model/versions/:version/infer' } as const;
 
+/**
+ * After an answer given before the body was read (refused, unknown model, draining), Node reads
+ * and discards the rest of the body to keep the connection. Beyond this size, or of unknown
+ * length, the connection is closed instead: a client must not make the server read 60 MB it
+ * has already refused.
+ */
+const DRAIN_MAX_BYTES = 1024 * 1024;
+
+function worthDraining(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return false;
+  const n = Number(req.headers['content-length'] ?? 0);
+  return Number.isFinite(n) && n <= DRAIN_MAX_BYTES;
+}
+
 export interface InferRouteDeps {
   ctx: InferContext;
   models: Map<string, LoadedModel>;
@@ -96,12 +110,15 @@ export function makeInferRoute(deps: InferRouteDeps): (req: IncomingMessage, res
     let pending = false;
     let held = false;
     let lease: BufferLease | undefined;
+    let bodyRead = false;
     const closing = deps.closing();
+    /** `connection: close` when the server drains, or when a body left unread is not worth reading. */
+    const closeHeader = (): Record<string, string> => (closing || (!bodyRead && !worthDraining(req)) ? { connection: 'close' } : {});
     try {
       if (closing) throw unavailable('the server is shutting down; retry on another server or once it has restarted', 'shutting_down');
       const refusal = deps.admit(url, req);
       if (refusal) {
-        writeError(res, refusal.status, refusal.message, refusal.headers);
+        writeError(res, refusal.status, refusal.message, { ...refusal.headers, ...closeHeader() });
         return refusal.status;
       }
       let name: string;
@@ -121,6 +138,7 @@ export function makeInferRoute(deps: InferRouteDeps): (req: IncomingMessage, res
       res.once('close', () => own.drop());
       const from = deps.likelyInline(model.name) ? deps.localBuffers : deps.buffers;
       const body = await readBody(req, deps, (n) => own.acquire(n, from));
+      bodyRead = true;
       // Held while the request is handled, so the body stays ours even if the client goes away meanwhile.
       held = own.hold();
       if (!held) throw unavailable('the client closed the connection before its request was handled', 'client_gone');
@@ -139,9 +157,7 @@ export function makeInferRoute(deps: InferRouteDeps): (req: IncomingMessage, res
       if (!known) deps.log.error({ err: e }, 'internal error (a bug)');
       const status = known ? e.status : 500;
       const message = known ? e.message : `internal server error: ${e instanceof Error ? e.message : String(e)}`;
-      // A refused body may still be arriving: close the connection rather than read it all.
-      const extra: Record<string, string> = closing || status === 413 ? { connection: 'close' } : {};
-      writeError(res, status, message, extra);
+      writeError(res, status, message, closeHeader());
       return status;
     } finally {
       if (pending) metrics.pending.dec({ model: label });
