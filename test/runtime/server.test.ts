@@ -68,6 +68,19 @@ describe('inference', () => {
       .toEqual(Buffer.from((want.data as Float32Array).buffer, (want.data as Float32Array).byteOffset, (want.data as Float32Array).byteLength));
   });
 
+  it('takes the versioned path, a percent-encoded name and a query string, as the fastify router did', async () => {
+    const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
+    for (const path of ['/v2/models/affine/versions/1/infer', '/v2/models/%61ffine/infer', '/v2/models/affine/infer?trace=1']) {
+      const r = await post(`${srv.url}${path}`, body);
+      expect(r.status, path).toBe(200);
+      expect((JSON.parse(r.text) as { outputs: Array<{ data: number[] }> }).outputs[0]!.data, path).toEqual([3, 5, 7, 9]);
+    }
+    // Any other method on the route is fastify's 405.
+    const get = await fetch(`${srv.url}/v2/models/affine/infer`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+  });
+
   it('answers binary outputs as octet-stream with Inference-Header-Content-Length, JSON ones as JSON, and honours per-output overrides', async () => {
     const data = [1, -2, 3, -4];
     const bin = await post(`${srv.url}/v2/models/affine/infer`, JSON.stringify({
@@ -143,6 +156,8 @@ describe('malformed requests get a 4xx with {"error"}', () => {
     ['missing inputs', () => ({ body: '{}' }), 400, /inputs/],
     ['unknown model', () => ({ path: '/v2/models/nope/infer', body: JSON.stringify({ inputs: [{ ...x4, data: [1, 2, 3, 4] }] }) }), 404, /unknown model 'nope'/],
     ['unknown version', () => ({ path: '/v2/models/affine/versions/9/infer', body: JSON.stringify({ inputs: [{ ...x4, data: [1, 2, 3, 4] }] }) }), 404, /no version '9'/],
+    ['malformed percent-encoding in the model name', () => ({ path: '/v2/models/%E0%A4%A/infer', body: '{}' }), 400, /percent-encoding/],
+    ['percent-encoded unknown model name', () => ({ path: '/v2/models/no%20pe/infer', body: '{}' }), 404, /unknown model 'no pe'/],
     ['unknown input name', () => ({ body: JSON.stringify({ inputs: [{ ...x4, name: 'q', data: [1, 2, 3, 4] }] }) }), 400, /no input 'q'/],
     ['wrong datatype', () => ({ body: JSON.stringify({ inputs: [{ ...x4, datatype: 'INT32', data: [1, 2, 3, 4] }] }) }), 400, /datatype INT32 does not match the model's FP32/],
     ['unknown datatype', () => ({ body: JSON.stringify({ inputs: [{ ...x4, datatype: 'FP8', data: [1, 2, 3, 4] }] }) }), 400, /datatype/],
