@@ -12,6 +12,12 @@
 import type { Readable } from 'node:stream';
 import { errorCodes } from 'fastify';
 import type { PooledBuffer } from '../protocol/buffer-pool.ts';
+import { ProtocolError } from '../protocol/protocol-error.ts';
+
+/** The 413 for a body over the limit, on either of the server's request paths. */
+export function bodyTooLarge(maxBodyMb: number): ProtocolError {
+  return new ProtocolError(413, 'too_large', `request body exceeds the server's limit of ${maxBodyMb} MB; raise it with --max-body-mb`);
+}
 
 /** ArrayBuffers made here: no other view of them exists outside the request. */
 const owned = new WeakSet<ArrayBufferLike>();

@@ -65,7 +65,7 @@ export class ComputeDispatch {
   async run(
     model: string, inputs: InferTensor[], fetches: string[], transfer: readonly ArrayBuffer[] = [], lease?: BufferLease,
   ): Promise<{ outputs: InferTensor[]; computeMs: number }> {
-    const inline = this.runner.isOpen(model) && this.placement.inline(model, this.computing);
+    const inline = this.likelyInline(model); // asked again: other requests may have started since the body was read
     this.computing++;
     try {
       const r = inline ? await this.runner.run(model, inputs, fetches) : await this.pool.run(model, inputs, fetches, transfer, lease);

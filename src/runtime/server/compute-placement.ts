@@ -17,8 +17,16 @@ export interface PlacementOptions {
   window?: number;
 }
 
+function medianOf(t: readonly number[]): number {
+  const s = [...t].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export class ComputePlacement {
   private readonly times = new Map<string, number[]>();
+  /** The median of each full window, updated when a time is recorded: asked on every request, changed by one. */
+  private readonly medians = new Map<string, number>();
   private readonly eligible = new Set<string>();
   private readonly window: number;
 
@@ -38,15 +46,12 @@ export class ComputePlacement {
     if (!t) this.times.set(model, (t = []));
     t.push(ms);
     if (t.length > this.window) t.shift();
+    if (t.length === this.window) this.medians.set(model, medianOf(t));
   }
 
   /** Median of the last `window` compute times; undefined until there are that many. */
   median(model: string): number | undefined {
-    const t = this.times.get(model);
-    if (!t || t.length < this.window) return undefined;
-    const s = [...t].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+    return this.medians.get(model);
   }
 
   /** Whether the model's times say inline (ignoring the current load): the session is worth opening. */

@@ -14,7 +14,7 @@ import { BufferLease, type BufferPool, type PooledBuffer } from '../protocol/buf
 import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE, type EncodedParts } from '../protocol/infer-codec.ts';
 import { ProtocolError, invalidArg, unavailable } from '../protocol/protocol-error.ts';
 import type { Refusal } from './admission.ts';
-import { isOwnedBody, readAlignedBody } from './body-reader.ts';
+import { bodyTooLarge, isOwnedBody, readAlignedBody } from './body-reader.ts';
 import { handleInfer, type InferContext } from './infer-handler.ts';
 import { lookupModel, type LoadedModel } from './model-registry.ts';
 
@@ -67,9 +67,7 @@ function readBody(req: IncomingMessage, deps: InferRouteDeps, acquire: (bytes: n
     readAlignedBody(req, Number(req.headers['content-length']), req.headers[HEADER_LENGTH_HEADER], deps.bodyLimit, (err, body) => {
       if (!err) return resolve(body!);
       const code = (err as { code?: string }).code;
-      if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        return reject(new ProtocolError(413, 'too_large', `request body exceeds the server's limit of ${deps.maxBodyMb} MB; raise it with --max-body-mb`));
-      }
+      if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reject(bodyTooLarge(deps.maxBodyMb));
       reject(new ProtocolError(400, 'bad_request', err.message));
     }, acquire);
   });

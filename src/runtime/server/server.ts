@@ -11,7 +11,7 @@ import { HEADER_LENGTH_HEADER, JSON_CONTENT_TYPE } from '../protocol/infer-codec
 import { ProtocolError } from '../protocol/protocol-error.ts';
 import { admissionRefusal } from './admission.ts';
 import { makeTokenCheck } from './auth.ts';
-import { readAlignedBody } from './body-reader.ts';
+import { bodyTooLarge, readAlignedBody } from './body-reader.ts';
 import { DEFAULT_IDLE_GC_MS, IdleCollector } from './idle-collector.ts';
 import { ComputeDispatch, DEFAULT_INLINE_BELOW_MS, type ComputeStats } from './compute-dispatch.ts';
 import { makeInferRoute } from './infer-route.ts';
@@ -114,6 +114,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let closing = false;
 
   const logLevel = opts.logLevel ?? 'info';
+  // A line per request only at debug and trace: at info they cost about 0.3 ms per request
+  // (docs/bench/serve.md) and flood the log at a thousand requests a second.
+  const perRequestLogs = logLevel === 'debug' || logLevel === 'trace';
   const bodyLimit = Math.floor(maxBodyMb * 1024 * 1024);
   // Inference requests bypass fastify's pipeline (infer-route.ts).
   const localBuffers = new BufferPool();
@@ -130,7 +133,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     onRequest: () => collector?.touch(),
     // Called only once requests arrive, when fastify (and its logger) exist.
     log: { error: (o, m) => app.log.error(o, m), debug: (o, m) => app.log.debug(o, m) },
-    debug: logLevel === 'debug' || logLevel === 'trace',
+    debug: perRequestLogs,
   });
 
   const app = Fastify({
@@ -145,10 +148,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return server;
     },
     logger: { level: logLevel, stream: process.stderr },
-    // fastify's two lines per request ("incoming request", "request completed") only at debug and
-    // trace: at info they cost about 0.3 ms per request (docs/bench/serve.md) and flood the log at
-    // a thousand requests a second. The server's own failures (5xx) are logged at every level.
-    logController: new LogController({ disableRequestLogging: !(logLevel === 'debug' || logLevel === 'trace') }),
+    // fastify's two lines per request ("incoming request", "request completed"); the server's own
+    // failures (5xx) are logged at every level.
+    logController: new LogController({ disableRequestLogging: !perRequestLogs }),
     bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -190,7 +192,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   app.setErrorHandler((err: FastifyError | ProtocolError, req, reply) => {
     if (err instanceof ProtocolError) return sendError(reply, err.status, err.message);
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendError(reply, 413, `request body exceeds the server's limit of ${maxBodyMb} MB; raise it with --max-body-mb`);
+      const tooLarge = bodyTooLarge(maxBodyMb);
+      return sendError(reply, tooLarge.status, tooLarge.message);
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
