@@ -39,15 +39,25 @@ import {
   type ModelProto,
   type NodeProto,
 } from './onnx-graph.ts';
+import { hostU8s8Saturates } from '../device/cpu-features.ts';
 import { upgradeOpset, type UpgradeResult } from './opset-upgrade.ts';
 import type { FloatWeight } from '../documents/format-report-document.ts';
 import { quantizePerChannelInt8, uint8Params, type AffineParams } from './quant-params.ts';
+
+/** The reduce-range setting in effect: the caller's, else whether this host's CPU saturates u8·s8 products. */
+export function resolveReduceRange(reduceRange: boolean | undefined): boolean {
+  return reduceRange ?? hostU8s8Saturates();
+}
 
 export type QdqOp = 'Conv' | 'MatMul' | 'Gemm' | 'Add' | 'Mul';
 
 export interface QdqOptions {
   calibration?: CalibrationOptions;
-  /** 7-bit weights (±63): avoids the int16 saturation of u8s8 dot products on AVX2 CPUs without VNNI. */
+  /**
+   * 7-bit weights (±63): avoids the int16 saturation of u8s8 dot products on x86 CPUs without
+   * VNNI. Default: on exactly when this machine's CPU saturates (device/cpu-features.ts), since
+   * the file is measured and its distortion reported here.
+   */
   reduceRange?: boolean;
   /** Operator types to quantize (default Conv, MatMul and Gemm). */
   ops?: readonly QdqOp[];
@@ -102,7 +112,7 @@ export async function quantizeQdqInt8(
   const types = inferElemTypes(graph);
   const ops = new Set<string>(opts.ops ?? ['Conv', 'MatMul', 'Gemm']);
   const excluded = new Set(opts.excludeNodes ?? []);
-  const qmax = opts.reduceRange ? 63 : 127;
+  const qmax = resolveReduceRange(opts.reduceRange) ? 63 : 127;
   const leftFloat: FloatWeight[] = [];
   const isFloat = (name: string) => types.get(name) === DT.FLOAT;
   const leave = (n: NodeProto, tensor: string, reason: string) =>

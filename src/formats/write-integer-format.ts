@@ -11,7 +11,7 @@ import type { StoredWeights } from '../documents/format-report-document.ts';
 import type { QuantizeToFormatOptions } from './index.ts';
 import { quantizeMatMulNBits } from './int4.ts';
 import type { ModelProto } from './onnx-graph.ts';
-import { quantizeQdqInt8 } from './qdq-int8.ts';
+import { quantizeQdqInt8, resolveReduceRange } from './qdq-int8.ts';
 
 export interface WrittenIntegerFormat {
   model: ModelProto;
@@ -46,9 +46,13 @@ export async function writeIntegerFormat(
   const feeds: Feed[] = opts.calibration ?? [];
   if (feeds.length === 0) throw new FormatError('E_NO_CALIBRATION', 'qdq-int8 needs calibration inputs to set activation ranges', 'pass real inputs (e.g. rendered text lines)');
   log.progress(`calibrating activation ranges on ${feeds.length} input(s)`);
+  const reduceRange = resolveReduceRange(opts.reduceRange);
+  if (reduceRange && opts.reduceRange === undefined) {
+    log.warn('int8 weights are stored in 7 bits (±63): this CPU has no int8 dot-product instruction (VNNI), and onnxruntime\'s uint8×int8 kernels saturate on it with full-range weights; for a VNNI target, quantize with reduceRange: false');
+  }
   const r = await quantizeQdqInt8(model, feeds, {
     calibration: { method: opts.calibrationMethod, percentile: opts.percentile },
-    reduceRange: opts.reduceRange,
+    reduceRange,
     ops: opts.ops,
     excludeNodes: opts.excludeNodes,
   });
@@ -62,6 +66,7 @@ export async function writeIntegerFormat(
       calibration: { method: opts.calibrationMethod ?? 'minmax', feeds: feeds.length, tensors: r.ranges.size },
     },
     ranges: r.ranges,
-    fakeScheme: { kind: 'channel', bits: 8, ops: opts.ops },
+    // The simulation stores what the file stores: 7-bit weights under reduce-range.
+    fakeScheme: { kind: 'channel', bits: reduceRange ? 7 : 8, ops: opts.ops },
   };
 }
