@@ -25,6 +25,7 @@ import type { InferTensor } from '../src/runtime/protocol/tensor-codec.ts';
 import { startServer } from '../src/runtime/server/server.ts';
 import { makeIdentityModel } from '../test/runtime/fixtures/tiny-models.ts';
 import { withMallocTuning } from '../bin/malloc-tuning.mjs';
+import { nodeHttpInfer } from './bare-http-client.ts';
 import { startBareServer } from './bare-http-server.ts';
 
 const dir = '.cache/bench-serve';
@@ -70,6 +71,10 @@ if (role) {
     const client = new InferenceClient({ url: srv?.url ?? bare?.url ?? process.argv[4]! });
     runs.infer = async () => check(await client.infer('identity', [x]));
     runs.scoped = () => client.inferScoped('identity', [x], check);
+    runs.nodeHttp = async () => {
+      const [y] = await nodeHttpInfer(client.url, 'identity', [x]);
+      if ((y!.data as Float32Array)[N - 1] !== feature[N - 1]) throw new Error('wrong output');
+    };
     runs.json = async () => check(await client.infer('identity', [x], { binaryInputs: false, binaryOutputs: false }));
   }
   // Warm-up. JSON is warmed only before its own measurement, after the binary cases: its 10 MB
@@ -197,6 +202,7 @@ async function coordinate(): Promise<void> {
     arm('baseline: separate, glibc malloc defaults, infer', clientPlain, 'infer', servedPlain),
     arm('baseline: same process, workers only (inline off), infer', sameWorkers, 'infer'),
     arm('baseline: separate, workers only (--inline-below-ms 0), infer', clientWorkers, 'infer', servedWorkers),
+    arm('baseline: separate, node:http client, heap growth 400', growthClient, 'nodeHttp', served),
   ];
   const ROUNDS = 25;
   const PER = 10;
@@ -244,6 +250,9 @@ async function coordinate(): Promise<void> {
     const f = p50Of(floor) - ortP50;
     verdicts.push(`  ${what}: coquant serve adds ${(p50Of(mine) - p50Of(floor)).toFixed(2)} ms p50 over the bare node:http floor (floor overhead ${f.toFixed(2)} ms)`);
   }
+  const viaNode = p50Of('baseline: separate, node:http client');
+  const viaOwn = p50Of('separate, client heap growth 400');
+  verdicts.push(`  separate, heap growth 400: coquant's client takes ${(viaNode - viaOwn).toFixed(2)} ms p50 off a node:http client's round trip to the same server (${(viaNode / viaOwn).toFixed(2)}x; node:http client overhead ${(viaNode - ortP50).toFixed(2)} ms)`);
 
   // JSON against binary, same process, alternating.
   const json: number[] = [];
