@@ -45,7 +45,7 @@ describe('qdq-int8 weight range follows the CPU', () => {
     expect(maxAbsInt8(eight.bytes)).toBe(127);
     // One bit less doubles the step, so the simulated (weight-only) error roughly doubles too;
     // a simulation left at 8 bits for 7-bit weights would give a ratio of 1.
-    const ratio = seven.report.distortion!.fakeVsFp32!.relL2 / eight.report.distortion!.fakeVsFp32!.relL2;
+    const ratio = seven.report.distortion!.fakeVsFp32.relL2! / eight.report.distortion!.fakeVsFp32.relL2!;
     expect(ratio).toBeGreaterThan(1.5);
     expect(ratio).toBeLessThan(3);
     expect(seven.warnings.concat(eight.warnings).some((w) => w.includes('7 bits'))).toBe(false);
