@@ -6,6 +6,7 @@
  * the output tensors then need no copy.
  */
 import type { BufferPool, PooledBuffer } from '../protocol/buffer-pool.ts';
+import { alignPad } from '../protocol/infer-codec.ts';
 
 export interface ExchangeResponse {
   status: number;
@@ -56,12 +57,11 @@ export class AnswerBody {
   private readonly chunks: Buffer[] = [];
   private received = 0;
 
-  constructor(contentLength: string | undefined, headerLength: string | undefined, private readonly pool: BufferPool | undefined) {
+  constructor(contentLength: string | undefined, headerLength: string | string[] | undefined, private readonly pool: BufferPool | undefined) {
     if (contentLength === undefined || !/^\d{1,15}$/.test(contentLength)) return;
     const n = Number(contentLength);
     if (n > MAX_PREALLOC) return;
-    const hl = headerLength !== undefined && /^\s*\d{1,15}\s*$/.test(headerLength) ? Number(headerLength) : 0;
-    const pad = hl <= n ? (8 - (hl % 8)) % 8 : 0;
+    const pad = alignPad(headerLength, n);
     if (!pool) {
       this.target = Buffer.allocUnsafeSlow(pad + n).subarray(pad);
       return;

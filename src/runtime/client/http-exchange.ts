@@ -70,8 +70,7 @@ function attemptHttps(r: ExchangeRequest, url: URL): Promise<ExchangeResponse> {
     });
     req.on('response', (res) => {
       gotResponse = true;
-      const hl = res.headers[HEADER_LENGTH_HEADER];
-      const body = new AnswerBody(res.headers['content-length'], Array.isArray(hl) ? hl[0] : hl, settled ? undefined : r.pool);
+      const body = new AnswerBody(res.headers['content-length'], res.headers[HEADER_LENGTH_HEADER], settled ? undefined : r.pool);
       answer = body;
       res.on('data', (c: Buffer) => {
         if (settled) return; // failed already: a pooled target may serve another exchange by now

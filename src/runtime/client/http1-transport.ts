@@ -185,6 +185,7 @@ export function attemptHttp1(r: ExchangeRequest, url: URL): Promise<ExchangeResp
       // Node's documented keep-alive race: the server closed an idle connection as we reused it.
       fail(reused && !parser.started && (e === undefined || staleSocket(e)) ? markStale(err) : err);
     };
+    const closedEarly = () => gone(parser.started ? 'the connection closed before the whole answer arrived' : 'the server closed the connection without answering');
 
     conn.receiver = {
       data: (bytes) => {
@@ -199,13 +200,13 @@ export function attemptHttp1(r: ExchangeRequest, url: URL): Promise<ExchangeResp
       end: () => {
         if (settled) return;
         if (parser.end()) succeed();
-        else gone(parser.started ? 'the connection closed before the whole answer arrived' : 'the server closed the connection without answering');
+        else closedEarly();
       },
       error: (e) => {
         if (!settled) gone(e.code ?? e.message, e);
       },
       closed: () => {
-        if (!settled) gone(parser.started ? 'the connection closed before the whole answer arrived' : 'the server closed the connection without answering');
+        if (!settled) closedEarly();
       },
     };
 

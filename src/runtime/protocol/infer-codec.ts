@@ -16,6 +16,18 @@ import {
 } from './tensor-codec.ts';
 
 export const HEADER_LENGTH_HEADER = 'inference-header-content-length';
+
+/**
+ * Padding before a received body that puts byte `headerLength` of it (the start of the binary
+ * tensor part) on an 8-byte boundary, so typed-array views of its tensors need no copy. 0 when
+ * the header length is absent, malformed, or longer than the body (the decoder reports that).
+ */
+export function alignPad(headerLength: string | string[] | undefined, contentLength: number): number {
+  const h = Array.isArray(headerLength) ? headerLength[0] : headerLength;
+  if (h === undefined || !/^\s*\d{1,15}\s*$/.test(h)) return 0;
+  const n = Number(h);
+  return n > contentLength ? 0 : (8 - (n % 8)) % 8;
+}
 export const BINARY_CONTENT_TYPE = 'application/octet-stream';
 export const JSON_CONTENT_TYPE = 'application/json';
 

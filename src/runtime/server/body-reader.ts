@@ -12,6 +12,7 @@
 import type { Readable } from 'node:stream';
 import { errorCodes } from 'fastify';
 import type { PooledBuffer } from '../protocol/buffer-pool.ts';
+import { alignPad } from '../protocol/infer-codec.ts';
 import { ProtocolError } from '../protocol/protocol-error.ts';
 
 /** The 413 for a body over the limit, on either of the server's request paths. */
@@ -27,13 +28,6 @@ export function isOwnedBody(body: Uint8Array): boolean {
   return owned.has(body.buffer);
 }
 
-/** Padding before the body that puts byte `headerLength` of it on an 8-byte boundary. */
-export function alignPad(headerLength: string | string[] | undefined, contentLength: number): number {
-  const h = Array.isArray(headerLength) ? headerLength[0] : headerLength;
-  if (h === undefined || !/^\s*\d{1,15}\s*$/.test(h)) return 0;
-  const n = Number(h);
-  return n > contentLength ? 0 : (8 - (n % 8)) % 8;
-}
 
 function fresh(pad: number, length: number, acquire: ((bytes: number) => PooledBuffer) | undefined): Buffer {
   if (acquire) {
